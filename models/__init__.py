@@ -1,0 +1,27 @@
+"""SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
+
+from models.area import LEVELS, Area
+from models.base import Base, UTCDateTime, utcnow
+from models.conversation import ReportDraft
+from models.messaging import InboxMessage, OutboxMessage, SandboxMessage
+from models.people import ROLES, Rider, Staff, StaffInvite
+from models.ticket import Ticket, TicketEvent, TicketPhoto
+
+__all__ = [
+    "LEVELS",
+    "ROLES",
+    "Area",
+    "Base",
+    "InboxMessage",
+    "OutboxMessage",
+    "ReportDraft",
+    "Rider",
+    "SandboxMessage",
+    "Staff",
+    "StaffInvite",
+    "Ticket",
+    "TicketEvent",
+    "TicketPhoto",
+    "UTCDateTime",
+    "utcnow",
+]

@@ -1,0 +1,117 @@
+"""The path of one message: dedup in the inbox, route to a handler, commit once, reply.
+
+Everything a message changes (ticket, events, draft, notices owed to others) commits in
+one transaction with its inbox row, so a WeChat retry either finds the stored reply or
+runs cleanly again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.services import people
+from app.services.grids import GridLocator
+from app.services.outbox import PENDING_FLAG
+from app.services.reports import IntakeRules
+from app.settings import Settings
+from bot.inbound import InboundMessage
+from handlers import build_dispatcher
+from handlers.context import ChatContext
+from handlers.texts import BUSY
+from models import InboxMessage, utcnow
+
+log = logging.getLogger(__name__)
+
+RETRY_WAIT_SECONDS = 4.0
+"""How long a retry waits for the first attempt's reply: inside WeChat's 5 s."""
+
+
+class ChatEngine:
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        clock: Callable[[], datetime] = utcnow,
+        on_outbox: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.clock = clock
+        self.on_outbox = on_outbox
+        self.dispatcher = build_dispatcher()
+        self.locator = GridLocator(settings.nearest_grid_max_m)
+        self.rules = IntakeRules(
+            draft_window=timedelta(minutes=settings.draft_window_minutes),
+            followup_window=timedelta(minutes=settings.followup_minutes),
+            locator=self.locator,
+        )
+
+    def handle(self, msg: InboundMessage) -> str:
+        """The passive reply for `msg` ("" for none), handling each message once."""
+        try:
+            reply, notify = self._handle_once(msg)
+        except IntegrityError:
+            return self._reply_of_first_attempt(msg)
+        except Exception:
+            log.exception("handler failed for %s", msg.dedup_key)
+            return BUSY
+        if notify:
+            self.on_outbox()
+        return reply
+
+    def _handle_once(self, msg: InboundMessage) -> tuple[str, bool]:
+        now = self.clock()
+        with self.sessions() as session:
+            try:
+                inbox = InboxMessage(
+                    dedup_key=msg.dedup_key,
+                    openid=msg.openid,
+                    kind=msg.kind if msg.kind != "event" else f"event:{msg.event}",
+                    body=msg.text[:2000],
+                    received_at=now,
+                )
+                session.add(inbox)
+                session.flush()  # a duplicate fails here, before any handler runs
+                ctx = self._context(session, msg, now)
+                inbox.reply = self.dispatcher.dispatch(ctx)
+                notify = bool(session.info.pop(PENDING_FLAG, False))
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            return inbox.reply, notify
+
+    def _context(self, session: Session, msg: InboundMessage, now: datetime) -> ChatContext:
+        scene = None
+        if msg.kind == "event" and msg.event in ("subscribe", "scan") and msg.event_key:
+            scene = msg.event_key.removeprefix("qrscene_")
+        rider = people.register_rider(session, msg.openid, now, qr_scene=scene)
+        return ChatContext(
+            msg=msg,
+            session=session,
+            now=now,
+            settings=self.settings,
+            rules=self.rules,
+            rider=rider,
+            staff=people.staff_by_openid(session, msg.openid),
+        )
+
+    def _reply_of_first_attempt(self, msg: InboundMessage) -> str:
+        """A retry: answer what the first attempt answered, waiting briefly if it is running."""
+        deadline = time.monotonic() + RETRY_WAIT_SECONDS
+        while True:
+            with self.sessions() as session:
+                reply = session.scalar(
+                    select(InboxMessage.reply).where(InboxMessage.dedup_key == msg.dedup_key)
+                )
+            if reply is not None or time.monotonic() > deadline:
+                return reply or ""
+            time.sleep(0.05)

@@ -1,0 +1,227 @@
+"""The `gridbot` command line (Typer)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db import make_engine, make_sessionmaker, unit_of_work
+from app.settings import Settings, get_settings
+
+app = typer.Typer(
+    help="gridbot: riders report, grid workers fix, nothing is lost.", no_args_is_help=True
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+grids_app = typer.Typer(help="Grids and areas.", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff records and invites.", no_args_is_help=True)
+tickets_app = typer.Typer(help="Tickets.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(grids_app, name="grids")
+app.add_typer(staff_app, name="staff")
+app.add_typer(tickets_app, name="tickets")
+
+
+def _sessions(settings: Settings | None = None) -> sessionmaker[Session]:
+    from app.migrate import upgrade
+
+    settings = settings or get_settings()
+    upgrade(settings.database_url)
+    return make_sessionmaker(make_engine(settings.database_url))
+
+
+def _fail(message: str) -> None:
+    typer.echo(message, err=True)
+    raise typer.Exit(1)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply migrations up to the newest schema."""
+    from app.migrate import upgrade
+
+    url = get_settings().database_url
+    upgrade(url)
+    typer.echo(f"database at head: {url}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Run the webhook server with the configured settings, migrating first."""
+    import uvicorn
+
+    from app.migrate import upgrade
+    from app.web.main import create_app
+
+    settings = get_settings()
+    upgrade(settings.database_url)
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+) -> None:
+    """Run the embedded demo: SQLite, a bundled district with staff, the sandbox channel."""
+    import uvicorn
+
+    from app.demo.seed import TOUR, seed
+    from app.web.main import create_app
+
+    settings = get_settings().model_copy(update={"channel": "sandbox"})
+    sessions = _sessions(settings)
+    with unit_of_work(sessions) as session:
+        seeded = seed(session)
+    typer.echo(f"gridbot demo: database {settings.database_url}")
+    typer.echo("demo data loaded." if seeded else "demo data already present.")
+    typer.echo(TOUR.format(url=f"http://{host}:{port}"))
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def chat(
+    as_: Annotated[str, typer.Option("--as", help="The openid to play, e.g. rider-1.")],
+    url: Annotated[str, typer.Option(help="The gridbot server.")] = "http://127.0.0.1:8000",
+) -> None:
+    """Play WeChat in the terminal: send text, /photo FILE, /loc LAT LNG [LABEL]."""
+    from app.terminal import run_chat
+
+    run_chat(get_settings(), openid=as_, url=url.rstrip("/"))
+
+
+@grids_app.command("import")
+def grids_import(
+    path: Annotated[Path, typer.Argument(help="A GeoJSON FeatureCollection.")],
+) -> None:
+    """Create or update areas and grids from GeoJSON; all or nothing."""
+    from app.services.errors import ServiceError
+    from app.services.grids import import_geojson
+
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        _fail(f"cannot read {path}: {exc}")
+    try:
+        with unit_of_work(_sessions()) as session:
+            result = import_geojson(session, data)
+    except ServiceError as exc:
+        _fail(f"refused, nothing imported: {exc.message}")
+    typer.echo(f"imported {path}: {result.created} created, {result.updated} updated")
+
+
+RoleOpt = Annotated[
+    str, typer.Option(help="grid_worker, community_lead, street_lead or supervisor")
+]
+AreaOpt = Annotated[str, typer.Option(help="The code of the area they cover.")]
+
+
+@staff_app.command("add")
+def staff_add(
+    openid: Annotated[str, typer.Option(help="Their WeChat openid.")],
+    name: Annotated[str, typer.Option(help="Their name as shown to riders.")],
+    role: RoleOpt,
+    area: AreaOpt,
+    backup: Annotated[bool, typer.Option(help="A backup worker, after the primary.")] = False,
+) -> None:
+    """Add a staff member whose openid is already known."""
+    from app.services import people
+    from app.services.errors import ServiceError
+
+    try:
+        with unit_of_work(_sessions()) as session:
+            staff = people.add_staff(
+                session, name=name, role=role, area_code=area, openid=openid, priority=int(backup)
+            )
+            typer.echo(f"added {staff.name} ({staff.role}) for {staff.area.code} {staff.area.name}")
+    except ServiceError as exc:
+        _fail(exc.message)
+
+
+@staff_app.command("invite")
+def staff_invite(
+    role: RoleOpt,
+    area: AreaOpt,
+    name: Annotated[str, typer.Option(help="Their name as shown to riders.")] = "",
+    backup: Annotated[bool, typer.Option(help="A backup worker, after the primary.")] = False,
+) -> None:
+    """Make a one-time code; the person sends '绑定 <code>' in chat to bind their WeChat."""
+    from app.services import people
+    from app.services.errors import ServiceError
+    from models import utcnow
+
+    try:
+        with unit_of_work(_sessions()) as session:
+            invite = people.create_invite(
+                session, role=role, area_code=area, name=name, priority=int(backup), now=utcnow()
+            )
+            code, expires = invite.code, invite.expires_at
+    except ServiceError as exc:
+        _fail(exc.message)
+    typer.echo(code)
+    typer.echo(f"send in chat: 绑定 {code}   (valid until {expires:%Y-%m-%d %H:%M} UTC)", err=True)
+
+
+@tickets_app.command("list")
+def tickets_list(
+    status: Annotated[str | None, typer.Option(help="Only tickets in this status.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100,
+) -> None:
+    """List tickets, newest first."""
+    from app.services.views import ticket_dict
+    from models import Ticket
+
+    with _sessions()() as session:
+        query = select(Ticket).order_by(Ticket.id.desc()).limit(limit)
+        if status:
+            query = query.where(Ticket.status == status)
+        rows = [ticket_dict(t) for t in session.scalars(query).unique()]
+    if as_json:
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
+        typer.echo()
+        return
+    for t in rows:
+        typer.echo(
+            f"#{t['number']:<6} {t['status']:<9} {t['category']:<16} {t['grid_code'] or '-':<18} "
+            f"{t['assignee_name'] or '-':<8} {t['place']}"
+        )
+
+
+@tickets_app.command("show")
+def tickets_show(
+    number: int,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """One ticket with its timeline."""
+    from app.services.views import ticket_dict
+    from models import Ticket
+
+    with _sessions()() as session:
+        ticket = session.get(Ticket, number)
+        if ticket is None:
+            _fail(f"no ticket #{number}")
+        data = ticket_dict(ticket, with_events=True)
+    if as_json:
+        json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
+        typer.echo()
+        return
+    for key, value in data.items():
+        if key != "events":
+            typer.echo(f"{key:>16}: {value}")
+    for e in data["events"]:
+        typer.echo(
+            f"  {e['at']} {e['action']:<9} {e['actor_role']:<14} -> {e['to_status']} {e['note']}"
+        )
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,91 @@
+"""Bundled demo data: a district of 16 grids with staff bound to every level."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.services import people
+from app.services.grids import import_geojson
+from models import Area
+
+DISTRICT = Path(__file__).with_name("district.geojson")
+
+WORKER_NAMES = [
+    "张伟",
+    "王芳",
+    "李娜",
+    "刘洋",
+    "陈静",
+    "杨磊",
+    "赵敏",
+    "黄强",
+    "周婷",
+    "吴军",
+    "徐丽",
+    "孙浩",
+    "胡燕",
+    "朱明",
+    "高峰",
+    "林雪",
+]
+LEAD_NAMES = ["马书记", "郑书记", "何书记", "罗书记"]
+STREET_NAMES = ["梁主任", "宋主任"]
+
+TOUR = """
+Try it — in another terminal, play a rider:
+
+  uv run gridbot chat --as rider-1 --url {url}
+
+  /loc 31.2000 121.4450 枫林路与东安路口     (a GCJ-02 point, as WeChat sends it)
+  路口积水很深，电动车过不去
+  我的上报
+
+…and the grid worker who receives it (demo workers are worker-1 … worker-16):
+
+  uv run gridbot chat --as worker-N --url {url}
+  认领        then   办结 <号> 积水已排除
+
+Back as rider-1: 满意.   Everything: uv run gridbot tickets list
+"""
+
+
+def seed(session: Session) -> bool:
+    """Load the demo district and staff once; False when they are already there."""
+    if session.scalar(select(func.count(Area.id))):
+        return False
+    collection = json.loads(DISTRICT.read_text(encoding="utf-8"))
+    import_geojson(session, collection)
+    levels: dict[str, list[str]] = {}
+    for feature in collection["features"]:
+        props = feature["properties"]
+        levels.setdefault(props["level"], []).append(props["code"])
+    for i, code in enumerate(levels.get("grid", []), start=1):
+        name = WORKER_NAMES[(i - 1) % len(WORKER_NAMES)]
+        people.add_staff(
+            session, name=name, role="grid_worker", area_code=code, openid=f"worker-{i}"
+        )
+    for i, code in enumerate(levels.get("community", []), start=1):
+        people.add_staff(
+            session,
+            name=LEAD_NAMES[(i - 1) % len(LEAD_NAMES)],
+            role="community_lead",
+            area_code=code,
+            openid=f"lead-{i}",
+        )
+    for i, code in enumerate(levels.get("street", []), start=1):
+        people.add_staff(
+            session,
+            name=STREET_NAMES[(i - 1) % len(STREET_NAMES)],
+            role="street_lead",
+            area_code=code,
+            openid=f"street-{i}",
+        )
+    for code in levels.get("district", []):
+        people.add_staff(
+            session, name="区城运中心", role="supervisor", area_code=code, openid="supervisor"
+        )
+    return True

@@ -1,0 +1,108 @@
+"""The ticket's life: one transition table and one pure function that applies it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    ASSIGNED = "assigned"
+    CLAIMED = "claimed"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+    @property
+    def is_open(self) -> bool:
+        return self in OPEN_STATUSES
+
+
+class Action(StrEnum):
+    CREATE = "create"
+    CLAIM = "claim"
+    NOTE = "note"
+    RESOLVE = "resolve"
+    TRANSFER = "transfer"
+    CONFIRM = "confirm"
+    REOPEN = "reopen"
+    ADD_INFO = "add_info"
+
+
+STATUS_LABELS = {
+    Status.ASSIGNED: "待认领",
+    Status.CLAIMED: "处理中",
+    Status.RESOLVED: "已办结待确认",
+    Status.CLOSED: "已关闭",
+    Status.REOPENED: "已重新打开",
+}
+
+OPEN_STATUSES = frozenset({Status.ASSIGNED, Status.CLAIMED, Status.REOPENED})
+
+A, C, RS, CL, RO = (
+    Status.ASSIGNED,
+    Status.CLAIMED,
+    Status.RESOLVED,
+    Status.CLOSED,
+    Status.REOPENED,
+)
+
+TRANSITIONS: dict[tuple[Status, Action], Status] = {
+    (A, Action.CLAIM): C,
+    (RO, Action.CLAIM): C,
+    # A progress note means somebody is on it: it claims an unclaimed ticket.
+    (A, Action.NOTE): C,
+    (C, Action.NOTE): C,
+    (RO, Action.NOTE): C,
+    (A, Action.RESOLVE): RS,
+    (C, Action.RESOLVE): RS,
+    (RO, Action.RESOLVE): RS,
+    (A, Action.TRANSFER): A,
+    (C, Action.TRANSFER): A,
+    (RO, Action.TRANSFER): A,
+    (RS, Action.CONFIRM): CL,
+    (RS, Action.REOPEN): RO,
+    (A, Action.ADD_INFO): A,
+    (C, Action.ADD_INFO): C,
+    (RO, Action.ADD_INFO): RO,
+}
+
+
+class InvalidTransition(Exception):
+    def __init__(self, status: Status, action: Action) -> None:
+        super().__init__(f"cannot {action} a ticket that is {status}")
+        self.status = status
+        self.action = action
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """What applying an action does: the new status and the event to record."""
+
+    action: Action
+    from_status: Status | None
+    to_status: Status
+    note: str = ""
+
+
+def apply(status: Status | str | None, action: Action, note: str = "") -> Transition:
+    """Apply `action` to a ticket in `status` (None: not yet created), or raise InvalidTransition."""
+    if status is None:
+        if action is not Action.CREATE:
+            raise InvalidTransition(Status.ASSIGNED, action)
+        return Transition(action, None, Status.ASSIGNED, note)
+    current = Status(status)
+    try:
+        new = TRANSITIONS[(current, action)]
+    except KeyError:
+        raise InvalidTransition(current, action) from None
+    return Transition(action, current, new, note)
+
+
+def allowed_actions(status: Status | str) -> frozenset[Action]:
+    current = Status(status)
+    return frozenset(action for (s, action) in TRANSITIONS if s is current)

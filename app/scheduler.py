@@ -1,0 +1,49 @@
+"""Background jobs (APScheduler): sweeps over the database, safe to run twice."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.outbox_sender import OutboxSender
+
+log = logging.getLogger(__name__)
+
+OUTBOX_JOB = "outbox"
+
+
+class Jobs:
+    """The process's scheduled jobs. `wake_outbox` runs the sender now instead of at its tick."""
+
+    def __init__(self, sender: OutboxSender, *, outbox_poll_seconds: float) -> None:
+        self.sender = sender
+        self.scheduler = BackgroundScheduler(timezone="UTC")
+        self.scheduler.add_job(
+            self._drain,
+            "interval",
+            seconds=outbox_poll_seconds,
+            id=OUTBOX_JOB,
+            max_instances=1,
+            coalesce=True,
+        )
+
+    def _drain(self) -> None:
+        try:
+            self.sender.drain()
+        except Exception:  # a failed sweep is retried at the next tick
+            log.exception("outbox drain failed")
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+
+    def wake_outbox(self) -> None:
+        if self.scheduler.running:
+            job = self.scheduler.get_job(OUTBOX_JOB)
+            if job is not None:
+                job.modify(next_run_time=datetime.now(self.scheduler.timezone))

@@ -1,0 +1,80 @@
+"""The words of every notice gridbot owes someone, in one place."""
+
+from __future__ import annotations
+
+from app.domain.categories import Category
+from app.domain.tickets import Status
+from models import Staff, Ticket
+
+
+def category_label(ticket: Ticket) -> str:
+    return Category(ticket.category).label
+
+
+def where(ticket: Ticket) -> str:
+    return ticket.place or f"{ticket.lat:.5f}, {ticket.lng:.5f}"
+
+
+def routed_to(ticket: Ticket) -> str:
+    area = ticket.grid or ticket.area
+    area_name = area.name if area else "值班台"
+    who = ticket.assignee.name if ticket.assignee else "值班人员"
+    return f"{area_name}（{who}）"
+
+
+def new_ticket_for_worker(ticket: Ticket, *, transferred_by: Staff | None = None) -> str:
+    head = f"【新工单 #{ticket.number}】{category_label(ticket)}"
+    if transferred_by is not None:
+        head = (
+            f"【转派工单 #{ticket.number}】{category_label(ticket)}（由{transferred_by.name}转派）"
+        )
+    lines = [
+        head,
+        f"地点：{where(ticket)}",
+        f"描述：{ticket.description or '（无文字描述）'}",
+        f"照片：{len(ticket.photos)} 张",
+        f"回复「认领 {ticket.number}」接单；处理完回复「办结 {ticket.number} 处理结果」。",
+    ]
+    return "\n".join(lines)
+
+
+def more_info_for_worker(ticket: Ticket, what: str) -> str:
+    return f"工单 #{ticket.number} 上报人补充了{what}。"
+
+
+def claimed_for_rider(ticket: Ticket, staff: Staff) -> str:
+    return (
+        f"您上报的工单 #{ticket.number}（{category_label(ticket)}）已由{staff.name}认领，正在处理。"
+    )
+
+
+def note_for_rider(ticket: Ticket, staff: Staff, note: str) -> str:
+    return f"工单 #{ticket.number} 进展（{staff.name}）：{note}"
+
+
+def resolved_for_rider(ticket: Ticket, staff: Staff, note: str) -> str:
+    result = f"：{note}" if note else "。"
+    return (
+        f"您上报的工单 #{ticket.number}（{category_label(ticket)}）已由{staff.name}办结{result}\n"
+        "问题解决了请回复「满意」，没有解决请回复「不满意」。"
+    )
+
+
+def transferred_for_rider(ticket: Ticket) -> str:
+    return f"工单 #{ticket.number} 已转派至{routed_to(ticket)}处理。"
+
+
+def reopened_for_worker(ticket: Ticket) -> str:
+    return (
+        f"工单 #{ticket.number}（{category_label(ticket)}，{where(ticket)}）上报人回复不满意，"
+        f"已重新打开，请继续处理。回复「认领 {ticket.number}」接单。"
+    )
+
+
+def closed_for_worker(ticket: Ticket) -> str:
+    return f"工单 #{ticket.number} 上报人确认满意，已关闭。辛苦了！"
+
+
+def ticket_line(ticket: Ticket, tz) -> str:
+    created = ticket.created_at.astimezone(tz).strftime("%m-%d %H:%M")
+    return f"#{ticket.number} {category_label(ticket)} {Status(ticket.status).label} {created} {where(ticket)}"

@@ -1,0 +1,127 @@
+"""Riders and staff: registration, staff records, one-time invites and binding."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.services.errors import InvalidInput, NotFound
+from app.services.grids import area_by_code
+from models import ROLES, Rider, Staff, StaffInvite
+
+INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud, typed on a phone
+INVITE_LENGTH = 8
+INVITE_DAYS = 7
+
+ROLE_LABELS = {
+    "grid_worker": "网格员",
+    "community_lead": "社区书记",
+    "street_lead": "街道负责人",
+    "supervisor": "区级督办",
+}
+
+
+def staff_by_openid(session: Session, openid: str) -> Staff | None:
+    return session.scalars(select(Staff).where(Staff.openid == openid, Staff.active)).first()
+
+
+def register_rider(
+    session: Session, openid: str, now: datetime, *, qr_scene: str | None = None
+) -> Rider:
+    """The rider for `openid`, created on first contact; keeps the first QR scene seen."""
+    rider = session.scalars(select(Rider).where(Rider.openid == openid)).first()
+    if rider is None:
+        rider = Rider(openid=openid, created_at=now, last_seen_at=now, qr_scene=qr_scene)
+        session.add(rider)
+        session.flush()
+    else:
+        rider.last_seen_at = now
+        rider.subscribed = True
+        if qr_scene and not rider.qr_scene:
+            rider.qr_scene = qr_scene
+    return rider
+
+
+def unsubscribe(session: Session, openid: str) -> None:
+    rider = session.scalars(select(Rider).where(Rider.openid == openid)).first()
+    if rider is not None:
+        rider.subscribed = False
+
+
+def _checked(role: str, area_code: str, session: Session):
+    if role not in ROLES:
+        raise InvalidInput(f"未知角色 {role}，可选：{', '.join(ROLES)}")
+    area = area_by_code(session, area_code)
+    if area is None:
+        raise NotFound(f"区域 {area_code} 不存在")
+    return area
+
+
+def add_staff(
+    session: Session,
+    *,
+    name: str,
+    role: str,
+    area_code: str,
+    openid: str | None = None,
+    priority: int = 0,
+) -> Staff:
+    area = _checked(role, area_code, session)
+    if openid and staff_by_openid(session, openid) is not None:
+        raise InvalidInput(f"openid {openid} 已绑定其他工作人员")
+    staff = Staff(name=name, role=role, area=area, openid=openid or None, priority=priority)
+    session.add(staff)
+    session.flush()
+    return staff
+
+
+def create_invite(
+    session: Session,
+    *,
+    role: str,
+    area_code: str,
+    now: datetime,
+    name: str = "",
+    priority: int = 0,
+) -> StaffInvite:
+    area = _checked(role, area_code, session)
+    code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
+    invite = StaffInvite(
+        code=code,
+        role=role,
+        area=area,
+        name=name,
+        priority=priority,
+        created_at=now,
+        expires_at=now + timedelta(days=INVITE_DAYS),
+    )
+    session.add(invite)
+    session.flush()
+    return invite
+
+
+def bind_staff(session: Session, *, openid: str, code: str, now: datetime) -> Staff:
+    """Use a one-time invite: the sender becomes staff with the invite's role and area."""
+    invite = session.scalars(
+        select(StaffInvite).where(StaffInvite.code == code.strip().upper()).with_for_update()
+    ).first()
+    if invite is None or invite.used_at is not None or invite.expires_at <= now:
+        raise InvalidInput("绑定码无效或已使用，请向管理员索取新的绑定码。")
+    if staff_by_openid(session, openid) is not None:
+        raise InvalidInput("您的微信已绑定工作人员身份，无需重复绑定。")
+    staff = Staff(
+        name=invite.name or f"{ROLE_LABELS[invite.role]}{openid[-4:]}",
+        role=invite.role,
+        area=invite.area,
+        openid=openid,
+        priority=invite.priority,
+        created_at=now,
+    )
+    session.add(staff)
+    session.flush()
+    invite.used_at = now
+    invite.staff_id = staff.id
+    return staff

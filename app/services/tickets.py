@@ -1,0 +1,294 @@
+"""Ticket use cases: load, check who may act, apply the transition table, record, notify.
+
+Every function changes the session only; the caller commits once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.domain import tickets as lifecycle
+from app.domain.tickets import Action, InvalidTransition, Status
+from app.services import notices
+from app.services.errors import Conflict, NotAllowed, NotFound
+from app.services.grids import area_by_code, responsible_staff
+from app.services.outbox import enqueue
+from models import Rider, Staff, Ticket, TicketEvent
+
+OPEN = [s.value for s in lifecycle.OPEN_STATUSES]
+
+
+def record(
+    session: Session,
+    ticket: Ticket,
+    action: Action,
+    *,
+    now: datetime,
+    actor_openid: str | None,
+    actor_role: str,
+    note: str = "",
+    message_key: str | None = None,
+) -> lifecycle.Transition:
+    """Apply `action` through the transition table and append the event to the ticket's log."""
+    transition = lifecycle.apply(ticket.status, action, note)
+    ticket.status = transition.to_status.value
+    ticket.updated_at = now
+    if ticket.id is None:  # a new ticket: its number is needed for the event
+        session.add(ticket)
+        session.flush()
+    if transition.to_status is Status.CLAIMED and ticket.claimed_at is None:
+        ticket.claimed_at = now
+    if transition.to_status is Status.RESOLVED:
+        ticket.resolved_at = now
+    if transition.to_status is Status.CLOSED:
+        ticket.closed_at = now
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            at=now,
+            action=action.value,
+            actor_openid=actor_openid,
+            actor_role=actor_role,
+            from_status=transition.from_status.value if transition.from_status else None,
+            to_status=transition.to_status.value,
+            note=note,
+            message_key=message_key,
+        )
+    )
+    return transition
+
+
+def get_ticket(session: Session, number: int, *, lock: bool = False) -> Ticket:
+    query = select(Ticket).where(Ticket.id == number)
+    if lock:
+        query = query.with_for_update(of=Ticket)
+    ticket = session.scalars(query).unique().first()
+    if ticket is None:
+        raise NotFound(f"没有找到工单 #{number}。")
+    return ticket
+
+
+def may_act(staff: Staff, ticket: Ticket) -> bool:
+    """Staff may act on tickets assigned to them or routed inside the area they cover."""
+    if ticket.assignee_id == staff.id:
+        return True
+    area = ticket.grid or ticket.area
+    return area is not None and staff.area.covers(area)
+
+
+def _checked(session: Session, staff: Staff, number: int) -> Ticket:
+    ticket = get_ticket(session, number, lock=True)
+    if not may_act(staff, ticket):
+        raise NotAllowed(f"工单 #{number} 不在您负责的网格，无权操作。")
+    return ticket
+
+
+def _apply(session, ticket, staff, action, *, now, note="", message_key=None):
+    try:
+        return record(
+            session,
+            ticket,
+            action,
+            now=now,
+            actor_openid=staff.openid,
+            actor_role=staff.role,
+            note=note,
+            message_key=message_key,
+        )
+    except InvalidTransition:
+        label = Status(ticket.status).label
+        raise Conflict(f"工单 #{ticket.number} 当前状态为「{label}」，不能执行此操作。") from None
+
+
+def newest_claimable(session: Session, staff: Staff) -> Ticket:
+    ticket = session.scalars(
+        select(Ticket)
+        .where(
+            Ticket.assignee_id == staff.id,
+            Ticket.status.in_([Status.ASSIGNED.value, Status.REOPENED.value]),
+        )
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+    ).first()
+    if ticket is None:
+        raise NotFound("您名下没有待认领的工单。")
+    return ticket
+
+
+def claim(
+    session: Session, *, staff: Staff, number: int | None, now: datetime, message_key=None
+) -> Ticket:
+    if number is None:
+        number = newest_claimable(session, staff).id
+    ticket = _checked(session, staff, number)
+    if ticket.status == Status.CLAIMED.value:
+        holder = ticket.assignee
+        if holder is not None and holder.id == staff.id:
+            raise Conflict(f"工单 #{number} 您已认领，处理完请回复「办结 {number} 处理结果」。")
+        raise Conflict(f"工单 #{number} 已由{holder.name if holder else '他人'}认领。")
+    _apply(session, ticket, staff, Action.CLAIM, now=now, message_key=message_key)
+    ticket.assignee = staff
+    enqueue(
+        session,
+        to_openid=ticket.reporter.openid,
+        kind="ticket_claimed",
+        text=notices.claimed_for_rider(ticket, staff),
+        now=now,
+        ticket_id=ticket.id,
+    )
+    return ticket
+
+
+def add_note(
+    session: Session, *, staff: Staff, number: int, note: str, now: datetime, message_key=None
+) -> Ticket:
+    ticket = _checked(session, staff, number)
+    _apply(session, ticket, staff, Action.NOTE, now=now, note=note, message_key=message_key)
+    ticket.assignee = staff
+    enqueue(
+        session,
+        to_openid=ticket.reporter.openid,
+        kind="ticket_note",
+        text=notices.note_for_rider(ticket, staff, note),
+        now=now,
+        ticket_id=ticket.id,
+    )
+    return ticket
+
+
+def resolve(
+    session: Session, *, staff: Staff, number: int, note: str, now: datetime, message_key=None
+) -> Ticket:
+    ticket = _checked(session, staff, number)
+    _apply(session, ticket, staff, Action.RESOLVE, now=now, note=note, message_key=message_key)
+    ticket.assignee = staff
+    enqueue(
+        session,
+        to_openid=ticket.reporter.openid,
+        kind="ticket_resolved",
+        text=notices.resolved_for_rider(ticket, staff, note),
+        now=now,
+        ticket_id=ticket.id,
+    )
+    return ticket
+
+
+def transfer(
+    session: Session,
+    *,
+    staff: Staff,
+    number: int,
+    grid_code: str,
+    now: datetime,
+    message_key=None,
+) -> Ticket:
+    ticket = _checked(session, staff, number)
+    grid = area_by_code(session, grid_code)
+    if grid is None or grid.level != "grid":
+        raise NotFound(f"没有编码为 {grid_code} 的网格。")
+    if ticket.grid_id == grid.id:
+        raise Conflict(f"工单 #{number} 已在{grid.name}。")
+    _apply(
+        session,
+        ticket,
+        staff,
+        Action.TRANSFER,
+        now=now,
+        note=f"转派至 {grid.code} {grid.name}",
+        message_key=message_key,
+    )
+    ticket.grid = grid
+    ticket.area = grid
+    ticket.assignee = responsible_staff(session, grid)
+    ticket.claimed_at = None
+    enqueue(
+        session,
+        to_openid=ticket.assignee.openid if ticket.assignee else None,
+        kind="ticket_assigned",
+        text=notices.new_ticket_for_worker(ticket, transferred_by=staff),
+        now=now,
+        ticket_id=ticket.id,
+    )
+    enqueue(
+        session,
+        to_openid=ticket.reporter.openid,
+        kind="ticket_transferred",
+        text=notices.transferred_for_rider(ticket),
+        now=now,
+        ticket_id=ticket.id,
+    )
+    return ticket
+
+
+def rider_verdict(
+    session: Session,
+    *,
+    rider: Rider,
+    number: int | None,
+    satisfied: bool,
+    now: datetime,
+    message_key=None,
+) -> Ticket:
+    """The reporter answers 满意 (close) or 不满意 (reopen to the same worker)."""
+    query = select(Ticket).where(Ticket.reporter_id == rider.id)
+    if number is not None:
+        query = query.where(Ticket.id == number)
+    else:
+        query = query.where(Ticket.status == Status.RESOLVED.value).order_by(
+            Ticket.resolved_at.desc(), Ticket.id.desc()
+        )
+    ticket = session.scalars(query.with_for_update(of=Ticket)).unique().first()
+    if ticket is None:
+        raise NotFound(
+            "您没有待确认的工单。" if number is None else f"没有找到您上报的工单 #{number}。"
+        )
+    action = Action.CONFIRM if satisfied else Action.REOPEN
+    try:
+        record(
+            session,
+            ticket,
+            action,
+            now=now,
+            actor_openid=rider.openid,
+            actor_role="rider",
+            note="满意" if satisfied else "不满意",
+            message_key=message_key,
+        )
+    except InvalidTransition:
+        label = Status(ticket.status).label
+        raise Conflict(f"工单 #{ticket.number} 当前状态为「{label}」，无需确认。") from None
+    worker = ticket.assignee
+    text = notices.closed_for_worker(ticket) if satisfied else notices.reopened_for_worker(ticket)
+    enqueue(
+        session,
+        to_openid=worker.openid if worker else None,
+        kind="ticket_closed" if satisfied else "ticket_reopened",
+        text=text,
+        now=now,
+        ticket_id=ticket.id,
+    )
+    return ticket
+
+
+def open_for_staff(session: Session, staff: Staff, limit: int = 20) -> list[Ticket]:
+    return list(
+        session.scalars(
+            select(Ticket)
+            .where(Ticket.assignee_id == staff.id, Ticket.status.in_(OPEN))
+            .order_by(Ticket.created_at.desc())
+            .limit(limit)
+        ).unique()
+    )
+
+
+def for_rider(session: Session, rider: Rider, limit: int = 10) -> list[Ticket]:
+    return list(
+        session.scalars(
+            select(Ticket)
+            .where(Ticket.reporter_id == rider.id)
+            .order_by(Ticket.created_at.desc())
+            .limit(limit)
+        ).unique()
+    )

@@ -1,0 +1,123 @@
+"""`gridbot chat`: a terminal that plays WeChat for one user against a running gridbot.
+
+Sends correctly signed (and, with an AES key, encrypted) XML, prints the passive reply,
+and prints the sandbox messages addressed to this user as they arrive.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import shlex
+import threading
+from pathlib import Path
+
+import httpx
+
+from app.settings import Settings
+from bot.simulator import WeChatSimulator
+
+HELP = """commands:
+  <any text>                 send a text message
+  /photo FILE                send a photo
+  /loc LAT LNG [LABEL]       send a location (in the configured CRS, usually GCJ-02)
+  /voice TEXT                send a voice message whose recognised text is TEXT
+  /subscribe [SCENE]         follow the account (optionally from a QR scene)
+  /quit                      leave"""
+
+
+class TerminalChat:
+    def __init__(self, settings: Settings, *, openid: str, url: str, out=print) -> None:
+        self.openid = openid
+        self.url = url
+        self.out = out
+        self.sim = WeChatSimulator(
+            settings.wechat_token,
+            settings.wechat_app_id,
+            settings.wechat_aes_key,
+            account=settings.wechat_account,
+            mode="safe" if settings.wechat_aes_key else "plain",
+        )
+        self.http = httpx.Client(timeout=httpx.Timeout(10.0, connect=3.0))
+        self._last_seen = 0
+        self._stop = threading.Event()
+
+    def request_for(self, line: str):
+        """The simulated WeChat request for one typed line, or None for a local command."""
+        if not line.startswith("/"):
+            return self.sim.text(self.openid, line)
+        parts = shlex.split(line)
+        cmd, args = parts[0], parts[1:]
+        if cmd == "/photo" and args:
+            data = Path(args[0]).read_bytes()
+            media_id = "sandbox-" + hashlib.sha256(data).hexdigest()[:24]
+            return self.sim.image(self.openid, media_id, pic_url=Path(args[0]).resolve().as_uri())
+        if cmd == "/loc" and len(args) >= 2:
+            return self.sim.location(
+                self.openid, float(args[0]), float(args[1]), " ".join(args[2:])
+            )
+        if cmd == "/voice" and args:
+            return self.sim.voice(self.openid, "sandbox-voice", recognition=" ".join(args))
+        if cmd == "/subscribe":
+            return self.sim.event(self.openid, "subscribe", f"qrscene_{args[0]}" if args else "")
+        return None
+
+    def send(self, line: str) -> str | None:
+        try:
+            req = self.request_for(line)
+        except (OSError, ValueError) as exc:
+            self.out(f"! {exc}")
+            return None
+        if req is None:
+            self.out(HELP)
+            return None
+        resp = self.http.post(f"{self.url}/wechat", params=req.params, content=req.body)
+        if resp.status_code != 200:
+            self.out(f"! server answered {resp.status_code}: {resp.text}")
+            return None
+        reply = self.sim.reply_text(resp.text)
+        if reply:
+            self.out(f"gridbot> {reply}")
+        return reply
+
+    def poll_sandbox(self) -> list[str]:
+        resp = self.http.get(
+            f"{self.url}/sandbox/messages", params={"to": self.openid, "after": self._last_seen}
+        )
+        if resp.status_code != 200:
+            return []
+        texts = []
+        for m in resp.json():
+            self._last_seen = max(self._last_seen, m["id"])
+            texts.append(m["text"])
+            self.out(f"[通知] {m['text']}")
+        return texts
+
+    def _poll_forever(self) -> None:
+        while not self._stop.wait(1.0):
+            with contextlib.suppress(httpx.HTTPError):
+                self.poll_sandbox()
+
+    def run(self) -> None:
+        self.out(f"playing WeChat as {self.openid} against {self.url}; /help for commands")
+        try:
+            self.poll_sandbox()  # show what arrived before we started, once
+        except httpx.HTTPError as exc:
+            self.out(f"! cannot reach {self.url}: {exc}")
+            return
+        threading.Thread(target=self._poll_forever, daemon=True).start()
+        try:
+            while True:
+                line = input().strip()
+                if line in ("/quit", "/exit"):
+                    break
+                if line:
+                    self.send(line)
+        except (EOFError, KeyboardInterrupt):
+            pass
+        finally:
+            self._stop.set()
+
+
+def run_chat(settings: Settings, *, openid: str, url: str) -> None:
+    TerminalChat(settings, openid=openid, url=url).run()

@@ -1,0 +1,54 @@
+"""The WeChat webhook: verify, authenticate, decode, handle once, reply passively."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import PlainTextResponse
+from starlette.concurrency import run_in_threadpool
+
+from bot.codec import BadRequest
+
+router = APIRouter(tags=["wechat"])
+
+XML = "application/xml; charset=utf-8"
+
+
+@router.get("/wechat")
+def verify(request: Request) -> Response:
+    try:
+        echo = request.app.state.codec.verify_echo(dict(request.query_params))
+    except BadRequest as exc:
+        return PlainTextResponse(exc.reason, status_code=403)
+    return PlainTextResponse(echo)
+
+
+async def _capped_body(request: Request, limit: int) -> bytes | None:
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
+@router.post("/wechat")
+async def receive(request: Request) -> Response:
+    state = request.app.state
+    body = await _capped_body(request, state.settings.max_body_bytes)
+    if body is None:
+        return PlainTextResponse("body too large", status_code=413)
+    query = dict(request.query_params)
+    try:
+        msg = state.codec.decode(query, body)
+    except BadRequest as exc:
+        return PlainTextResponse(exc.reason, status_code=getattr(exc, "status", 400))
+    if not state.replay_guard.accept(query.get("timestamp", ""), query.get("nonce", "")):
+        return PlainTextResponse("stale or replayed request", status_code=403)
+    reply = await run_in_threadpool(state.chat.handle, msg)
+    if not reply:
+        return PlainTextResponse("success")
+    encrypted = query.get("encrypt_type") == "aes"
+    return Response(state.codec.encode_reply(reply, msg, encrypted=encrypted), media_type=XML)

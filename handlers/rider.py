@@ -1,0 +1,77 @@
+"""Rider queries and follow-up: my reports, satisfied or not, cancel, help, subscription."""
+
+from __future__ import annotations
+
+from app.services import notices, people, reports, tickets
+from app.services.errors import ServiceError
+from bot.router import Router
+from handlers.context import ChatContext, split_number
+from handlers.texts import RIDER_HELP, WELCOME
+
+router = Router("rider")
+
+
+@router.command("我的上报", "我的工单", "mine")
+def my_reports(ctx: ChatContext, args: str) -> str:
+    mine = tickets.for_rider(ctx.session, ctx.rider)
+    if not mine:
+        return "您还没有上报过问题。发现问题时，拍照并发送位置即可上报。"
+    lines = [notices.ticket_line(t, ctx.tz) for t in mine]
+    return f"您最近的上报（{len(lines)}）：\n" + "\n".join(lines)
+
+
+def _verdict(ctx: ChatContext, args: str, satisfied: bool) -> str:
+    number, _ = split_number(args)
+    try:
+        t = tickets.rider_verdict(
+            ctx.session,
+            rider=ctx.rider,
+            number=number,
+            satisfied=satisfied,
+            now=ctx.now,
+            message_key=ctx.message_key,
+        )
+    except ServiceError as exc:
+        return exc.message
+    if satisfied:
+        return f"感谢确认，工单 #{t.number} 已关闭。感谢您为城市出力！"
+    return f"抱歉问题还没解决，工单 #{t.number} 已重新打开，已通知{notices.routed_to(t)}继续处理。"
+
+
+@router.command("不满意", "unsatisfied")
+def unsatisfied(ctx: ChatContext, args: str) -> str:
+    return _verdict(ctx, args, satisfied=False)
+
+
+@router.command("满意", "satisfied")
+def satisfied(ctx: ChatContext, args: str) -> str:
+    return _verdict(ctx, args, satisfied=True)
+
+
+@router.command("取消", "cancel")
+def cancel(ctx: ChatContext, args: str) -> str:
+    if reports.cancel_draft(ctx.session, ctx.rider):
+        return "已取消正在填写的上报。"
+    return "没有正在填写的上报。"
+
+
+@router.command("帮助", "help", "?", "？")
+def rider_help(ctx: ChatContext, args: str) -> str:
+    return RIDER_HELP
+
+
+@router.on("event:subscribe", "event:scan")
+def subscribed(ctx: ChatContext, args: str) -> str:
+    return WELCOME
+
+
+@router.on("event:unsubscribe")
+def unsubscribed(ctx: ChatContext, args: str) -> str:
+    people.unsubscribe(ctx.session, ctx.msg.openid)
+    return ""
+
+
+@router.on("event:location", "event:view", "event:templatesendjobfinish")
+def silent_event(ctx: ChatContext, args: str) -> str:
+    # WeChat allows no passive reply to these; answering "success" keeps it quiet.
+    return ""

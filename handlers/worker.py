@@ -1,0 +1,110 @@
+"""Worker commands: claim, progress note, resolve, transfer and list, by replying in chat."""
+
+from __future__ import annotations
+
+from app.services import notices, tickets
+from app.services.errors import ServiceError
+from bot.router import Router
+from handlers.context import ChatContext, is_staff, split_number
+from handlers.texts import STAFF_HELP
+
+router = Router("worker")
+
+
+def _run(action) -> str:
+    try:
+        return action()
+    except ServiceError as exc:
+        return exc.message
+
+
+@router.command("认领", "接单", "claim", when=is_staff)
+def claim(ctx: ChatContext, args: str) -> str:
+    number, _ = split_number(args)
+    if args and number is None:
+        return "格式：认领 工单号，例如「认领 12」；只发「认领」接最新一单。"
+
+    def act() -> str:
+        t = tickets.claim(
+            ctx.session, staff=ctx.staff, number=number, now=ctx.now, message_key=ctx.message_key
+        )
+        return (
+            f"已认领工单 #{t.number}（{notices.category_label(t)}，{notices.where(t)}）。\n"
+            f"处理完请回复「办结 {t.number} 处理结果」。"
+        )
+
+    return _run(act)
+
+
+@router.command("进展", "note", when=is_staff)
+def note(ctx: ChatContext, args: str) -> str:
+    number, text = split_number(args)
+    if number is None or not text:
+        return "格式：进展 工单号 内容，例如「进展 12 已联系排水公司」。"
+
+    def act() -> str:
+        tickets.add_note(
+            ctx.session,
+            staff=ctx.staff,
+            number=number,
+            note=text,
+            now=ctx.now,
+            message_key=ctx.message_key,
+        )
+        return f"已记录工单 #{number} 的进展，并通知上报人。"
+
+    return _run(act)
+
+
+@router.command("办结", "done", when=is_staff)
+def done(ctx: ChatContext, args: str) -> str:
+    number, text = split_number(args)
+    if number is None:
+        return "格式：办结 工单号 处理结果，例如「办结 12 积水已排除」。"
+
+    def act() -> str:
+        tickets.resolve(
+            ctx.session,
+            staff=ctx.staff,
+            number=number,
+            note=text,
+            now=ctx.now,
+            message_key=ctx.message_key,
+        )
+        return f"工单 #{number} 已办结，已请上报人确认。"
+
+    return _run(act)
+
+
+@router.command("转派", "transfer", when=is_staff)
+def transfer(ctx: ChatContext, args: str) -> str:
+    number, code = split_number(args)
+    if number is None or not code:
+        return "格式：转派 工单号 网格编码，例如「转派 12 310199001002-03」。"
+
+    def act() -> str:
+        t = tickets.transfer(
+            ctx.session,
+            staff=ctx.staff,
+            number=number,
+            grid_code=code.split()[0],
+            now=ctx.now,
+            message_key=ctx.message_key,
+        )
+        return f"工单 #{t.number} 已转派至{notices.routed_to(t)}。"
+
+    return _run(act)
+
+
+@router.command("我的工单", "待办", "mine", when=is_staff)
+def mine(ctx: ChatContext, args: str) -> str:
+    open_tickets = tickets.open_for_staff(ctx.session, ctx.staff)
+    if not open_tickets:
+        return "您目前没有待办工单。"
+    lines = [notices.ticket_line(t, ctx.tz) for t in open_tickets]
+    return f"您的待办工单（{len(lines)}）：\n" + "\n".join(lines)
+
+
+@router.command("帮助", "help", "?", "？", when=is_staff)
+def staff_help(ctx: ChatContext, args: str) -> str:
+    return STAFF_HELP

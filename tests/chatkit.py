@@ -1,0 +1,75 @@
+"""Drive the chat engine with plain InboundMessages, as the webhook would after decoding."""
+
+from __future__ import annotations
+
+import itertools
+
+from sqlalchemy import select
+
+from app.chat import ChatEngine
+from app.domain.coords import wgs84_to_gcj02
+from app.settings import Settings
+from bot.inbound import InboundMessage
+from models import OutboxMessage, Ticket
+
+_ids = itertools.count(7_000_000_000_000_000_000)
+
+# Centres of two demo grids (WGS-84), from app/demo/district.geojson.
+FENGYUAN_1 = (31.19225, 121.432625)  # 31019900100101 枫苑一网格, worker-1 张伟
+NANYUAN_4 = (31.20575, 121.448375)  # 31019900200204 南园四网格, worker-16
+
+
+class Chat:
+    def __init__(self, sessions, clock, **settings) -> None:
+        self.sessions = sessions
+        self.clock = clock
+        self.settings = Settings(database_url="sqlite://", **settings)
+        self.engine = ChatEngine(settings=self.settings, sessions=sessions, clock=clock)
+
+    def _send(self, openid: str, kind: str, **fields) -> str:
+        msg = InboundMessage(
+            kind=kind,
+            openid=openid,
+            account="gh_gridbot",
+            created_at=self.clock(),
+            msg_id=fields.pop("msg_id", None) or str(next(_ids)),
+            **fields,
+        )
+        return self.engine.handle(msg)
+
+    def text(self, openid: str, text: str, **kw) -> str:
+        return self._send(openid, "text", text=text, **kw)
+
+    def voice(self, openid: str, recognition: str) -> str:
+        return self._send(openid, "voice", text=recognition, media_id="voice-1")
+
+    def photo(self, openid: str, media_id: str = "media-1") -> str:
+        return self._send(openid, "image", media_id=media_id, pic_url=f"http://pic/{media_id}")
+
+    def location(self, openid: str, wgs: tuple[float, float], label: str = "路口") -> str:
+        """Send a point as WeChat would: converted to GCJ-02."""
+        lat, lng = wgs84_to_gcj02(*wgs)
+        return self._send(openid, "location", lat=lat, lng=lng, label=label)
+
+    def event(self, openid: str, event: str, key: str = "") -> str:
+        return self._send(openid, "event", event=event, event_key=key, msg_id="")
+
+    def notices_to(self, openid: str) -> list[str]:
+        with self.sessions() as s:
+            return list(
+                s.scalars(
+                    select(OutboxMessage.text)
+                    .where(OutboxMessage.to_openid == openid)
+                    .order_by(OutboxMessage.id)
+                )
+            )
+
+    def ticket(self, number: int) -> Ticket:
+        with self.sessions() as s:
+            t = s.get(Ticket, number)
+            _ = t.events, t.photos
+            return t
+
+    def tickets(self) -> list[Ticket]:
+        with self.sessions() as s:
+            return list(s.scalars(select(Ticket).order_by(Ticket.id)).unique())

@@ -1,0 +1,69 @@
+import pytest
+
+from app.domain.tickets import (
+    TRANSITIONS,
+    Action,
+    InvalidTransition,
+    Status,
+    allowed_actions,
+    apply,
+)
+
+A, C, RS, CL, RO = Status
+
+ALLOWED = [
+    (A, Action.CLAIM, C),
+    (RO, Action.CLAIM, C),
+    (A, Action.NOTE, C),
+    (C, Action.NOTE, C),
+    (A, Action.RESOLVE, RS),
+    (C, Action.RESOLVE, RS),
+    (RO, Action.RESOLVE, RS),
+    (C, Action.TRANSFER, A),
+    (RS, Action.CONFIRM, CL),
+    (RS, Action.REOPEN, RO),
+    (C, Action.ADD_INFO, C),
+]
+
+REFUSED = [
+    (C, Action.CLAIM),
+    (RS, Action.CLAIM),
+    (CL, Action.CLAIM),
+    (CL, Action.RESOLVE),
+    (RS, Action.RESOLVE),
+    (A, Action.CONFIRM),
+    (C, Action.REOPEN),
+    (CL, Action.REOPEN),
+    (RS, Action.TRANSFER),
+    (CL, Action.NOTE),
+    (CL, Action.ADD_INFO),
+]
+
+
+@pytest.mark.parametrize(("status", "action", "expected"), ALLOWED)
+def test_allowed_transitions(status, action, expected):
+    t = apply(status, action, note="x")
+    assert (t.from_status, t.to_status, t.action, t.note) == (status, expected, action, "x")
+
+
+@pytest.mark.parametrize(("status", "action"), REFUSED)
+def test_refused_transitions(status, action):
+    with pytest.raises(InvalidTransition):
+        apply(status, action)
+
+
+def test_create_starts_assigned_and_nothing_else_applies_to_a_new_ticket():
+    assert apply(None, Action.CREATE).to_status is A
+    with pytest.raises(InvalidTransition):
+        apply(None, Action.CLAIM)
+
+
+def test_closed_is_terminal_and_open_statuses_are_the_workable_ones():
+    assert allowed_actions(CL) == frozenset()
+    assert {s for s in Status if s.is_open} == {A, C, RO}
+    assert all(s.label for s in Status)
+
+
+def test_statuses_accept_plain_strings_from_the_database():
+    assert apply("claimed", Action.RESOLVE).to_status is RS
+    assert all(isinstance(k[0], Status) for k in TRANSITIONS)
