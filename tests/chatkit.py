@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from app.chat import ChatEngine
 from app.domain.coords import wgs84_to_gcj02
@@ -72,4 +73,5 @@ class Chat:
 
     def tickets(self) -> list[Ticket]:
         with self.sessions() as s:
-            return list(s.scalars(select(Ticket).order_by(Ticket.id)).unique())
+            query = select(Ticket).options(selectinload(Ticket.events)).order_by(Ticket.id)
+            return list(s.scalars(query).unique())
