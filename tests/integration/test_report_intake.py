@@ -90,8 +90,7 @@ def test_nonsense_gets_help_not_a_ticket(chat, nonsense):
 
 
 def test_point_outside_every_grid_goes_to_the_nearest_grid_within_reach(chat):
-    lat, lng = FENGYUAN_1
-    near_outside = (31.19 - 0.0009, lng)  # 100 m south of the district edge
+    near_outside = (31.19 - 0.0009, FENGYUAN_1[1])  # 100 m south of the district edge
     chat.text("rider-1", "路灯不亮")
     assert "枫苑一网格" in chat.location("rider-1", near_outside)
     (ticket,) = chat.tickets()
