@@ -26,6 +26,8 @@ def _pg_reachable() -> str | None:
 
 
 PG_SKIP_REASON = _pg_reachable()
+if PG_SKIP_REASON and os.environ.get("GRIDBOT_REQUIRE_PG"):
+    raise RuntimeError(PG_SKIP_REASON)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

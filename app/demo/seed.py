@@ -40,13 +40,14 @@ Try it — in another terminal, play a rider:
 
   uv run gridbot chat --as rider-1 --url {url}
 
-  /loc 31.2000 121.4450 枫林路与东安路口     (a GCJ-02 point, as WeChat sends it)
+  /loc 31.1904 121.4372 枫林路与东安路口     (GCJ-02, as WeChat sends it)
   路口积水很深，电动车过不去
   我的上报
 
-…and the grid worker who receives it (demo workers are worker-1 … worker-16):
+…and, in a third terminal, 张伟, the worker of 枫苑一网格 who receives it
+(the demo's grid workers are worker-1 … worker-16, leads lead-1 … lead-4):
 
-  uv run gridbot chat --as worker-N --url {url}
+  uv run gridbot chat --as worker-1 --url {url}
   认领        then   办结 <号> 积水已排除
 
 Back as rider-1: 满意.   Everything: uv run gridbot tickets list

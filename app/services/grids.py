@@ -39,8 +39,10 @@ def import_geojson(session: Session, collection: dict) -> ImportResult:
     for props, geometry in sorted(features, key=lambda f: LEVEL_RANK[f[0]["level"]]):
         code = props["code"]
         parent = existing.get(props.get("parent_code") or "")
-        if props.get("parent_code") and parent is None:
-            raise GridImportError(f"区域 {code}：上级 {props['parent_code']} 不存在")
+        if props["parent_code"] and parent is None:
+            raise GridImportError(f"{props['where']}：上级 {props['parent_code']} 不存在")
+        if parent is not None and LEVEL_RANK[parent.level] >= LEVEL_RANK[props["level"]]:
+            raise GridImportError(f"{props['where']}：上级 {parent.code} 的层级不高于它")
         area = existing.get(code)
         if area is None:
             area = Area(code=code)
@@ -99,6 +101,7 @@ def _validated_features(collection: dict) -> list[tuple[dict, dict | None]]:
             "name": str(props["name"]).strip(),
             "level": props["level"],
             "parent_code": str(props.get("parent_code") or "").strip() or None,
+            "where": where,
         }
         out.append((clean, geometry))
     return out

@@ -106,7 +106,9 @@ def create_invite(
 def bind_staff(session: Session, *, openid: str, code: str, now: datetime) -> Staff:
     """Use a one-time invite: the sender becomes staff with the invite's role and area."""
     invite = session.scalars(
-        select(StaffInvite).where(StaffInvite.code == code.strip().upper()).with_for_update()
+        select(StaffInvite)
+        .where(StaffInvite.code == code.strip().upper())
+        .with_for_update(of=StaffInvite)
     ).first()
     if invite is None or invite.used_at is not None or invite.expires_at <= now:
         raise InvalidInput("绑定码无效或已使用，请向管理员索取新的绑定码。")

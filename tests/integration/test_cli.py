@@ -1,0 +1,129 @@
+"""The operator's command line against a real database."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import app
+from app.demo.seed import DISTRICT
+from app.settings import get_settings
+from tests.chatkit import FENGYUAN_1, Chat
+
+
+@pytest.fixture
+def cli(db_url, monkeypatch, tmp_path):
+    monkeypatch.setenv("GRIDBOT_DATABASE_URL", db_url)
+    monkeypatch.setenv("GRIDBOT_DATA_DIR", str(tmp_path / "data"))
+    get_settings.cache_clear()
+    runner = CliRunner()
+
+    def run(*args: str, ok: bool = True):
+        result = runner.invoke(app, list(args))
+        if ok:
+            assert result.exit_code == 0, result.output
+        return result
+
+    yield run
+    get_settings.cache_clear()
+
+
+def test_import_invite_bind_report_and_inspect(cli, db_url, clock):
+    out = cli("grids", "import", str(DISTRICT)).output
+    assert "23 created" in out
+    assert "23 updated" in cli("grids", "import", str(DISTRICT)).output
+
+    code = cli(
+        "staff", "invite", "--role", "grid_worker", "--area", "31019900100101", "--name", "张伟"
+    ).stdout
+    code = code.strip().splitlines()[0]
+    assert len(code) == 8
+
+    from app.db import make_engine, make_sessionmaker
+
+    engine = make_engine(db_url)
+    chat = Chat(make_sessionmaker(engine), clock)
+    assert "绑定成功" in chat.text("wx-zhangwei", f"绑定 {code}")
+    assert "无效或已使用" in chat.text("wx-other", f"绑定 {code}")
+    chat.text("rider-1", "路口积水很深")
+    chat.location("rider-1", FENGYUAN_1, "枫林路口")
+    chat.text("wx-zhangwei", "认领")
+    engine.dispose()
+
+    listed = json.loads(cli("tickets", "list", "--json").stdout)
+    assert [(t["number"], t["status"], t["category"]) for t in listed] == [
+        (1, "claimed", "flooding")
+    ]
+    shown = json.loads(cli("tickets", "show", "1", "--json").stdout)
+    for key in (
+        "number",
+        "status",
+        "category",
+        "grid_code",
+        "assignee_openid",
+        "reporter_openid",
+        "lat",
+        "lng",
+        "created_at",
+        "updated_at",
+        "events",
+    ):
+        assert key in shown
+    assert shown["grid_code"] == "31019900100101"
+    assert shown["assignee_openid"] == "wx-zhangwei"
+    assert shown["lat"] == pytest.approx(FENGYUAN_1[0], abs=1e-6)
+    assert [e["action"] for e in shown["events"]] == ["create", "claim"]
+    assert json.loads(cli("tickets", "list", "--status", "closed", "--json").stdout) == []
+    assert "#1" in cli("tickets", "list").stdout
+
+
+def test_operator_mistakes_are_refused_clearly(cli, tmp_path):
+    bad = tmp_path / "bad.geojson"
+    bad.write_text('{"type": "FeatureCollection", "features": [{"properties": {"name": "x"}}]}')
+    result = cli("grids", "import", str(bad), ok=False)
+    assert result.exit_code == 1 and "缺少 code" in result.output
+    result = cli("staff", "invite", "--role", "grid_worker", "--area", "nowhere", ok=False)
+    assert result.exit_code == 1 and "不存在" in result.output
+    cli("grids", "import", str(DISTRICT))
+    result = cli(
+        "staff",
+        "add",
+        "--openid",
+        "x",
+        "--name",
+        "y",
+        "--role",
+        "boss",
+        "--area",
+        "310199",
+        ok=False,
+    )
+    assert "未知角色" in result.output
+    result = cli("tickets", "show", "42", ok=False)
+    assert result.exit_code == 1 and "no ticket #42" in result.output
+
+
+def test_staff_add_makes_a_backup_worker_who_gets_tickets_when_the_primary_is_absent(
+    cli, db_url, clock
+):
+    cli("grids", "import", str(DISTRICT))
+    cli(
+        "staff",
+        "add",
+        "--openid",
+        "wx-backup",
+        "--name",
+        "李四",
+        "--role",
+        "grid_worker",
+        "--area",
+        "31019900100101",
+        "--backup",
+    )
+    from app.db import make_engine, make_sessionmaker
+
+    engine = make_engine(db_url)
+    chat = Chat(make_sessionmaker(engine), clock)
+    chat.text("rider-1", "井盖丢了")
+    assert "李四" in chat.location("rider-1", FENGYUAN_1)
+    engine.dispose()
