@@ -7,13 +7,17 @@ from app.services.errors import ServiceError
 from bot.router import Router
 from handlers.context import ChatContext, is_staff, split_number
 from handlers.texts import STAFF_HELP
+from models import Ticket
 
 router = Router("worker")
 
 
-def _run(action) -> str:
+def _attempt(ctx: ChatContext, use_case, **kwargs) -> Ticket | str:
+    """Run a ticket use case as the sender; a refusal comes back as its sentence."""
     try:
-        return action()
+        return use_case(
+            ctx.session, staff=ctx.staff, now=ctx.now, message_key=ctx.message_key, **kwargs
+        )
     except ServiceError as exc:
         return exc.message
 
@@ -23,17 +27,13 @@ def claim(ctx: ChatContext, args: str) -> str:
     number, _ = split_number(args)
     if args and number is None:
         return "格式：认领 工单号，例如「认领 12」；只发「认领」接最新一单。"
-
-    def act() -> str:
-        t = tickets.claim(
-            ctx.session, staff=ctx.staff, number=number, now=ctx.now, message_key=ctx.message_key
-        )
-        return (
-            f"已认领工单 #{t.number}（{notices.category_label(t)}，{notices.where(t)}）。\n"
-            f"处理完请回复「办结 {t.number} 处理结果」。"
-        )
-
-    return _run(act)
+    t = _attempt(ctx, tickets.claim, number=number)
+    if isinstance(t, str):
+        return t
+    return (
+        f"已认领工单 #{t.number}（{notices.category_label(t)}，{notices.where(t)}）。\n"
+        f"处理完请回复「办结 {t.number} 处理结果」。"
+    )
 
 
 @router.command("进展", "note", when=is_staff)
@@ -41,19 +41,8 @@ def note(ctx: ChatContext, args: str) -> str:
     number, text = split_number(args)
     if number is None or not text:
         return "格式：进展 工单号 内容，例如「进展 12 已联系排水公司」。"
-
-    def act() -> str:
-        tickets.add_note(
-            ctx.session,
-            staff=ctx.staff,
-            number=number,
-            note=text,
-            now=ctx.now,
-            message_key=ctx.message_key,
-        )
-        return f"已记录工单 #{number} 的进展，并通知上报人。"
-
-    return _run(act)
+    t = _attempt(ctx, tickets.add_note, number=number, note=text)
+    return t if isinstance(t, str) else f"已记录工单 #{t.number} 的进展，并通知上报人。"
 
 
 @router.command("办结", "done", when=is_staff)
@@ -61,39 +50,17 @@ def done(ctx: ChatContext, args: str) -> str:
     number, text = split_number(args)
     if number is None:
         return "格式：办结 工单号 处理结果，例如「办结 12 积水已排除」。"
-
-    def act() -> str:
-        tickets.resolve(
-            ctx.session,
-            staff=ctx.staff,
-            number=number,
-            note=text,
-            now=ctx.now,
-            message_key=ctx.message_key,
-        )
-        return f"工单 #{number} 已办结，已请上报人确认。"
-
-    return _run(act)
+    t = _attempt(ctx, tickets.resolve, number=number, note=text)
+    return t if isinstance(t, str) else f"工单 #{t.number} 已办结，已请上报人确认。"
 
 
 @router.command("转派", "transfer", when=is_staff)
 def transfer(ctx: ChatContext, args: str) -> str:
     number, code = split_number(args)
     if number is None or not code:
-        return "格式：转派 工单号 网格编码，例如「转派 12 310199001002-03」。"
-
-    def act() -> str:
-        t = tickets.transfer(
-            ctx.session,
-            staff=ctx.staff,
-            number=number,
-            grid_code=code.split()[0],
-            now=ctx.now,
-            message_key=ctx.message_key,
-        )
-        return f"工单 #{t.number} 已转派至{notices.routed_to(t)}。"
-
-    return _run(act)
+        return "格式：转派 工单号 网格编码，例如「转派 12 31019900100203」。"
+    t = _attempt(ctx, tickets.transfer, number=number, grid_code=code.split()[0])
+    return t if isinstance(t, str) else f"工单 #{t.number} 已转派至{notices.routed_to(t)}。"
 
 
 @router.command("我的工单", "待办", "mine", when=is_staff)

@@ -64,29 +64,20 @@ def seed(session: Session) -> bool:
     for feature in collection["features"]:
         props = feature["properties"]
         levels.setdefault(props["level"], []).append(props["code"])
-    for i, code in enumerate(levels.get("grid", []), start=1):
-        name = WORKER_NAMES[(i - 1) % len(WORKER_NAMES)]
-        people.add_staff(
-            session, name=name, role="grid_worker", area_code=code, openid=f"worker-{i}"
-        )
-    for i, code in enumerate(levels.get("community", []), start=1):
-        people.add_staff(
-            session,
-            name=LEAD_NAMES[(i - 1) % len(LEAD_NAMES)],
-            role="community_lead",
-            area_code=code,
-            openid=f"lead-{i}",
-        )
-    for i, code in enumerate(levels.get("street", []), start=1):
-        people.add_staff(
-            session,
-            name=STREET_NAMES[(i - 1) % len(STREET_NAMES)],
-            role="street_lead",
-            area_code=code,
-            openid=f"street-{i}",
-        )
-    for code in levels.get("district", []):
-        people.add_staff(
-            session, name="区城运中心", role="supervisor", area_code=code, openid="supervisor"
-        )
+    # level -> (role, names, openid prefix): worker-1 is the first grid's worker, and so on.
+    staffing = {
+        "grid": ("grid_worker", WORKER_NAMES, "worker-"),
+        "community": ("community_lead", LEAD_NAMES, "lead-"),
+        "street": ("street_lead", STREET_NAMES, "street-"),
+        "district": ("supervisor", ["区城运中心"], "supervisor-"),
+    }
+    for level, (role, names, prefix) in staffing.items():
+        for i, code in enumerate(levels.get(level, []), start=1):
+            people.add_staff(
+                session,
+                name=names[(i - 1) % len(names)],
+                role=role,
+                area_code=code,
+                openid="supervisor" if level == "district" else f"{prefix}{i}",
+            )
     return True

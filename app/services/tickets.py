@@ -117,6 +117,38 @@ def newest_claimable(session: Session, staff: Staff) -> Ticket:
     return ticket
 
 
+def _work_and_tell_rider(
+    session: Session,
+    ticket: Ticket,
+    staff: Staff,
+    action: Action,
+    *,
+    note: str,
+    now: datetime,
+    message_key: str | None,
+) -> Ticket:
+    """The worker's own steps (claim, note, resolve): they hold the ticket, the rider hears."""
+    _apply(session, ticket, staff, action, now=now, note=note, message_key=message_key)
+    ticket.assignee = staff
+    kind, text = RIDER_NOTICES[action](ticket, staff, note)
+    enqueue(
+        session,
+        to_openid=ticket.reporter.openid,
+        kind=kind,
+        text=text,
+        now=now,
+        ticket_id=ticket.id,
+    )
+    return ticket
+
+
+RIDER_NOTICES = {
+    Action.CLAIM: lambda t, s, _n: ("ticket_claimed", notices.claimed_for_rider(t, s)),
+    Action.NOTE: lambda t, s, n: ("ticket_note", notices.note_for_rider(t, s, n)),
+    Action.RESOLVE: lambda t, s, n: ("ticket_resolved", notices.resolved_for_rider(t, s, n)),
+}
+
+
 def claim(
     session: Session, *, staff: Staff, number: int | None, now: datetime, message_key=None
 ) -> Ticket:
@@ -128,51 +160,27 @@ def claim(
         if holder is not None and holder.id == staff.id:
             raise Conflict(f"工单 #{number} 您已认领，处理完请回复「办结 {number} 处理结果」。")
         raise Conflict(f"工单 #{number} 已由{holder.name if holder else '他人'}认领。")
-    _apply(session, ticket, staff, Action.CLAIM, now=now, message_key=message_key)
-    ticket.assignee = staff
-    enqueue(
-        session,
-        to_openid=ticket.reporter.openid,
-        kind="ticket_claimed",
-        text=notices.claimed_for_rider(ticket, staff),
-        now=now,
-        ticket_id=ticket.id,
+    return _work_and_tell_rider(
+        session, ticket, staff, Action.CLAIM, note="", now=now, message_key=message_key
     )
-    return ticket
 
 
 def add_note(
     session: Session, *, staff: Staff, number: int, note: str, now: datetime, message_key=None
 ) -> Ticket:
     ticket = _checked(session, staff, number)
-    _apply(session, ticket, staff, Action.NOTE, now=now, note=note, message_key=message_key)
-    ticket.assignee = staff
-    enqueue(
-        session,
-        to_openid=ticket.reporter.openid,
-        kind="ticket_note",
-        text=notices.note_for_rider(ticket, staff, note),
-        now=now,
-        ticket_id=ticket.id,
+    return _work_and_tell_rider(
+        session, ticket, staff, Action.NOTE, note=note, now=now, message_key=message_key
     )
-    return ticket
 
 
 def resolve(
     session: Session, *, staff: Staff, number: int, note: str, now: datetime, message_key=None
 ) -> Ticket:
     ticket = _checked(session, staff, number)
-    _apply(session, ticket, staff, Action.RESOLVE, now=now, note=note, message_key=message_key)
-    ticket.assignee = staff
-    enqueue(
-        session,
-        to_openid=ticket.reporter.openid,
-        kind="ticket_resolved",
-        text=notices.resolved_for_rider(ticket, staff, note),
-        now=now,
-        ticket_id=ticket.id,
+    return _work_and_tell_rider(
+        session, ticket, staff, Action.RESOLVE, note=note, now=now, message_key=message_key
     )
-    return ticket
 
 
 def transfer(
