@@ -1,0 +1,87 @@
+"""The outbox sender: delivers what is owed, retries with backoff, gives up visibly."""
+
+from sqlalchemy import select
+
+from app.db import unit_of_work
+from app.services.outbox import enqueue
+from bot.channels import SandboxChannel
+from bot.outbox_sender import LEASE, OutboxSender
+from models import OutboxMessage
+
+
+class FlakyChannel:
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.delivered: list[tuple[str, str]] = []
+
+    def send_text(self, openid, text, *, outbox_id):
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionError("WeChat unreachable")
+        self.delivered.append((openid, text))
+
+
+def _owe(sessions, clock, *texts):
+    with unit_of_work(sessions) as s:
+        for text in texts:
+            enqueue(s, to_openid="worker-1", kind="test", text=text, now=clock())
+
+
+def _rows(sessions):
+    with sessions() as s:
+        return list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def test_owed_notices_are_sent_once_in_order(sessions, clock):
+    _owe(sessions, clock, "第一条", "第二条")
+    channel = FlakyChannel(failures=0)
+    sender = OutboxSender(sessions, channel, clock=clock)
+    assert sender.drain().sent == 2
+    assert sender.drain().sent == 0
+    assert channel.delivered == [("worker-1", "第一条"), ("worker-1", "第二条")]
+    assert [r.status for r in _rows(sessions)] == ["sent", "sent"]
+
+
+def test_a_failed_send_waits_for_its_backoff_then_succeeds(sessions, clock):
+    _owe(sessions, clock, "积水通知")
+    channel = FlakyChannel(failures=1)
+    sender = OutboxSender(sessions, channel, clock=clock)
+    assert sender.drain().failed == 1
+    (row,) = _rows(sessions)
+    assert (row.status, row.attempts) == ("pending", 1)
+    assert "WeChat unreachable" in row.last_error
+    assert sender.drain().sent == 0  # not due yet
+    clock.advance(seconds=3)
+    assert sender.drain().sent == 1
+    assert channel.delivered == [("worker-1", "积水通知")]
+
+
+def test_after_max_attempts_a_notice_is_dead_not_dropped(sessions, clock):
+    _owe(sessions, clock, "送不出去")
+    sender = OutboxSender(sessions, FlakyChannel(failures=99), clock=clock, max_attempts=3)
+    outcomes = []
+    for _ in range(3):
+        outcomes.append(sender.drain())
+        clock.advance(minutes=10)
+    assert [o.dead for o in outcomes] == [0, 0, 1]
+    (row,) = _rows(sessions)
+    assert (row.status, row.attempts) == ("dead", 3)
+
+
+def test_a_crash_mid_send_is_retried_when_the_lease_runs_out(sessions, clock):
+    _owe(sessions, clock, "崩溃前")
+    sender = OutboxSender(sessions, FlakyChannel(failures=0), clock=clock)
+    assert len(sender._lease()) == 1  # leased, then the process "dies" before sending
+    assert sender.drain().sent == 0
+    clock.advance(seconds=LEASE.total_seconds() + 1)
+    assert sender.drain().sent == 1
+
+
+def test_the_sandbox_channel_stores_each_notice_once(sessions, clock):
+    _owe(sessions, clock, "沙盒通知")
+    channel = SandboxChannel(sessions)
+    (row,) = _rows(sessions)
+    channel.send_text("worker-1", "沙盒通知", outbox_id=row.id)
+    channel.send_text("worker-1", "沙盒通知", outbox_id=row.id)
+    assert [m.text for m in channel.messages_to("worker-1")] == ["沙盒通知"]
+    assert channel.messages_to("worker-2") == []
