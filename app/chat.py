@@ -32,6 +32,27 @@ log = logging.getLogger(__name__)
 RETRY_WAIT_SECONDS = 4.0
 """How long a retry waits for the first attempt's reply: inside WeChat's 5 s."""
 
+REPLY_LIMIT_BYTES = 2000
+"""WeChat cuts passive text replies at about 2048 bytes; stop short at a line break."""
+
+
+def fit_reply(text: str, limit: int = REPLY_LIMIT_BYTES) -> str:
+    if len(text.encode()) <= limit:
+        return text
+    kept: list[str] = []
+    used = len("……".encode())
+    for line in text.split("\n"):
+        size = len(line.encode()) + 1
+        if used + size > limit:
+            break
+        kept.append(line)
+        used += size
+    return (
+        "\n".join(kept) + "\n……"
+        if kept
+        else text.encode()[: limit - 6].decode(errors="ignore") + "……"
+    )
+
 
 class ChatEngine:
     def __init__(
@@ -81,7 +102,7 @@ class ChatEngine:
                 session.add(inbox)
                 session.flush()  # a duplicate fails here, before any handler runs
                 ctx = self._context(session, msg, now)
-                inbox.reply = self.dispatcher.dispatch(ctx)
+                inbox.reply = fit_reply(self.dispatcher.dispatch(ctx))
                 notify = bool(session.info.pop(PENDING_FLAG, False))
                 session.commit()
             except BaseException:

@@ -26,7 +26,7 @@ class Area(Base):
     """GeoJSON geometry in WGS-84, or None for an area without a polygon."""
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
-    parent: Mapped[Area | None] = relationship(remote_side=[id], lazy="joined", join_depth=3)
+    parent: Mapped[Area | None] = relationship(remote_side=[id])
 
     def covers(self, other: Area) -> bool:
         """True when `other` is this area or lies inside it."""

@@ -77,3 +77,16 @@ def test_dispatcher_tries_routes_in_order_and_falls_back():
     assert seen == ["passes"]
     assert d.dispatch(Ctx(_msg(kind="event", event="subscribe"))) == "welcome"
     assert d.dispatch(Ctx(_msg(kind="image"))) == "help"
+
+
+def test_long_replies_are_cut_at_a_line_inside_wechats_limit():
+    from app.chat import fit_reply
+
+    lines = [f"#{i} 道路积水 处理中 11-20 10:00 枫林路与东安路口" for i in range(100)]
+    text = "\n".join(lines)
+    cut = fit_reply(text)
+    assert len(cut.encode()) <= 2000
+    assert cut.endswith("……") and cut.splitlines()[0] == lines[0]
+    assert all(line in lines for line in cut.splitlines()[:-1])
+    assert fit_reply("短回复") == "短回复"
+    assert len(fit_reply("积" * 2000).encode()) <= 2000
