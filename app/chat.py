@@ -8,7 +8,6 @@ runs cleanly again.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -29,8 +28,7 @@ from models import InboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 
-RETRY_WAIT_SECONDS = 4.0
-"""How long a retry waits for the first attempt's reply: inside WeChat's 5 s."""
+CONFLICT_RETRIES = 3
 
 REPLY_LIMIT_BYTES = 2000
 """WeChat cuts passive text replies at about 2048 bytes; stop short at a line break."""
@@ -77,16 +75,24 @@ class ChatEngine:
 
     def handle(self, msg: InboundMessage) -> str:
         """The passive reply for `msg` ("" for none), handling each message once."""
-        try:
-            reply, notify = self._handle_once(msg)
-        except IntegrityError:
-            return self._reply_of_first_attempt(msg)
-        except Exception:
-            log.exception("handler failed for %s", msg.dedup_key)
-            return BUSY
-        if notify:
-            self.on_outbox()
-        return reply
+        for _ in range(CONFLICT_RETRIES):
+            try:
+                reply, notify = self._handle_once(msg)
+            except IntegrityError:
+                # Either this message was handled already (a WeChat retry) or it raced
+                # another message over some other row (one new rider's first two messages).
+                earlier = self._stored_reply(msg)
+                if earlier is not None:
+                    return earlier
+                continue
+            except Exception:
+                log.exception("handler failed for %s", msg.dedup_key)
+                return BUSY
+            if notify:
+                self.on_outbox()
+            return reply
+        log.error("gave up on %s after %d conflicts", msg.dedup_key, CONFLICT_RETRIES)
+        return BUSY
 
     def _handle_once(self, msg: InboundMessage) -> tuple[str, bool]:
         now = self.clock()
@@ -125,14 +131,14 @@ class ChatEngine:
             staff=people.staff_by_openid(session, msg.openid),
         )
 
-    def _reply_of_first_attempt(self, msg: InboundMessage) -> str:
-        """A retry: answer what the first attempt answered, waiting briefly if it is running."""
-        deadline = time.monotonic() + RETRY_WAIT_SECONDS
-        while True:
-            with self.sessions() as session:
-                reply = session.scalar(
-                    select(InboxMessage.reply).where(InboxMessage.dedup_key == msg.dedup_key)
-                )
-            if reply is not None or time.monotonic() > deadline:
-                return reply or ""
-            time.sleep(0.05)
+    def _stored_reply(self, msg: InboundMessage) -> str | None:
+        """The reply of an earlier, committed attempt at `msg`, if there was one.
+
+        A duplicate insert fails only once the first attempt has committed (PostgreSQL
+        makes the second insert wait for it; SQLite serialises writers), so the row is
+        visible here without polling.
+        """
+        with self.sessions() as session:
+            return session.scalar(
+                select(InboxMessage.reply).where(InboxMessage.dedup_key == msg.dedup_key)
+            )
