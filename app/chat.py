@@ -12,8 +12,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.services import people
 from app.services.grids import GridLocator
@@ -78,9 +79,10 @@ class ChatEngine:
         for _ in range(CONFLICT_RETRIES):
             try:
                 reply, notify = self._handle_once(msg)
-            except IntegrityError:
+            except (IntegrityError, StaleDataError, OperationalError):
                 # Either this message was handled already (a WeChat retry) or it raced
-                # another message over some other row (one new rider's first two messages).
+                # another message from the same person over some row (a new rider's first
+                # two messages; a photo arriving while its draft becomes a ticket).
                 earlier = self._stored_reply(msg)
                 if earlier is not None:
                     return earlier
