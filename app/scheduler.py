@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -19,6 +20,8 @@ class Jobs:
 
     def __init__(self, sender: OutboxSender, *, outbox_poll_seconds: float) -> None:
         self.sender = sender
+        self._again = threading.Event()
+        self._draining = threading.Event()
         self.scheduler = BackgroundScheduler(timezone="UTC")
         self.scheduler.add_job(
             self._drain,
@@ -30,10 +33,19 @@ class Jobs:
         )
 
     def _drain(self) -> None:
-        try:
-            self.sender.drain()
-        except Exception:  # a failed sweep is retried at the next tick
-            log.exception("outbox drain failed")
+        # A wake-up during a drain asks for one more pass instead of a second instance.
+        while True:
+            self._again.clear()
+            self._draining.set()
+            try:
+                self.sender.drain()
+            except Exception:  # a failed sweep is retried at the next tick
+                log.exception("outbox drain failed")
+                return
+            finally:
+                self._draining.clear()
+            if not self._again.is_set():
+                return
 
     def start(self) -> None:
         self.scheduler.start()
@@ -43,7 +55,8 @@ class Jobs:
             self.scheduler.shutdown(wait=True)
 
     def wake_outbox(self) -> None:
-        if self.scheduler.running:
+        self._again.set()
+        if self.scheduler.running and not self._draining.is_set():
             job = self.scheduler.get_job(OUTBOX_JOB)
             if job is not None:
                 job.modify(next_run_time=datetime.now(self.scheduler.timezone))

@@ -138,6 +138,10 @@ class WeChatCodec:
             fields = self._open_envelope(fields, query.get("msg_signature", ""), timestamp, nonce)
         elif encrypt_type != "raw":
             raise BadRequest(f"unsupported encrypt_type {encrypt_type!r}")
+        elif self._cipher is not None:
+            # The plain signature does not cover the body; once an EncodingAESKey is set
+            # (compatible or safe mode) only msg_signature-checked ciphertext is trusted.
+            raise BadRequest("encryption required: this account is in compatible/safe mode")
         return to_inbound(flatten(fields))
 
     def _open_envelope(

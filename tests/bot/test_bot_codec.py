@@ -24,6 +24,9 @@ def simulator(mode: str) -> WeChatSimulator:
 
 
 def decode(codec: WeChatCodec, req) -> InboundMessage:
+    """Decode as the account would: a plaintext-mode request reaches a plaintext account."""
+    if "encrypt_type" not in req.params:
+        codec = WeChatCodec(TOKEN, APP_ID)
     return codec.decode(req.params, req.body)
 
 
@@ -121,8 +124,11 @@ def test_event_retry_keeps_dedup_key(codec):
     assert decode(codec, req).dedup_key == decode(codec, sim.resign(req)).dedup_key
 
 
-def test_plaintext_accepted_with_aes_key_configured(codec):
-    assert decode(codec, simulator("plain").text(OPENID, "hi")).text == "hi"
+def test_plaintext_refused_once_an_aes_key_is_configured(codec):
+    # The plain signature does not cover the body: with a key set, only ciphertext counts.
+    req = simulator("plain").text(OPENID, "hi")
+    with pytest.raises(BadRequest, match="encryption required"):
+        codec.decode(req.params, req.body)
 
 
 def test_plaintext_only_codec_refuses_encrypted():
@@ -252,10 +258,11 @@ def test_oversized_body():
     small = WeChatCodec(TOKEN, APP_ID, max_body=100)
     req = simulator("plain").text(OPENID, "x" * 200)
     with pytest.raises(BadRequest, match="large"):
-        decode(small, req)
+        small.decode(req.params, req.body)
 
 
-def test_minimal_valid_body_parses(codec):
+def test_minimal_valid_body_parses():
+    codec = WeChatCodec(TOKEN, APP_ID)
     body = (
         b"<xml><ToUserName>gh</ToUserName><FromUserName>o</FromUserName>"
         b"<CreateTime>1700000000</CreateTime><MsgType>text</MsgType><Content/></xml>"
