@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_, case, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -32,7 +33,8 @@ from app.domain.tickets import OPEN_STATUSES, Status
 from app.services.errors import NotAllowed, NotFound
 from app.services.grids import area_by_code
 from app.services.outbox import enqueue
-from models import Area, Digest, Rider, Staff, Ticket, TicketEvent, UTCDateTime
+from app.settings import Settings
+from models import Area, Digest, Rider, Staff, Ticket, TicketEvent, UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -400,6 +402,21 @@ def send_due(
         else:
             result.skipped += 1
     return result
+
+
+def daily_sweep(
+    sessions: sessionmaker[Session], settings: Settings, *, now: datetime | None = None
+) -> SweepResult:
+    """The scheduled job: `send_due` with the configured time zone, time and chart."""
+    from app.services.digest_chart import render_chart
+
+    return send_due(
+        sessions,
+        now=now or utcnow(),
+        tz=ZoneInfo(settings.timezone),
+        send_at=settings.digest_send_at,
+        chart=render_chart,
+    )
 
 
 def _send_one(sessions, staff_id, day, *, now, tz, chart, policy, cache) -> bool:
