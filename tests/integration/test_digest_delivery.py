@@ -133,3 +133,18 @@ class TestChat:
         assert chat.text("worker-1", "日报") == "日报仅供社区、街道和区级负责人查看。"
         assert "格式" in chat.text("supervisor", "日报 昨天")
         assert "还没到" in chat.text("supervisor", "日报 2026-12-01")
+
+
+def test_the_sender_delivers_the_chart_as_an_image(week, tmp_path):
+    from bot.channels import SandboxChannel
+    from bot.outbox_sender import OutboxSender
+
+    sweep(week, NOW, chart=render_chart)
+    channel = SandboxChannel(week, tmp_path / "sandbox")
+    assert OutboxSender(week, channel, clock=lambda: NOW).drain().failed == 0
+    texts = [m.text for m in channel.messages_to("supervisor")]
+    assert texts[0].startswith("【工单日报】示范区 2026-11-20")
+    (image,) = [t for t in texts if t.startswith("[图片] ")]
+    path = image.removeprefix("[图片] ")
+    with open(path, "rb") as f:
+        assert f.read(4) == b"\x89PNG"
