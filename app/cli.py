@@ -223,5 +223,48 @@ def tickets_show(
         )
 
 
+@app.command()
+def digest(
+    area: Annotated[str, typer.Option(help="The code of the area (and everything under it).")],
+    date: Annotated[
+        str | None, typer.Option(help="The local day, YYYY-MM-DD; default yesterday.")
+    ] = None,
+    png: Annotated[Path | None, typer.Option(help="Also write the chart to this PNG.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """The daily digest of an area: the messages a supervisor gets, or its figures."""
+    from datetime import date as Date
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from app.services import digests
+    from app.services.digest_chart import render_chart
+    from app.services.errors import ServiceError
+    from models import utcnow
+
+    settings = get_settings()
+    tz, now = ZoneInfo(settings.timezone), utcnow()
+    try:
+        day = Date.fromisoformat(date) if date else now.astimezone(tz).date() - timedelta(days=1)
+    except ValueError:
+        _fail(f"--date must be YYYY-MM-DD, not {date!r}")
+    try:
+        with _sessions(settings)() as session:
+            found = digests.for_area_code(session, area)
+            rendered = digests.render(
+                session, found, day, now=now, tz=tz, chart=render_chart if png else None
+            )
+    except ServiceError as exc:
+        _fail(exc.message)
+    if png is not None and rendered.chart is not None:
+        png.write_bytes(rendered.chart)
+        typer.echo(f"chart written to {png}", err=True)
+    if as_json:
+        json.dump(rendered.figures.to_json(), sys.stdout, ensure_ascii=False, indent=2)
+        typer.echo()
+        return
+    typer.echo("\n\n".join(rendered.messages))
+
+
 def main() -> None:
     app()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -39,6 +40,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = 64 * 1024
     outbox_poll_seconds: float = 1.0
     outbox_max_attempts: int = 8
+    digest_time: str = "08:00"
+    """Local time (HH:MM) from which the previous day's digest is sent to supervisors."""
+    digest_poll_seconds: float = 60.0
+    """How often the digest sweep looks for supervisors still owed one."""
 
     @model_validator(mode="after")
     def _defaults_and_secrets(self) -> Settings:
@@ -48,6 +53,10 @@ class Settings(BaseSettings):
             raise ValueError(
                 "GRIDBOT_WECHAT_TOKEN must be set to the token of the official account"
             )
+        try:
+            time.fromisoformat(self.digest_time)
+        except ValueError:
+            raise ValueError("GRIDBOT_DIGEST_TIME must be a local time like 08:00") from None
         if self.wechat_aes_key and len(self.wechat_aes_key) != 43:
             raise ValueError("GRIDBOT_WECHAT_AES_KEY must be the 43-character EncodingAESKey")
         return self
@@ -55,6 +64,10 @@ class Settings(BaseSettings):
     @property
     def media_dir(self) -> Path:
         return self.data_dir / "media"
+
+    @property
+    def digest_send_at(self) -> time:
+        return time.fromisoformat(self.digest_time)
 
 
 @lru_cache

@@ -1,4 +1,4 @@
-"""Outbound WeChat API client: access token, customer-service messages, media download.
+"""Outbound WeChat API client: access token, customer-service messages, media up and down.
 
 Blocking httpx with explicit timeouts; meant for the outbox worker, never for the
 5-second webhook path.
@@ -141,6 +141,21 @@ class WeChatAPI:
             payload["url"] = url
         return self.post_json("cgi-bin/message/template/send", payload)
 
+    def upload_image(self, data: bytes, filename: str = "image.png") -> str:
+        """Upload temporary image media (kept by WeChat for 3 days); its media_id."""
+        answer = self._authenticated(lambda token: self._upload(token, "image", data, filename))
+        media_id = answer.get("media_id")
+        if not isinstance(media_id, str) or not media_id:
+            raise WeChatTransportError("media/upload answer without media_id")
+        return media_id
+
+    def send_image(self, openid: str, media_id: str) -> None:
+        """Customer-service image message of uploaded media."""
+        self.post_json(
+            "cgi-bin/message/custom/send",
+            {"touser": openid, "msgtype": "image", "image": {"media_id": media_id}},
+        )
+
     def post_json(self, path: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         """POST `payload` as UTF-8 JSON to an authenticated endpoint; the decoded answer."""
         body = _json(payload)
@@ -176,6 +191,15 @@ class WeChatAPI:
 
     def _post(self, path: str, token: str, body: bytes) -> dict[str, Any]:
         response = self._request("POST", path, params={"access_token": token}, content=body)
+        return _check(response)
+
+    def _upload(self, token: str, kind: str, data: bytes, filename: str) -> dict[str, Any]:
+        response = self._request(
+            "POST",
+            "cgi-bin/media/upload",
+            params={"access_token": token, "type": kind},
+            files={"media": (filename, data, "image/png")},
+        )
         return _check(response)
 
     def _get_media(self, token: str, media_id: str) -> tuple[bytes, str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -9,8 +11,19 @@ from models import SandboxMessage, utcnow
 
 
 class SandboxChannel:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], media_dir: Path | None = None) -> None:
         self.sessions = sessions
+        self.media_dir = media_dir
+
+    def send_image(self, openid: str, png: bytes, *, outbox_id: int) -> None:
+        """Stores the image as a file (when there is a media_dir) and its path as the text."""
+        if self.media_dir is None:
+            self.send_text(openid, f"[图片] {len(png)} 字节", outbox_id=outbox_id)
+            return
+        self.media_dir.mkdir(parents=True, exist_ok=True)
+        path = self.media_dir / f"outbox-{outbox_id}.png"
+        path.write_bytes(png)
+        self.send_text(openid, f"[图片] {path}", outbox_id=outbox_id)
 
     def send_text(self, openid: str, text: str, *, outbox_id: int) -> None:
         with self.sessions() as session, session.begin():
@@ -36,10 +49,14 @@ class SandboxChannel:
 
 
 class WeChatChannel:
-    """Customer-service text messages through the official API."""
+    """Customer-service text and image messages through the official API."""
 
     def __init__(self, api) -> None:
         self.api = api
 
     def send_text(self, openid: str, text: str, *, outbox_id: int) -> None:
         self.api.send_text(openid, text)
+
+    def send_image(self, openid: str, png: bytes, *, outbox_id: int) -> None:
+        """Upload as temporary media, then send it as a customer-service image message."""
+        self.api.send_image(openid, self.api.upload_image(png, f"outbox-{outbox_id}.png"))

@@ -28,6 +28,9 @@ class Channel(Protocol):
     def send_text(self, openid: str, text: str, *, outbox_id: int) -> None:
         """Deliver or raise; any exception counts as a failed attempt."""
 
+    def send_image(self, openid: str, png: bytes, *, outbox_id: int) -> None:
+        """Deliver an image (PNG bytes) or raise."""
+
 
 @dataclass
 class DrainResult:
@@ -61,9 +64,12 @@ class OutboxSender:
         """Send everything due now; returns what happened."""
         result = DrainResult()
         while leased := self._lease():
-            for row_id, openid, text in leased:
+            for row_id, openid, text, image in leased:
                 try:
-                    self.channel.send_text(openid, text, outbox_id=row_id)
+                    if image is not None:
+                        self.channel.send_image(openid, image, outbox_id=row_id)
+                    else:
+                        self.channel.send_text(openid, text, outbox_id=row_id)
                 except Exception as exc:
                     log.warning("outbox %s to %s failed: %s", row_id, openid, exc)
                     if self._failed(row_id, exc):
@@ -75,7 +81,7 @@ class OutboxSender:
                     result.sent += 1
         return result
 
-    def _lease(self) -> list[tuple[int, str, str]]:
+    def _lease(self) -> list[tuple[int, str, str, bytes | None]]:
         now = self.clock()
         with self.sessions() as session, session.begin():
             rows = session.scalars(
@@ -88,7 +94,7 @@ class OutboxSender:
             for row in rows:
                 row.attempts += 1
                 row.next_attempt_at = now + LEASE
-            return [(r.id, r.to_openid, r.text) for r in rows]
+            return [(r.id, r.to_openid, r.text, r.image) for r in rows]
 
     def _sent(self, row_id: int) -> None:
         with self.sessions() as session, session.begin():

@@ -3,6 +3,7 @@
 from models.area import LEVELS, Area
 from models.base import Base, UTCDateTime, utcnow
 from models.conversation import ReportDraft
+from models.digest import Digest
 from models.messaging import InboxMessage, OutboxMessage, SandboxMessage
 from models.people import ROLES, Rider, Staff, StaffInvite
 from models.ticket import Ticket, TicketEvent, TicketPhoto
@@ -12,6 +13,7 @@ __all__ = [
     "ROLES",
     "Area",
     "Base",
+    "Digest",
     "InboxMessage",
     "OutboxMessage",
     "ReportDraft",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, utcnow
@@ -34,6 +34,8 @@ class OutboxMessage(Base):
     to_openid: Mapped[str] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(Text)
+    image: Mapped[bytes | None] = mapped_column(LargeBinary)
+    """A PNG to send as an image message instead of `text` (which then describes it)."""
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     """pending -> sent, or dead after too many failed attempts."""

@@ -33,7 +33,7 @@ class Ticket(Base):
     """The area the ticket was routed in: its grid, or the enclosing area's duty desk."""
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     reporter_id: Mapped[int] = mapped_column(ForeignKey("riders.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -75,7 +75,7 @@ class TicketEvent(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     action: Mapped[str] = mapped_column(String(32))
     actor_openid: Mapped[str | None] = mapped_column(String(64))
     actor_role: Mapped[str] = mapped_column(String(32))

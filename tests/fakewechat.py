@@ -13,11 +13,13 @@ ASCII-escapes Chinese is caught.
 
 from __future__ import annotations
 
+import email.policy
 import json
 import re
 import threading
 import time
 from dataclasses import dataclass
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -27,10 +29,12 @@ ERRMSG = {
     -1: "system error",
     40001: "invalid credential, access_token is invalid or not latest",
     40007: "invalid media_id",
+    40004: "invalid media type",
     40013: "invalid appid",
     40014: "invalid access_token",
     40125: "invalid appsecret",
     41001: "access_token missing",
+    41005: "media data missing",
     42001: "access_token expired",
     45009: "reach max api daily quota limit",
     45015: "response out of time limit or subscription is canceled",
@@ -80,6 +84,7 @@ class FakeWeChat:
             self.requests: list[tuple[str, str]] = []
             self._rules: list[_Rule] = []
             self._media: dict[str, tuple[bytes, str]] = {}
+            self.uploads: list[tuple[str, str, bytes]] = []
             self._tokens: dict[str, _Token] = {}
             self._stable: str | None = None
             self._issued = 0
@@ -154,7 +159,9 @@ class FakeWeChat:
         self._tokens[token.value] = token
         return token
 
-    def handle(self, method: str, path: str, query: dict[str, str], body: bytes):
+    def handle(
+        self, method: str, path: str, query: dict[str, str], body: bytes, content_type: str = ""
+    ):
         """(status, content_type, body bytes) for one request."""
         with self._lock:
             self.requests.append((method, path))
@@ -183,6 +190,8 @@ class FakeWeChat:
             return self._template_send(body)
         if route == ("GET", "/cgi-bin/media/get"):
             return self._media_get(query.get("media_id", ""))
+        if route == ("POST", "/cgi-bin/media/upload"):
+            return self._media_upload(query.get("type", ""), body, content_type)
         return 404, "application/json", b'{"errcode":-1,"errmsg":"no such api"}'
 
     def _credentials_error(self, appid: Any, secret: Any) -> int:
@@ -249,6 +258,12 @@ class FakeWeChat:
             if not isinstance(content, str):
                 return _error(47001)
             record["content"] = content
+        if payload["msgtype"] == "image":
+            media_id = (payload.get("image") or {}).get("media_id")
+            with self._lock:
+                if media_id not in self._media:
+                    return _error(40007)
+            record["media_id"] = media_id
         record["payload"] = payload
         with self._lock:
             self.sent.append(record)
@@ -270,6 +285,35 @@ class FakeWeChat:
             self.sent.append(record)
             msgid = len(self.sent)
         return _ok({"errcode": 0, "errmsg": "ok", "msgid": msgid})
+
+    def _media_upload(self, kind: str, body: bytes, content_type: str):
+        """Multipart upload of one file in the field "media", like media/upload."""
+        if kind not in ("image", "voice", "video", "thumb"):
+            return _error(40004)
+        message = BytesParser(policy=email.policy.HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode() + body
+        )
+        parts = [p for p in message.iter_parts()] if message.is_multipart() else []
+        media = next(
+            (p for p in parts if p.get_param("name", header="content-disposition") == "media"), None
+        )
+        data = media.get_payload(decode=True) if media is not None else None
+        if not data:
+            return _error(41005)
+        with self._lock:
+            media_id = f"upload-{len(self._media) + 1}"
+            self._media[media_id] = (data, media.get_content_type())
+            self.uploads.append((kind, media_id, data))
+        return _ok({"type": kind, "media_id": media_id, "created_at": int(time.time())})
+
+    def images_to(self, openid: str) -> list[bytes]:
+        """The bytes of every image message sent to `openid`, in order."""
+        with self._lock:
+            return [
+                self._media[m["media_id"]][0]
+                for m in self.sent
+                if m["touser"] == openid and m["msgtype"] == "image"
+            ]
 
     def _media_get(self, media_id: str):
         with self._lock:
@@ -328,7 +372,9 @@ def _handler_for(server: FakeWeChat) -> type[BaseHTTPRequestHandler]:
             query = {k: v[-1] for k, v in parse_qs(url.query).items()}
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            status, content_type, data = server.handle(method, url.path, query, body)
+            status, content_type, data = server.handle(
+                method, url.path, query, body, self.headers.get("Content-Type", "")
+            )
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))

@@ -19,8 +19,10 @@ def enqueue(
     text: str,
     now: datetime,
     ticket_id: int | None = None,
+    image: bytes | None = None,
 ) -> OutboxMessage | None:
-    """Owe `to_openid` a notice; sent after the caller commits. No openid, no notice."""
+    """Owe `to_openid` a notice (an image when `image` holds PNG bytes); sent after the
+    caller commits. No openid, no notice."""
     if not to_openid:
         return None
     row = OutboxMessage(
@@ -28,6 +30,7 @@ def enqueue(
         kind=kind,
         text=text,
         ticket_id=ticket_id,
+        image=image,
         created_at=now,
         next_attempt_at=now,
     )

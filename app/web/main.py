@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from app.chat import ChatEngine
 from app.db import make_engine, make_sessionmaker
 from app.scheduler import Jobs
+from app.services import digests
 from app.settings import Settings, get_settings
 from app.web import health, sandbox, wechat
 from bot.api import WeChatAPI
@@ -22,7 +23,11 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
-    sandbox_channel = SandboxChannel(sessions) if settings.channel == "sandbox" else None
+    sandbox_channel = (
+        SandboxChannel(sessions, settings.data_dir / "sandbox")
+        if settings.channel == "sandbox"
+        else None
+    )
     api = None
     if sandbox_channel is None:
         api = WeChatAPI(
@@ -32,7 +37,12 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         )
     channel = sandbox_channel or WeChatChannel(api)
     sender = OutboxSender(sessions, channel, max_attempts=settings.outbox_max_attempts)
-    jobs = Jobs(sender, outbox_poll_seconds=settings.outbox_poll_seconds)
+    jobs = Jobs(
+        sender,
+        outbox_poll_seconds=settings.outbox_poll_seconds,
+        digest_sweep=lambda: digests.daily_sweep(sessions, settings),
+        digest_poll_seconds=settings.digest_poll_seconds,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -193,3 +193,36 @@ def test_fake_starts_and_stops_quickly():
     fake = start_fake_wechat()
     fake.stop()
     assert time.monotonic() - started < 0.5
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+
+
+def test_an_image_is_uploaded_then_sent_as_an_image_message(api, fake):
+    media_id = api.upload_image(PNG, "digest.png")
+    ((kind, stored_id, data),) = fake.uploads
+    assert (kind, stored_id, data) == ("image", media_id, PNG)
+    api.send_image(OPENID, media_id)
+    assert fake.images_to(OPENID) == [PNG]
+    assert fake.messages_to(OPENID) == []
+
+
+def test_sending_unknown_media_is_refused(api, fake):
+    with pytest.raises(WeChatAPIError) as err:
+        api.send_image(OPENID, "never-uploaded")
+    assert err.value.errcode == 40007
+
+
+def test_an_upload_retries_once_with_a_new_token(api, fake):
+    api.access_token()
+    fake.expire_tokens(42001)
+    media_id = api.upload_image(PNG)
+    assert fake.uploads[0][1] == media_id
+    assert api.token_fetches == 2
+
+
+def test_the_wechat_channel_delivers_an_outbox_image(api, fake):
+    from bot.channels import WeChatChannel
+
+    WeChatChannel(api).send_image(OPENID, PNG, outbox_id=7)
+    assert fake.images_to(OPENID) == [PNG]

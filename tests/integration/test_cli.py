@@ -127,3 +127,32 @@ def test_staff_add_makes_a_backup_worker_who_gets_tickets_when_the_primary_is_ab
     chat.text("rider-1", "井盖丢了")
     assert "李四" in chat.location("rider-1", FENGYUAN_1)
     engine.dispose()
+
+
+def test_digest_of_an_area_as_text_json_and_png(cli, db_url, tmp_path):
+    from app.db import make_engine, make_sessionmaker
+    from app.demo.seed import seed
+    from app.migrate import upgrade
+    from tests.digestkit import load_week
+
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    sessions = make_sessionmaker(engine)
+    with sessions.begin() as s:
+        seed(s)
+    load_week(sessions)
+    engine.dispose()
+
+    text = cli("digest", "--area", "310199", "--date", "2026-11-20").stdout
+    assert text.startswith("【工单日报】示范区 2026-11-20")
+    assert "新增 6，认领 4，办结 2，关闭 1" in text
+    figures = json.loads(
+        cli("digest", "--area", "310199001001", "--date", "2026-11-20", "--json").stdout
+    )
+    assert (figures["area_code"], figures["new"], figures["claimed"]) == ("310199001001", 3, 2)
+    assert figures["by_category"] == {"flooding": 1, "other": 1, "traffic_signal": 1}
+    out = tmp_path / "chart.png"
+    cli("digest", "--area", "310199", "--date", "2026-11-20", "--png", str(out))
+    assert out.read_bytes()[:4] == b"\x89PNG"
+    assert "不存在" in cli("digest", "--area", "nowhere", ok=False).output
+    assert "YYYY-MM-DD" in cli("digest", "--area", "310199", "--date", "11/20", ok=False).output
