@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -14,11 +16,36 @@ log = logging.getLogger(__name__)
 OUTBOX_JOB = "outbox"
 
 
+@dataclass(frozen=True)
+class Sweep:
+    """A periodic sweep run by the leader process only."""
+
+    name: str
+    every_seconds: float
+    run: Callable[[], object]
+
+
+class Leadership:
+    def is_leader(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+
 class Jobs:
     """The process's scheduled jobs. `wake_outbox` runs the sender now instead of at its tick."""
 
-    def __init__(self, sender: OutboxSender, *, outbox_poll_seconds: float) -> None:
+    def __init__(
+        self,
+        sender: OutboxSender,
+        *,
+        outbox_poll_seconds: float,
+        sweeps: Sequence[Sweep] = (),
+        leader: Leadership | None = None,
+    ) -> None:
         self.sender = sender
+        self.leader = leader or Leadership()
         self.scheduler = BackgroundScheduler(timezone="UTC")
         self.scheduler.add_job(
             self._drain,
@@ -28,6 +55,26 @@ class Jobs:
             max_instances=1,
             coalesce=True,
         )
+        for sweep in sweeps:
+            self.scheduler.add_job(
+                self._sweep,
+                "interval",
+                args=[sweep],
+                seconds=sweep.every_seconds,
+                id=sweep.name,
+                max_instances=1,
+                coalesce=True,
+            )
+
+    def _sweep(self, sweep: Sweep) -> None:
+        if not self.leader.is_leader():
+            return
+        try:
+            result = sweep.run()
+            log.debug("%s: %s", sweep.name, result)
+        except Exception:  # a failed sweep is retried at the next tick
+            log.exception("%s sweep failed", sweep.name)
+        self.wake_outbox()
 
     def _drain(self) -> None:
         try:
@@ -41,6 +88,7 @@ class Jobs:
     def shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        self.leader.close()
 
     def wake_outbox(self) -> None:
         if self.scheduler.running:

@@ -8,6 +8,8 @@ from fastapi import FastAPI
 
 from app.chat import ChatEngine
 from app.db import make_engine, make_sessionmaker
+from app.jobs import JobContext, leader_sweeps
+from app.leader import Leader
 from app.scheduler import Jobs
 from app.settings import Settings, get_settings
 from app.web import health, sandbox, wechat
@@ -32,7 +34,12 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         )
     channel = sandbox_channel or WeChatChannel(api)
     sender = OutboxSender(sessions, channel, max_attempts=settings.outbox_max_attempts)
-    jobs = Jobs(sender, outbox_poll_seconds=settings.outbox_poll_seconds)
+    jobs = Jobs(
+        sender,
+        outbox_poll_seconds=settings.outbox_poll_seconds,
+        sweeps=leader_sweeps(JobContext(sessions=sessions, settings=settings, sender=sender)),
+        leader=Leader(settings.database_url),
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "0003"
 down_revision = "0001"
 branch_labels = None
@@ -30,8 +29,12 @@ def upgrade() -> None:
             sa.Column("escalation_level", sa.Integer(), server_default="0", nullable=False)
         )
         batch_op.add_column(sa.Column("next_check_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("last_reminded_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("last_escalated_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(
+            sa.Column("last_reminded_at", sa.DateTime(timezone=True), nullable=True)
+        )
+        batch_op.add_column(
+            sa.Column("last_escalated_at", sa.DateTime(timezone=True), nullable=True)
+        )
         batch_op.add_column(sa.Column("request_minutes", sa.Integer(), nullable=True))
         batch_op.add_column(
             sa.Column("request_reason", sa.Text(), server_default="", nullable=False)
