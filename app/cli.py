@@ -119,7 +119,11 @@ def grids_import(
 
 
 RoleOpt = Annotated[
-    str, typer.Option(help="grid_worker, community_lead, street_lead or supervisor")
+    str,
+    typer.Option(
+        help="grid_worker, community_lead, street_lead, supervisor, or department "
+        "(a department's liaison; --name is the department's name)"
+    ),
 ]
 AreaOpt = Annotated[str, typer.Option(help="The code of the area they cover.")]
 
