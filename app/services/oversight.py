@@ -172,6 +172,8 @@ def request_extension(
         raise InvalidInput(f"请写明原因，例如「延期 {number} {duration} 等待配件」。")
     if ticket.request_minutes is not None:
         raise Conflict(f"工单 #{number} 已有待审批的延期申请，请等待上级答复。")
+    if ticket.status == Status.ASSIGNED.value:
+        raise Conflict(f"工单 #{number} 尚未认领，请先回复「认领 {number}」。")
     _apply(
         session,
         ticket,
