@@ -21,10 +21,12 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 grids_app = typer.Typer(help="Grids and areas.", no_args_is_help=True)
 staff_app = typer.Typer(help="Staff records and invites.", no_args_is_help=True)
 tickets_app = typer.Typer(help="Tickets.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Scheduled jobs (sweeps over the database).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(grids_app, name="grids")
 app.add_typer(staff_app, name="staff")
 app.add_typer(tickets_app, name="tickets")
+app.add_typer(jobs_app, name="jobs")
 
 
 def _sessions(settings: Settings | None = None) -> sessionmaker[Session]:
@@ -225,6 +227,30 @@ def tickets_show(
         typer.echo(
             f"  {e['at']} {e['action']:<9} {e['actor_role']:<14} -> {e['to_status']} {e['note']}"
         )
+
+
+@jobs_app.command("list")
+def jobs_list() -> None:
+    """One line per job: its name, how often it runs, what it does."""
+    from app.jobs import JOBS
+
+    settings = get_settings()
+    for spec in JOBS:
+        where = "leader only" if spec.leader_only else "every process"
+        typer.echo(f"{spec.name:<12} every {spec.every(settings):g}s ({where})  {spec.description}")
+
+
+@jobs_app.command("run")
+def jobs_run(name: Annotated[str, typer.Argument(help="A name from `gridbot jobs list`.")]) -> None:
+    """Run one job once, now, in this process (whoever the leader is)."""
+    from app.jobs import JOBS, JobContext, job
+
+    spec = job(name)
+    if spec is None:
+        _fail(f"no job named {name!r}; jobs: {', '.join(j.name for j in JOBS)}")
+    settings = get_settings()
+    result = spec.run(JobContext(sessions=_sessions(settings), settings=settings))
+    typer.echo(f"{spec.name}: {result}")
 
 
 def main() -> None:
