@@ -63,7 +63,9 @@ def current_deadline(ticket: Ticket, policy: Policy) -> datetime | None:
 
 
 def restart(ticket: Ticket, policy: Policy) -> None:
-    """Start the ladder afresh from the current deadline."""
+    """Start the ladder afresh from the current deadline; a pending extension request was
+    about the old one and lapses."""
+    ticket.request_minutes = None
     ticket.ladder_step = 0
     ticket.escalation_level = 0
     deadline = current_deadline(ticket, policy)

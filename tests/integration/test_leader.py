@@ -1,5 +1,7 @@
 """One process runs the sweeps: a PostgreSQL advisory lock elects it; SQLite's one process leads."""
 
+import time
+
 import psycopg
 import pytest
 
@@ -22,6 +24,12 @@ def test_two_electors_one_leader_and_a_takeover_when_it_dies(db_url):
         pid = first._conn.info.backend_pid
         with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+            # Termination is asynchronous: wait until the backend (and its lock) is gone.
+            for _ in range(100):
+                gone = admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,))
+                if gone.fetchone() is None:
+                    break
+                time.sleep(0.05)
         assert second.is_leader()
         assert not first.is_leader()  # it notices it lost the lock and does not take it back
         second.close()

@@ -102,3 +102,13 @@ def test_riders_commands_are_unchanged(chat):
     assert "没有待确认" in chat.text("rider-2", "满意")
     chat.text("rider-2", "井盖丢了")
     assert "已受理" in chat.location("rider-2", NANYUAN_4)
+
+
+def test_a_pending_extension_lapses_when_the_ticket_is_resolved(chat):
+    chat.text("worker-1", "认领 1")
+    chat.text("worker-1", "延期 1 1小时 等泵车")
+    chat.text("worker-1", "办结 1 已排水")
+    assert "没有待审批" in chat.text("lead-1", "同意 1")
+    chat.text("rider-1", "不满意")
+    chat.text("worker-1", "认领 1")
+    assert "等待马书记审批" in chat.text("worker-1", "延期 1 1小时 还要再抽")
