@@ -21,10 +21,12 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 grids_app = typer.Typer(help="Grids and areas.", no_args_is_help=True)
 staff_app = typer.Typer(help="Staff records and invites.", no_args_is_help=True)
 tickets_app = typer.Typer(help="Tickets.", no_args_is_help=True)
+jobs_app = typer.Typer(help="Scheduled jobs (sweeps over the database).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(grids_app, name="grids")
 app.add_typer(staff_app, name="staff")
 app.add_typer(tickets_app, name="tickets")
+app.add_typer(jobs_app, name="jobs")
 
 
 def _sessions(settings: Settings | None = None) -> sessionmaker[Session]:
@@ -119,7 +121,11 @@ def grids_import(
 
 
 RoleOpt = Annotated[
-    str, typer.Option(help="grid_worker, community_lead, street_lead or supervisor")
+    str,
+    typer.Option(
+        help="grid_worker, community_lead, street_lead, supervisor, or department "
+        "(a department's liaison; --name is the department's name)"
+    ),
 ]
 AreaOpt = Annotated[str, typer.Option(help="The code of the area they cover.")]
 
@@ -264,6 +270,30 @@ def digest(
         typer.echo()
         return
     typer.echo("\n\n".join(rendered.messages))
+
+
+@jobs_app.command("list")
+def jobs_list() -> None:
+    """One line per job: its name, how often it runs, what it does."""
+    from app.jobs import JOBS
+
+    settings = get_settings()
+    for spec in JOBS:
+        where = "leader only" if spec.leader_only else "every process"
+        typer.echo(f"{spec.name:<12} every {spec.every(settings):g}s ({where})  {spec.description}")
+
+
+@jobs_app.command("run")
+def jobs_run(name: Annotated[str, typer.Argument(help="A name from `gridbot jobs list`.")]) -> None:
+    """Run one job once, now, in this process (whoever the leader is)."""
+    from app.jobs import JOBS, JobContext, job
+
+    spec = job(name)
+    if spec is None:
+        _fail(f"no job named {name!r}; jobs: {', '.join(j.name for j in JOBS)}")
+    settings = get_settings()
+    result = spec.run(JobContext(sessions=_sessions(settings), settings=settings))
+    typer.echo(f"{spec.name}: {result}")
 
 
 def main() -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -14,7 +15,23 @@ from bot.outbox_sender import OutboxSender
 log = logging.getLogger(__name__)
 
 OUTBOX_JOB = "outbox"
-DIGEST_JOB = "digest"
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A periodic sweep run by the leader process only."""
+
+    name: str
+    every_seconds: float
+    run: Callable[[], object]
+
+
+class Leadership:
+    def is_leader(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
 
 
 class Jobs:
@@ -25,13 +42,13 @@ class Jobs:
         sender: OutboxSender,
         *,
         outbox_poll_seconds: float,
-        digest_sweep: Callable[[], object] | None = None,
-        digest_poll_seconds: float = 60.0,
+        sweeps: Sequence[Sweep] = (),
+        leader: Leadership | None = None,
     ) -> None:
         self.sender = sender
+        self.leader = leader or Leadership()
         self._again = threading.Event()
         self._draining = threading.Event()
-        self.digest_sweep = digest_sweep
         self.scheduler = BackgroundScheduler(timezone="UTC")
         self.scheduler.add_job(
             self._drain,
@@ -41,27 +58,29 @@ class Jobs:
             max_instances=1,
             coalesce=True,
         )
-        if digest_sweep is not None:
-            # A sweep, not a cron job: it sends what is owed whenever it runs after the
-            # digest time, so a restart or a supervisor bound later still gets theirs.
+        for sweep in sweeps:
             self.scheduler.add_job(
-                self._digests,
+                self._sweep,
                 "interval",
-                seconds=digest_poll_seconds,
-                id=DIGEST_JOB,
+                args=[sweep],
+                seconds=sweep.every_seconds,
+                id=sweep.name,
                 max_instances=1,
                 coalesce=True,
+                # Sweeps also run at start: a restart catches up at once, and a supervisor
+                # bound after the digest time gets theirs at the next run.
                 next_run_time=datetime.now(self.scheduler.timezone),
             )
 
-    def _digests(self) -> None:
+    def _sweep(self, sweep: Sweep) -> None:
+        if not self.leader.is_leader():
+            return
         try:
-            assert self.digest_sweep is not None
-            self.digest_sweep()
-        except Exception:  # retried at the next tick
-            log.exception("digest sweep failed")
-        else:
-            self.wake_outbox()
+            result = sweep.run()
+            log.debug("%s: %s", sweep.name, result)
+        except Exception:  # a failed sweep is retried at the next tick
+            log.exception("%s sweep failed", sweep.name)
+        self.wake_outbox()
 
     def _drain(self) -> None:
         # A wake-up during a drain asks for one more pass instead of a second instance.
@@ -84,6 +103,7 @@ class Jobs:
     def shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
+        self.leader.close()
 
     def wake_outbox(self) -> None:
         self._again.set()

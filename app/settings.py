@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     digest_poll_seconds: float = 60.0
     """How often the digest sweep looks for supervisors still owed one."""
 
+    policy_file: Path | None = None
+    """A TOML file merged over app/policy_defaults.toml: deadlines, calendar, ladder."""
+    escalation_sweep_seconds: float = 30.0
+    auto_close_sweep_seconds: float = 300.0
+
     @model_validator(mode="after")
     def _defaults_and_secrets(self) -> Settings:
         if not self.database_url:

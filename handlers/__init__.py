@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.router import Dispatcher
-from handlers import digest, report, rider, staff, worker
+from handlers import digest, escalation, report, rider, staff, worker
 from handlers.context import ChatContext
 from handlers.texts import RIDER_HELP, STAFF_HELP
 
@@ -14,6 +14,13 @@ def help_text(ctx: ChatContext) -> str:
 
 def build_dispatcher() -> Dispatcher:
     return Dispatcher(
-        [staff.router, digest.router, worker.router, rider.router, report.router],
+        [
+            staff.router,
+            digest.router,
+            worker.router,
+            escalation.router,
+            rider.router,
+            report.router,
+        ],
         fallback=help_text,
     )

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.area import Area
 from models.base import Base, UTCDateTime, utcnow
 
-ROLES = ("grid_worker", "community_lead", "street_lead", "supervisor")
+ROLES = ("grid_worker", "community_lead", "street_lead", "supervisor", "department")
+"""A `department` staff member is a city department's liaison; their name is the department's."""
 
 
 class Rider(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.area import Area
@@ -18,6 +18,14 @@ class Ticket(Base):
         Index("ix_tickets_status_updated", "status", "updated_at"),
         Index("ix_tickets_assignee_status", "assignee_id", "status"),
         Index("ix_tickets_reporter_created", "reporter_id", "created_at"),
+        # The deadline sweeps read only tickets with something pending: a partial index
+        # keeps the 90% of closed tickets out of it.
+        Index(
+            "ix_tickets_next_check_at",
+            "next_check_at",
+            postgresql_where=text("next_check_at IS NOT NULL"),
+            sqlite_where=text("next_check_at IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,6 +46,23 @@ class Ticket(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    # Deadlines and the escalation ladder (see app/domain/policy.py).
+    severe: Mapped[bool] = mapped_column(default=False, server_default=false())
+    claim_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolve_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ladder_step: Mapped[int] = mapped_column(default=0, server_default="0")
+    """Steps of the ladder done since the current deadline was set."""
+    escalation_level: Mapped[int] = mapped_column(default=0, server_default="0")
+    """How far up the ladder's levels this deadline has gone (0: nobody above told)."""
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When a sweep must next look at this ticket; None when nothing is pending."""
+    last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    request_minutes: Mapped[int | None]
+    """A pending extension request (延期), in the category's kind of minutes."""
+    request_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """Why the holder asked for the pending extension or sent the ticket back (退回)."""
 
     grid: Mapped[Area | None] = relationship(foreign_keys=[grid_id], lazy="joined")
     area: Mapped[Area | None] = relationship(foreign_keys=[area_id], lazy="joined")

@@ -33,6 +33,8 @@ WORKER_NAMES = [
     "林雪",
 ]
 LEAD_NAMES = ["马书记", "郑书记", "何书记", "罗书记"]
+DEPARTMENTS = [("dept-1", "区排水所"), ("dept-2", "区绿化市容局")]
+"""City departments a lead can summon (吹哨); each liaison's name is the department's."""
 STREET_NAMES = ["梁主任", "宋主任"]
 
 TOUR = """
@@ -80,4 +82,8 @@ def seed(session: Session) -> bool:
                 area_code=code,
                 openid="supervisor" if level == "district" else f"{prefix}{i}",
             )
+    for openid, name in DEPARTMENTS:
+        people.add_staff(
+            session, name=name, role="department", area_code=levels["district"][0], openid=openid
+        )
     return True

@@ -12,6 +12,9 @@ class Status(StrEnum):
     RESOLVED = "resolved"
     CLOSED = "closed"
     REOPENED = "reopened"
+    SUMMONED = "summoned"
+    RETURNED = "returned"
+    REJECTED = "rejected"
 
     @property
     def label(self) -> str:
@@ -31,6 +34,18 @@ class Action(StrEnum):
     CONFIRM = "confirm"
     REOPEN = "reopen"
     ADD_INFO = "add_info"
+    # Oversight: the deadline ladder, departments, extensions, send-backs, closure.
+    REMIND = "remind"
+    ESCALATE = "escalate"
+    AUTO_CLOSE = "auto_close"
+    SUMMON = "summon"
+    CHECK_IN = "check_in"
+    REQUEST_EXTENSION = "request_extension"
+    APPROVE_EXTENSION = "approve_extension"
+    REFUSE_EXTENSION = "refuse_extension"
+    RETURN = "return"
+    CONFIRM_RETURN = "confirm_return"
+    REFUSE_RETURN = "refuse_return"
 
 
 STATUS_LABELS = {
@@ -39,9 +54,14 @@ STATUS_LABELS = {
     Status.RESOLVED: "已办结待确认",
     Status.CLOSED: "已关闭",
     Status.REOPENED: "已重新打开",
+    Status.SUMMONED: "待部门报到",
+    Status.RETURNED: "退回待审核",
+    Status.REJECTED: "已退回不予受理",
 }
 
-OPEN_STATUSES = frozenset({Status.ASSIGNED, Status.CLAIMED, Status.REOPENED})
+OPEN_STATUSES = frozenset(
+    {Status.ASSIGNED, Status.CLAIMED, Status.REOPENED, Status.SUMMONED, Status.RETURNED}
+)
 
 A, C, RS, CL, RO = (
     Status.ASSIGNED,
@@ -70,6 +90,38 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (C, Action.ADD_INFO): C,
     (RO, Action.ADD_INFO): RO,
 }
+
+SU, RT, RJ = Status.SUMMONED, Status.RETURNED, Status.REJECTED
+
+TRANSITIONS.update(
+    {
+        # The deadline ladder reminds and escalates without changing the status.
+        **{(s, Action.REMIND): s for s in (A, C, RO, SU, RT)},
+        **{(s, Action.ESCALATE): s for s in (A, C, RO, SU, RT)},
+        (SU, Action.ADD_INFO): SU,
+        (RT, Action.ADD_INFO): RT,
+        # Nobody answered the rider's confirmation request in time.
+        (RS, Action.AUTO_CLOSE): CL,
+        # 吹哨: a department is summoned; its liaison checks in (报到) and works it.
+        (A, Action.SUMMON): SU,
+        (C, Action.SUMMON): SU,
+        (RO, Action.SUMMON): SU,
+        (SU, Action.SUMMON): SU,
+        (SU, Action.CHECK_IN): C,
+        (SU, Action.CLAIM): C,
+        (SU, Action.TRANSFER): A,
+        # 延期: the holder asks for time, the level above decides.
+        **{(s, Action.REQUEST_EXTENSION): s for s in (C, RO)},
+        **{(s, Action.APPROVE_EXTENSION): s for s in (C, RO)},
+        **{(s, Action.REFUSE_EXTENSION): s for s in (C, RO)},
+        # 退回: the holder sends it back, the level above closes it as rejected or returns it.
+        (A, Action.RETURN): RT,
+        (C, Action.RETURN): RT,
+        (RO, Action.RETURN): RT,
+        (RT, Action.CONFIRM_RETURN): RJ,
+        (RT, Action.REFUSE_RETURN): C,
+    }
+)
 
 
 class InvalidTransition(Exception):

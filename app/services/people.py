@@ -21,6 +21,7 @@ ROLE_LABELS = {
     "community_lead": "社区书记",
     "street_lead": "街道负责人",
     "supervisor": "区级督办",
+    "department": "部门联络员",
 }
 
 

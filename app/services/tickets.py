@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 
 from app.domain import tickets as lifecycle
 from app.domain.tickets import Action, InvalidTransition, Status
-from app.services import notices
+from app.services import deadlines, ladder, notices
+from app.services import escalation_notices as oversight_notices
 from app.services.errors import Conflict, NotAllowed, NotFound
 from app.services.grids import area_by_code, responsible_staff
 from app.services.outbox import enqueue
@@ -43,8 +44,9 @@ def record(
         ticket.claimed_at = now
     if transition.to_status is Status.RESOLVED:
         ticket.resolved_at = now
-    if transition.to_status is Status.CLOSED:
+    if transition.to_status in (Status.CLOSED, Status.REJECTED):
         ticket.closed_at = now
+    deadlines.track(ticket, transition, now)
     session.add(
         TicketEvent(
             ticket_id=ticket.id,
@@ -75,6 +77,8 @@ def may_act(staff: Staff, ticket: Ticket) -> bool:
     """Staff may act on tickets assigned to them or routed inside the area they cover."""
     if ticket.assignee_id == staff.id:
         return True
+    if staff.role == "department":  # a department works only what it checked in to
+        return False
     area = ticket.grid or ticket.area
     return area is not None and staff.area.covers(area)
 
@@ -277,6 +281,16 @@ def rider_verdict(
         now=now,
         ticket_id=ticket.id,
     )
+    if not satisfied:
+        lead = ladder.above(session, ticket, worker)
+        enqueue(
+            session,
+            to_openid=lead.openid if lead else None,
+            kind="ticket_reopened_lead",
+            text=oversight_notices.reopened_for_lead(ticket),
+            now=now,
+            ticket_id=ticket.id,
+        )
     return ticket
 
 

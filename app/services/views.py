@@ -25,6 +25,11 @@ def ticket_dict(ticket: Ticket, *, with_events: bool = False) -> dict:
         "claimed_at": ticket.claimed_at.isoformat() if ticket.claimed_at else None,
         "resolved_at": ticket.resolved_at.isoformat() if ticket.resolved_at else None,
         "closed_at": ticket.closed_at.isoformat() if ticket.closed_at else None,
+        "severe": ticket.severe,
+        "claim_due_at": ticket.claim_due_at.isoformat() if ticket.claim_due_at else None,
+        "resolve_due_at": ticket.resolve_due_at.isoformat() if ticket.resolve_due_at else None,
+        "escalation_level": ticket.escalation_level,
+        "next_check_at": ticket.next_check_at.isoformat() if ticket.next_check_at else None,
     }
     if with_events:
         data["events"] = [

@@ -8,8 +8,9 @@ from fastapi import FastAPI
 
 from app.chat import ChatEngine
 from app.db import make_engine, make_sessionmaker
+from app.jobs import JobContext, leader_sweeps
+from app.leader import Leader
 from app.scheduler import Jobs
-from app.services import digests
 from app.settings import Settings, get_settings
 from app.web import health, sandbox, wechat
 from bot.api import WeChatAPI
@@ -40,8 +41,8 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     jobs = Jobs(
         sender,
         outbox_poll_seconds=settings.outbox_poll_seconds,
-        digest_sweep=lambda: digests.daily_sweep(sessions, settings),
-        digest_poll_seconds=settings.digest_poll_seconds,
+        sweeps=leader_sweeps(JobContext(sessions=sessions, settings=settings, sender=sender)),
+        leader=Leader(settings.database_url),
     )
 
     @asynccontextmanager

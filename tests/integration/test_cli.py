@@ -156,3 +156,35 @@ def test_digest_of_an_area_as_text_json_and_png(cli, db_url, tmp_path):
     assert out.read_bytes()[:4] == b"\x89PNG"
     assert "不存在" in cli("digest", "--area", "nowhere", ok=False).output
     assert "YYYY-MM-DD" in cli("digest", "--area", "310199", "--date", "11/20", ok=False).output
+
+
+def test_jobs_list_and_run(cli, db_url, clock):
+    lines = cli("jobs", "list").stdout.strip().splitlines()
+    assert [line.split()[0] for line in lines] == ["outbox", "escalation", "auto_close", "digest"]
+    assert "no job named" in cli("jobs", "run", "nope", ok=False).output
+
+    from datetime import timedelta
+
+    from app.db import make_engine, make_sessionmaker, unit_of_work
+    from app.demo.seed import seed
+    from app.migrate import upgrade
+
+    upgrade(db_url)
+    engine = make_engine(db_url)
+    sessions = make_sessionmaker(engine)
+    with unit_of_work(sessions) as session:
+        seed(session)
+    from models import utcnow
+
+    clock.now = utcnow() - timedelta(hours=1)  # filed an hour ago: its claim deadline passed
+    chat = Chat(sessions, clock)
+    chat.text("rider-1", "路口积水很深")
+    chat.location("rider-1", FENGYUAN_1, "枫林路口")
+    engine.dispose()
+
+    out = cli("jobs", "run", "escalation").stdout
+    assert out.startswith("escalation: 1 tickets due: 1 reminders, 3 escalations")
+    assert "0 tickets due" in cli("jobs", "run", "escalation").stdout
+    assert "0 tickets due" in cli("jobs", "run", "auto-close").stdout
+    assert "sent=" in cli("jobs", "run", "outbox").stdout
+    assert len(chat.notices_to("lead-1")) == 1

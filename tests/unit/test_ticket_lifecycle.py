@@ -9,7 +9,7 @@ from app.domain.tickets import (
     apply,
 )
 
-A, C, RS, CL, RO = Status
+A, C, RS, CL, RO, SU, RT, RJ = Status
 
 ALLOWED = [
     (A, Action.CLAIM, C),
@@ -23,6 +23,16 @@ ALLOWED = [
     (RS, Action.CONFIRM, CL),
     (RS, Action.REOPEN, RO),
     (C, Action.ADD_INFO, C),
+    (A, Action.REMIND, A),
+    (C, Action.ESCALATE, C),
+    (RS, Action.AUTO_CLOSE, CL),
+    (A, Action.SUMMON, SU),
+    (SU, Action.CHECK_IN, C),
+    (C, Action.REQUEST_EXTENSION, C),
+    (C, Action.APPROVE_EXTENSION, C),
+    (C, Action.RETURN, RT),
+    (RT, Action.CONFIRM_RETURN, RJ),
+    (RT, Action.REFUSE_RETURN, C),
 ]
 
 REFUSED = [
@@ -37,6 +47,14 @@ REFUSED = [
     (RS, Action.TRANSFER),
     (CL, Action.NOTE),
     (CL, Action.ADD_INFO),
+    (CL, Action.REMIND),
+    (RS, Action.ESCALATE),
+    (C, Action.AUTO_CLOSE),
+    (C, Action.CHECK_IN),
+    (A, Action.REQUEST_EXTENSION),
+    (RS, Action.RETURN),
+    (C, Action.CONFIRM_RETURN),
+    (RJ, Action.CLAIM),
 ]
 
 
@@ -59,8 +77,8 @@ def test_create_starts_assigned_and_nothing_else_applies_to_a_new_ticket():
 
 
 def test_closed_is_terminal_and_open_statuses_are_the_workable_ones():
-    assert allowed_actions(CL) == frozenset()
-    assert {s for s in Status if s.is_open} == {A, C, RO}
+    assert allowed_actions(CL) == allowed_actions(RJ) == frozenset()
+    assert {s for s in Status if s.is_open} == {A, C, RO, SU, RT}
     assert all(s.label for s in Status)
 
 

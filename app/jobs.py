@@ -1,0 +1,126 @@
+"""The scheduled jobs by name: what `gridbot jobs list/run` shows and the scheduler runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db import unit_of_work
+from app.services.escalation import BATCH, SweepResult, auto_close_due, escalate_due
+from app.settings import Settings
+from models import utcnow
+
+
+@dataclass
+class JobContext:
+    sessions: sessionmaker[Session]
+    settings: Settings
+    clock: Callable[[], datetime] = utcnow
+    sender: object | None = field(default=None)
+    """An OutboxSender, for the outbox job."""
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    description: str
+    every: Callable[[Settings], float]
+    run: Callable[[JobContext], object]
+    leader_only: bool = True
+    """Sweeps run in one process (the leader); the outbox drain may run in every process."""
+
+
+def sweep(ctx: JobContext, step: Callable[..., SweepResult]) -> SweepResult:
+    """Run a sweep to the end, one transaction per batch."""
+    total = SweepResult()
+    while True:
+        with unit_of_work(ctx.sessions) as session:
+            done = step(session, now=ctx.clock(), limit=BATCH)
+        for key in ("tickets", "reminders", "escalations", "closed"):
+            setattr(total, key, getattr(total, key) + getattr(done, key))
+        if done.tickets < BATCH:
+            return total
+
+
+def run_escalation(ctx: JobContext) -> SweepResult:
+    return sweep(ctx, escalate_due)
+
+
+def run_auto_close(ctx: JobContext) -> SweepResult:
+    return sweep(ctx, auto_close_due)
+
+
+def run_digest(ctx: JobContext):
+    from app.services import digests
+
+    return digests.daily_sweep(ctx.sessions, ctx.settings)
+
+
+def run_outbox(ctx: JobContext):
+    sender = ctx.sender or make_sender(ctx.settings, ctx.sessions)
+    return sender.drain()
+
+
+def make_sender(settings: Settings, sessions: sessionmaker[Session]):
+    from bot.api import WeChatAPI
+    from bot.channels import SandboxChannel, WeChatChannel
+    from bot.outbox_sender import OutboxSender
+
+    if settings.channel == "sandbox":
+        channel = SandboxChannel(sessions)
+    else:
+        channel = WeChatChannel(
+            WeChatAPI(
+                base_url=settings.wechat_api_base,
+                app_id=settings.wechat_app_id,
+                app_secret=settings.wechat_app_secret,
+            )
+        )
+    return OutboxSender(sessions, channel, max_attempts=settings.outbox_max_attempts)
+
+
+JOBS: tuple[JobSpec, ...] = (
+    JobSpec(
+        "outbox",
+        "send the notices the outbox owes (retries, backoff)",
+        lambda s: s.outbox_poll_seconds,
+        run_outbox,
+        leader_only=False,
+    ),
+    JobSpec(
+        "escalation",
+        "remind holders of missed deadlines and escalate up the ladder",
+        lambda s: s.escalation_sweep_seconds,
+        run_escalation,
+    ),
+    JobSpec(
+        "auto_close",
+        "close resolved tickets the rider did not confirm in time",
+        lambda s: s.auto_close_sweep_seconds,
+        run_auto_close,
+    ),
+    JobSpec(
+        "digest",
+        "send each supervisor's daily digest once, after the digest time",
+        lambda s: s.digest_poll_seconds,
+        run_digest,
+    ),
+)
+
+
+def job(name: str) -> JobSpec | None:
+    return next((j for j in JOBS if j.name == name.replace("-", "_")), None)
+
+
+def leader_sweeps(ctx: JobContext) -> list:
+    """The leader-only jobs as scheduler sweeps bound to `ctx`."""
+    from app.scheduler import Sweep
+
+    return [
+        Sweep(spec.name, spec.every(ctx.settings), lambda spec=spec: spec.run(ctx))
+        for spec in JOBS
+        if spec.leader_only
+    ]

@@ -1,0 +1,191 @@
+"""The deadline sweeps: reminders and escalation up the ladder, and auto-closure.
+
+Each sweep finds the tickets whose `next_check_at` has come (one index range scan), acts,
+records an event, owes notices through the outbox and moves `next_check_at` on, all in
+the caller's transaction. Running a sweep twice does nothing the second time; after a
+long stop every missed step is caught up at once, each level told once, the holder
+reminded once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.domain.policy import Phase, Policy, catch_up, due_steps, phase_of, step_due
+from app.domain.tickets import Action, Status
+from app.services import escalation_notices as texts
+from app.services import policies
+from app.services.ladder import LEVEL_LABELS, level_person
+from app.services.outbox import enqueue
+from app.services.tickets import record
+from models import Ticket
+
+LADDER_STATUSES = [
+    s.value
+    for s in (Status.ASSIGNED, Status.CLAIMED, Status.REOPENED, Status.SUMMONED, Status.RETURNED)
+]
+BATCH = 200
+
+
+@dataclass
+class SweepResult:
+    tickets: int = 0
+    reminders: int = 0
+    escalations: int = 0
+    closed: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"{self.tickets} tickets due: {self.reminders} reminders, "
+            f"{self.escalations} escalations, {self.closed} closed"
+        )
+
+
+def _due(session: Session, now: datetime, statuses: list[str], limit: int) -> list[Ticket]:
+    """Tickets whose next check has come, locked; rows another sweep holds are skipped."""
+    ids = session.scalars(
+        select(Ticket.id)
+        .where(Ticket.next_check_at <= now, Ticket.status.in_(statuses))
+        .order_by(Ticket.next_check_at, Ticket.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not ids:
+        return []
+    return list(
+        session.scalars(select(Ticket).where(Ticket.id.in_(ids)).order_by(Ticket.id)).unique()
+    )
+
+
+def escalate_due(
+    session: Session, *, now: datetime, policy: Policy | None = None, limit: int = BATCH
+) -> SweepResult:
+    """Remind and escalate every ticket whose deadline step has come (up to `limit`)."""
+    policy = policy or policies.active()
+    result = SweepResult()
+    for ticket in _due(session, now, LADDER_STATUSES, limit):
+        result.tickets += 1
+        _advance(session, ticket, now, policy, result)
+    return result
+
+
+def _advance(
+    session: Session, ticket: Ticket, now: datetime, policy: Policy, result: SweepResult
+) -> None:
+    phase = phase_of(ticket.status)
+    deadline = ticket.claim_due_at if phase is Phase.CLAIM else ticket.resolve_due_at
+    if phase not in (Phase.CLAIM, Phase.RESOLVE) or deadline is None:
+        ticket.next_check_at = None
+        return
+    ladder = policy.for_category(ticket.category).ladder
+    add = policy.adder(ticket.category)
+    steps = due_steps(ladder, deadline, ticket.ladder_step, now, add)
+    for step in catch_up(ladder, steps):
+        if ladder.is_reminder(step):
+            _remind(session, ticket, phase, deadline, now, policy)
+            result.reminders += 1
+        elif _escalate(session, ticket, phase, deadline, now, policy, ladder.levels):
+            result.escalations += 1
+        else:  # nobody left above: the ladder is done for this deadline
+            ticket.ladder_step = ladder.steps
+            ticket.next_check_at = None
+            return
+    if steps:
+        ticket.ladder_step = steps[-1] + 1
+    ticket.next_check_at = step_due(ladder, deadline, ticket.ladder_step, add)
+
+
+def _remind(session, ticket, phase, deadline, now, policy) -> None:
+    verb = texts.PHASE_VERBS[phase]
+    record(
+        session,
+        ticket,
+        Action.REMIND,
+        now=now,
+        actor_openid=None,
+        actor_role="system",
+        note=f"{verb}超时提醒（期限 {texts.local(deadline, policy.calendar.timezone)}）",
+    )
+    ticket.last_reminded_at = now
+    enqueue(
+        session,
+        to_openid=ticket.assignee.openid if ticket.assignee else None,
+        kind="ticket_reminder",
+        text=texts.reminder(ticket, phase, deadline, now, policy.calendar.timezone),
+        now=now,
+        ticket_id=ticket.id,
+    )
+
+
+def _escalate(session, ticket, phase, deadline, now, policy, levels) -> bool:
+    """Tell the next level up that has somebody; False when no level is left."""
+    for index in range(ticket.escalation_level, len(levels)):
+        level = levels[index]
+        person = level_person(session, ticket, level)
+        if person is None:
+            continue
+        verb = texts.PHASE_VERBS[phase]
+        record(
+            session,
+            ticket,
+            Action.ESCALATE,
+            now=now,
+            actor_openid=None,
+            actor_role="system",
+            note=f"{verb}超时 {texts.late(deadline, now)}，升级至{LEVEL_LABELS[level]}{person.name}",
+        )
+        ticket.escalation_level = index + 1
+        ticket.last_escalated_at = now
+        enqueue(
+            session,
+            to_openid=person.openid,
+            kind="ticket_escalated",
+            text=texts.escalation(ticket, phase, deadline, now, level, policy.calendar.timezone),
+            now=now,
+            ticket_id=ticket.id,
+        )
+        return True
+    ticket.escalation_level = len(levels)
+    return False
+
+
+def auto_close_due(
+    session: Session, *, now: datetime, policy: Policy | None = None, limit: int = BATCH
+) -> SweepResult:
+    """Close resolved tickets whose rider did not answer within the policy's time."""
+    policy = policy or policies.active()
+    hours = policy.auto_close_minutes / 60
+    result = SweepResult()
+    for ticket in _due(session, now, [Status.RESOLVED.value], limit):
+        result.tickets += 1
+        record(
+            session,
+            ticket,
+            Action.AUTO_CLOSE,
+            now=now,
+            actor_openid=None,
+            actor_role="system",
+            note=f"上报人 {hours:g} 小时未确认，自动关闭",
+        )
+        result.closed += 1
+        enqueue(
+            session,
+            to_openid=ticket.reporter.openid,
+            kind="ticket_auto_closed",
+            text=texts.auto_closed_for_rider(ticket, hours),
+            now=now,
+            ticket_id=ticket.id,
+        )
+        enqueue(
+            session,
+            to_openid=ticket.assignee.openid if ticket.assignee else None,
+            kind="ticket_auto_closed",
+            text=texts.auto_closed_for_worker(ticket, hours),
+            now=now,
+            ticket_id=ticket.id,
+        )
+    return result

@@ -1,0 +1,165 @@
+"""The words of reminders, escalations, 吹哨, extensions, send-backs and auto-closure."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from app.domain.policy import Phase
+from app.services.ladder import LEVEL_LABELS
+from app.services.notices import category_label, where
+from models import Staff, Ticket
+
+ROLE_NAMES = {
+    "grid_worker": "网格员",
+    "department": "部门",
+    "community_lead": "社区",
+    "street_lead": "街道",
+    "supervisor": "区级督办",
+}
+PHASE_VERBS = {Phase.CLAIM: "认领", Phase.RESOLVE: "办结"}
+
+
+def local(at: datetime, tz: str) -> str:
+    return at.astimezone(ZoneInfo(tz)).strftime("%m-%d %H:%M")
+
+
+def late(deadline: datetime, now: datetime) -> str:
+    minutes = max(0, int((now - deadline).total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes} 分钟"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} 小时" + (f" {minutes} 分钟" if minutes else "")
+    days, hours = divmod(hours, 24)
+    return f"{days} 天" + (f" {hours} 小时" if hours else "")
+
+
+def holder_line(ticket: Ticket) -> str:
+    holder = ticket.assignee
+    if holder is None:
+        return "当前无人负责"
+    return f"当前负责人：{holder.name}（{ROLE_NAMES.get(holder.role, holder.role)}）"
+
+
+def _head(tag: str, ticket: Ticket) -> str:
+    return f"【{tag} #{ticket.number}】{category_label(ticket)}，{where(ticket)}"
+
+
+def reminder(ticket: Ticket, phase: Phase, deadline: datetime, now: datetime, tz: str) -> str:
+    n = ticket.number
+    verb = PHASE_VERBS[phase]
+    lines = [
+        _head("催办", ticket),
+        f"应于 {local(deadline, tz)} 前{verb}，已超时 {late(deadline, now)}。",
+    ]
+    if phase is Phase.CLAIM:
+        lines.append(f"请尽快回复「认领 {n}」接单。")
+    else:
+        lines.append(
+            f"处理完请回复「办结 {n} 处理结果」；需要更多时间请回复「延期 {n} 时长 原因」，"
+            f"不属于您处理请回复「退回 {n} 原因」。"
+        )
+    return "\n".join(lines)
+
+
+def escalation(
+    ticket: Ticket, phase: Phase, deadline: datetime, now: datetime, level: str, tz: str
+) -> str:
+    n = ticket.number
+    verb = PHASE_VERBS[phase]
+    return "\n".join(
+        [
+            _head(f"督办·{LEVEL_LABELS[level]}", ticket),
+            f"描述：{ticket.description or '（无文字描述）'}",
+            f"应于 {local(deadline, tz)} 前{verb}，已超时 {late(deadline, now)}。{holder_line(ticket)}。",
+            f"您可以回复：「认领 {n}」亲自接手；「转派 {n} 网格编码」转给其他网格；"
+            f"「吹哨 {n} 部门名称」请职能部门报到。",
+        ]
+    )
+
+
+def auto_closed_for_rider(ticket: Ticket, hours: float) -> str:
+    return (
+        f"您上报的工单 #{ticket.number}（{category_label(ticket)}）办结后 {hours:g} 小时未收到您的确认，"
+        "已自动关闭。如问题仍在，欢迎重新上报。"
+    )
+
+
+def auto_closed_for_worker(ticket: Ticket, hours: float) -> str:
+    return f"工单 #{ticket.number} 上报人 {hours:g} 小时未确认，已自动关闭。"
+
+
+def reopened_for_lead(ticket: Ticket) -> str:
+    holder = ticket.assignee.name if ticket.assignee else "负责人"
+    return (
+        f"{_head('重新打开', ticket)}\n上报人对{holder}的处理不满意，工单已重新打开，"
+        f"办结时限缩短。如需协调，可回复「吹哨 {ticket.number} 部门名称」。"
+    )
+
+
+def summoned_for_department(ticket: Ticket, by: Staff) -> str:
+    return "\n".join(
+        [
+            _head("吹哨", ticket),
+            f"描述：{ticket.description or '（无文字描述）'}",
+            f"{by.name}（{ROLE_NAMES.get(by.role, by.role)}）请贵部门报到处理。",
+            f"请回复「报到 {ticket.number}」接手；处理完回复「办结 {ticket.number} 处理结果」。",
+        ]
+    )
+
+
+def summoned_for_holder(ticket: Ticket, department: str, by: Staff) -> str:
+    return f"工单 #{ticket.number} 已由{by.name}吹哨，请{department}报到处理。"
+
+
+def checked_in_for_rider(ticket: Ticket, staff: Staff) -> str:
+    return f"您上报的工单 #{ticket.number}（{category_label(ticket)}）已由{staff.name}接手处理。"
+
+
+def checked_in_for_summoner(ticket: Ticket, staff: Staff) -> str:
+    return f"工单 #{ticket.number}：{staff.name}已报到，正在处理。"
+
+
+def extension_request(ticket: Ticket, staff: Staff, duration: str, reason: str) -> str:
+    n = ticket.number
+    return (
+        f"{_head('延期申请', ticket)}\n{staff.name}申请延期 {duration}，原因：{reason}。\n"
+        f"回复「同意 {n}」批准，或「驳回 {n} 理由」不批准。"
+    )
+
+
+def extension_approved(ticket: Ticket, by: Staff, due: datetime, tz: str) -> str:
+    return f"工单 #{ticket.number} 的延期申请已由{by.name}批准，新的期限为 {local(due, tz)}。"
+
+
+def extension_refused(ticket: Ticket, by: Staff, note: str) -> str:
+    why = f"，理由：{note}" if note else ""
+    return f"工单 #{ticket.number} 的延期申请未获{by.name}批准{why}。请按原期限办结。"
+
+
+def return_request(ticket: Ticket, staff: Staff, reason: str) -> str:
+    n = ticket.number
+    return (
+        f"{_head('退回申请', ticket)}\n{staff.name}申请退回，原因：{reason}。\n"
+        f"回复「同意 {n}」确认退回（工单关闭，告知上报人原因），或「驳回 {n} 理由」交回继续处理。"
+    )
+
+
+def return_confirmed_for_rider(ticket: Ticket, reason: str) -> str:
+    return (
+        f"您上报的工单 #{ticket.number}（{category_label(ticket)}）经核实不予受理，原因：{reason}。"
+        "感谢您的关注，如有疑问可重新上报并补充说明。"
+    )
+
+
+def return_confirmed_for_worker(ticket: Ticket, by: Staff) -> str:
+    return f"工单 #{ticket.number} 的退回申请已由{by.name}确认，工单已关闭。"
+
+
+def return_refused_for_worker(ticket: Ticket, by: Staff, note: str) -> str:
+    why = f"，理由：{note}" if note else ""
+    return (
+        f"工单 #{ticket.number} 的退回申请未获{by.name}同意{why}。请继续处理，"
+        f"完成后回复「办结 {ticket.number} 处理结果」。"
+    )

@@ -1,0 +1,53 @@
+"""Sweeps are scheduled beside the outbox drain, run at start, survive errors, and run
+only in the leader process."""
+
+import threading
+
+from app.scheduler import Jobs, Sweep
+
+
+class IdleSender:
+    def drain(self):
+        return None
+
+
+class Follower:
+    def is_leader(self):
+        return False
+
+    def close(self):
+        pass
+
+
+def test_a_sweep_runs_when_the_jobs_start_and_again_after_a_failure():
+    calls = []
+    ran_twice = threading.Event()
+
+    def sweep():
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database away")
+        ran_twice.set()
+
+    jobs = Jobs(IdleSender(), outbox_poll_seconds=60, sweeps=[Sweep("digest", 0.2, sweep)])
+    assert jobs.scheduler.get_job("digest") is not None
+    jobs.start()
+    try:
+        assert ran_twice.wait(timeout=10)
+    finally:
+        jobs.shutdown()
+
+
+def test_a_follower_process_does_not_run_sweeps():
+    ran = threading.Event()
+    jobs = Jobs(
+        IdleSender(),
+        outbox_poll_seconds=60,
+        sweeps=[Sweep("digest", 0.1, ran.set)],
+        leader=Follower(),
+    )
+    jobs.start()
+    try:
+        assert not ran.wait(timeout=0.5)
+    finally:
+        jobs.shutdown()
