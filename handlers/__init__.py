@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.router import Dispatcher
-from handlers import report, rider, staff, worker
+from handlers import evidence, report, rider, staff, worker
 from handlers.context import ChatContext
 from handlers.texts import RIDER_HELP, STAFF_HELP
 
@@ -14,5 +14,6 @@ def help_text(ctx: ChatContext) -> str:
 
 def build_dispatcher() -> Dispatcher:
     return Dispatcher(
-        [staff.router, worker.router, rider.router, report.router], fallback=help_text
+        [staff.router, evidence.router, worker.router, rider.router, report.router],
+        fallback=help_text,
     )

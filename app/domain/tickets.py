@@ -12,6 +12,8 @@ class Status(StrEnum):
     RESOLVED = "resolved"
     CLOSED = "closed"
     REOPENED = "reopened"
+    MERGED = "merged"
+    """A confirmation of another ticket: the same problem, reported again."""
 
     @property
     def label(self) -> str:
@@ -31,6 +33,12 @@ class Action(StrEnum):
     CONFIRM = "confirm"
     REOPEN = "reopen"
     ADD_INFO = "add_info"
+    MERGE = "merge"
+    """This report joins another ticket as a confirmation."""
+    JOIN = "join"
+    """Another report joined this ticket."""
+    SPLIT = "split"
+    """A worker separates a wrongly merged report (logged on both tickets)."""
 
 
 STATUS_LABELS = {
@@ -39,6 +47,7 @@ STATUS_LABELS = {
     Status.RESOLVED: "已办结待确认",
     Status.CLOSED: "已关闭",
     Status.REOPENED: "已重新打开",
+    Status.MERGED: "已合并",
 }
 
 OPEN_STATUSES = frozenset({Status.ASSIGNED, Status.CLAIMED, Status.REOPENED})
@@ -69,6 +78,17 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (A, Action.ADD_INFO): A,
     (C, Action.ADD_INFO): C,
     (RO, Action.ADD_INFO): RO,
+    # Duplicate reports: only a fresh, unclaimed report is merged into another ticket.
+    (A, Action.MERGE): Status.MERGED,
+    (Status.MERGED, Action.ADD_INFO): Status.MERGED,
+    (Status.MERGED, Action.SPLIT): A,
+    (A, Action.JOIN): A,
+    (C, Action.JOIN): C,
+    (RO, Action.JOIN): RO,
+    (A, Action.SPLIT): A,
+    (C, Action.SPLIT): C,
+    (RO, Action.SPLIT): RO,
+    (RS, Action.SPLIT): RS,
 }
 
 

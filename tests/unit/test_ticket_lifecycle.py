@@ -9,7 +9,7 @@ from app.domain.tickets import (
     apply,
 )
 
-A, C, RS, CL, RO = Status
+A, C, RS, CL, RO, MG = Status
 
 ALLOWED = [
     (A, Action.CLAIM, C),
