@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -34,6 +35,25 @@ class Jobs:
             self.sender.drain()
         except Exception:  # a failed sweep is retried at the next tick
             log.exception("outbox drain failed")
+
+    def add_sweep(self, job_id: str, sweep: Callable[[], object], *, seconds: float) -> None:
+        """Run `sweep` every `seconds` (one at a time); a failure is logged and retried."""
+
+        def run() -> None:
+            try:
+                sweep()
+            except Exception:
+                log.exception("%s sweep failed", job_id)
+
+        self.scheduler.add_job(
+            run, "interval", seconds=seconds, id=job_id, max_instances=1, coalesce=True
+        )
+
+    def wake(self, job_id: str) -> None:
+        if self.scheduler.running:
+            job = self.scheduler.get_job(job_id)
+            if job is not None:
+                job.modify(next_run_time=datetime.now(self.scheduler.timezone))
 
     def start(self) -> None:
         self.scheduler.start()

@@ -12,6 +12,8 @@ from bot.api import WeChatAPI, WeChatAPIError
 
 DOWNLOAD_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 EXPIRED_MEDIA = 40007
+SANDBOX_UPLOADS = "sandbox-uploads"
+"""Under the media directory: what the terminal client uploaded (sandbox only)."""
 SANDBOX_MEDIA_ID = re.compile(r"^sandbox-[0-9a-f]{24}$")
 
 
@@ -26,6 +28,8 @@ class MediaUnavailable(Exception):
 class MediaSource(Protocol):
     def fetch(self, media_id: str, pic_url: str) -> bytes:
         """The photo's bytes (at most max_bytes + 1 of them), or MediaUnavailable."""
+
+    def close(self) -> None: ...
 
 
 def download(http: httpx.Client, url: str, max_bytes: int) -> bytes:

@@ -8,9 +8,10 @@ from fastapi import FastAPI
 
 from app.chat import ChatEngine
 from app.db import make_engine, make_sessionmaker
+from app.photo_jobs import MORE_REPORTS_JOB, PHOTOS_JOB, photo_jobs
 from app.scheduler import Jobs
 from app.settings import Settings, get_settings
-from app.web import health, sandbox, wechat
+from app.web import health, media, sandbox, wechat
 from bot.api import WeChatAPI
 from bot.channels import SandboxChannel, WeChatChannel
 from bot.codec import WeChatCodec
@@ -33,6 +34,10 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     channel = sandbox_channel or WeChatChannel(api)
     sender = OutboxSender(sessions, channel, max_attempts=settings.outbox_max_attempts)
     jobs = Jobs(sender, outbox_poll_seconds=settings.outbox_poll_seconds)
+    chat = ChatEngine(settings=settings, sessions=sessions, on_outbox=jobs.wake_outbox)
+    photos = photo_jobs(settings, sessions, api, chat.rules)
+    jobs.add_sweep(PHOTOS_JOB, photos.pipeline.run, seconds=settings.photo_poll_seconds)
+    jobs.add_sweep(MORE_REPORTS_JOB, photos.more_reports, seconds=60)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -42,6 +47,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
             yield
         finally:
             jobs.shutdown()
+            photos.source.close()
             if api is not None:
                 api.close()
             engine.dispose()
@@ -55,8 +61,12 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         settings.wechat_token, settings.wechat_app_id, settings.wechat_aes_key
     )
     app.state.replay_guard = ReplayGuard(window_seconds=settings.signature_window_seconds)
-    app.state.chat = ChatEngine(settings=settings, sessions=sessions, on_outbox=jobs.wake_outbox)
+    app.state.chat = chat
+    app.state.photos = photos
+    app.state.media_store = photos.store
+    app.state.media_links = chat.rules.links
     app.include_router(wechat.router)
+    app.include_router(media.router)
     app.include_router(sandbox.router)
     app.include_router(health.router)
     return app
