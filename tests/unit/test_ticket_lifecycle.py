@@ -23,6 +23,12 @@ ALLOWED = [
     (RS, Action.CONFIRM, CL),
     (RS, Action.REOPEN, RO),
     (C, Action.ADD_INFO, C),
+    (A, Action.MERGE, MG),
+    (MG, Action.ADD_INFO, MG),
+    (MG, Action.SPLIT, A),
+    (C, Action.JOIN, C),
+    (RO, Action.JOIN, RO),
+    (RS, Action.SPLIT, RS),
 ]
 
 REFUSED = [
@@ -37,6 +43,11 @@ REFUSED = [
     (RS, Action.TRANSFER),
     (CL, Action.NOTE),
     (CL, Action.ADD_INFO),
+    (C, Action.MERGE),  # a claimed ticket has a worker on it: it is never merged away
+    (MG, Action.CLAIM),
+    (MG, Action.RESOLVE),
+    (RS, Action.JOIN),
+    (CL, Action.SPLIT),
 ]
 
 
