@@ -106,7 +106,7 @@ def process(data: bytes, limits: Limits = Limits(), *, draft: bool = True) -> Pr
             raise RefusedImage("too_many_pixels", str(exc)[:120]) from None
         except (OSError, ValueError, SyntaxError, EOFError) as exc:
             raise RefusedImage("broken", f"{type(exc).__name__}: {exc}"[:120]) from None
-    upright = ImageOps.exif_transpose(img) or img
+    upright = ImageOps.exif_transpose(img)  # always a new image, even when already upright
     picture = _bounded(_flattened(upright), limits.long_side)
     thumb = _bounded(picture, limits.thumb_side)
     return ProcessedPhoto(
@@ -153,11 +153,14 @@ def _bounded(img: Image.Image, side: int) -> Image.Image:
 
 
 def _clean_jpeg(img: Image.Image) -> bytes:
-    """JPEG bytes with no EXIF, XMP, ICC profile or comment: only pixels leave here."""
-    clean = img.copy()
-    clean.info = {}
+    """JPEG bytes with no EXIF, XMP, ICC profile or comment: only pixels leave here.
+
+    `img` is always a new image made by process() (never the decoded original), so its
+    info can be dropped in place instead of paying for a copy.
+    """
+    img.info = {}
     out = io.BytesIO()
-    clean.save(out, "JPEG", quality=JPEG_QUALITY)
+    img.save(out, "JPEG", quality=JPEG_QUALITY)
     return out.getvalue()
 
 
