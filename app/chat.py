@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -68,11 +68,7 @@ class ChatEngine:
         self.on_outbox = on_outbox
         self.dispatcher = build_dispatcher()
         self.locator = GridLocator(settings.nearest_grid_max_m)
-        self.rules = IntakeRules(
-            draft_window=timedelta(minutes=settings.draft_window_minutes),
-            followup_window=timedelta(minutes=settings.followup_minutes),
-            locator=self.locator,
-        )
+        self.rules = IntakeRules.from_settings(settings, self.locator)
 
     def handle(self, msg: InboundMessage) -> str:
         """The passive reply for `msg` ("" for none), handling each message once."""

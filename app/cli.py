@@ -207,22 +207,29 @@ def tickets_show(
     number: int,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """One ticket with its timeline."""
+    """One ticket with its timeline and photos."""
+    from app.media.storage import LocalMediaStore
     from app.services.views import ticket_dict
     from models import Ticket
 
-    with _sessions()() as session:
+    settings = get_settings()
+    store = LocalMediaStore(settings.media_dir)
+    with _sessions(settings)() as session:
         ticket = session.get(Ticket, number)
         if ticket is None:
             _fail(f"no ticket #{number}")
-        data = ticket_dict(ticket, with_events=True)
+        data = ticket_dict(ticket, with_events=True, store=store)
     if as_json:
         json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
         typer.echo()
         return
     for key, value in data.items():
-        if key != "events":
+        if key not in ("events", "photos"):
             typer.echo(f"{key:>16}: {value}")
+    for p in data["photos"]:
+        size = f"{p['width']}x{p['height']}" if p["width"] else "-"
+        gps = " exif-gps" if p["exif_gps"] else ""
+        typer.echo(f"  photo {p['id']} {p['role']} {p['status']} {size}{gps} {p['path'] or ''}")
     for e in data["events"]:
         typer.echo(
             f"  {e['at']} {e['action']:<9} {e['actor_role']:<14} -> {e['to_status']} {e['note']}"

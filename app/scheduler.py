@@ -59,18 +59,21 @@ class Jobs:
             coalesce=True,
         )
         for sweep in sweeps:
-            self.scheduler.add_job(
-                self._sweep,
-                "interval",
-                args=[sweep],
-                seconds=sweep.every_seconds,
-                id=sweep.name,
-                max_instances=1,
-                coalesce=True,
-                # Sweeps also run at start: a restart catches up at once, and a supervisor
-                # bound after the digest time gets theirs at the next run.
-                next_run_time=datetime.now(self.scheduler.timezone),
-            )
+            self._schedule(sweep)
+
+    def _schedule(self, sweep: Sweep) -> None:
+        self.scheduler.add_job(
+            self._sweep,
+            "interval",
+            args=[sweep],
+            seconds=sweep.every_seconds,
+            id=sweep.name,
+            max_instances=1,
+            coalesce=True,
+            # Sweeps also run at start: a restart catches up at once, and a supervisor
+            # bound after the digest time gets theirs at the next run.
+            next_run_time=datetime.now(self.scheduler.timezone),
+        )
 
     def _sweep(self, sweep: Sweep) -> None:
         if not self.leader.is_leader():
@@ -96,6 +99,10 @@ class Jobs:
                 self._draining.clear()
             if not self._again.is_set():
                 return
+
+    def add_sweep(self, sweep: Sweep) -> None:
+        """Schedule one more leader-only sweep (for sweeps wired after construction)."""
+        self._schedule(sweep)
 
     def start(self) -> None:
         self.scheduler.start()

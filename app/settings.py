@@ -11,6 +11,7 @@ from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PLACEHOLDER_SECRETS = {"", "changeme", "token", "gridbot"}
+DEV_MEDIA_SECRET = "gridbot-dev-media-secret-not-for-production"
 
 
 class Settings(BaseSettings):
@@ -50,6 +51,32 @@ class Settings(BaseSettings):
     escalation_sweep_seconds: float = 30.0
     auto_close_sweep_seconds: float = 300.0
 
+    media_dir: Path | None = None
+    """Where photos are stored (content-addressed); default <data_dir>/media."""
+    media_secret: str = DEV_MEDIA_SECRET
+    """Signs photo links; the development default is refused outside the sandbox."""
+    public_url: str = "http://127.0.0.1:8000"
+    """How staff reach this server: the base of signed photo links."""
+    media_link_hours: int = 72
+    photo_poll_seconds: float = 1.0
+    photo_max_attempts: int = 6
+    photo_max_bytes: int = 10 * 1024 * 1024
+    photo_max_pixels: int = 50_000_000
+    photo_long_side: int = 2048
+    photo_thumb_side: int = 320
+    photo_location_max_age_minutes: int = 120
+    """EXIF GPS locates a report only if the photo was taken at most this long ago."""
+    photo_stale_hours: int = 24
+    """A photo taken longer ago than this is flagged on its ticket."""
+    resolution_photo_minutes: int = 5
+    """A worker's photo this close to 办结 becomes the ticket's resolution photo."""
+    duplicate_distance_m: float = 100.0
+    duplicate_window_hours: float = 6.0
+    duplicate_max_hamming: int = 6
+    """Photos whose 64-bit dHashes differ in at most this many bits show the same scene."""
+    more_reports_interval_minutes: int = 30
+    """A worker hears 'more reports' about one ticket at most once per interval."""
+
     @model_validator(mode="after")
     def _defaults_and_secrets(self) -> Settings:
         if not self.database_url:
@@ -62,13 +89,19 @@ class Settings(BaseSettings):
             time.fromisoformat(self.digest_time)
         except ValueError:
             raise ValueError("GRIDBOT_DIGEST_TIME must be a local time like 08:00") from None
+        if self.media_dir is None:
+            self.media_dir = self.data_dir / "media"
+        if self.channel != "sandbox" and (
+            self.media_secret in PLACEHOLDER_SECRETS
+            or self.media_secret == DEV_MEDIA_SECRET
+            or len(self.media_secret) < 16
+        ):
+            raise ValueError(
+                "GRIDBOT_MEDIA_SECRET must be set to a random string of 16+ characters"
+            )
         if self.wechat_aes_key and len(self.wechat_aes_key) != 43:
             raise ValueError("GRIDBOT_WECHAT_AES_KEY must be the 43-character EncodingAESKey")
         return self
-
-    @property
-    def media_dir(self) -> Path:
-        return self.data_dir / "media"
 
     @property
     def digest_send_at(self) -> time:

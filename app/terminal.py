@@ -51,6 +51,7 @@ class TerminalChat:
         if cmd == "/photo" and args:
             data = Path(args[0]).read_bytes()
             media_id = "sandbox-" + hashlib.sha256(data).hexdigest()[:24]
+            self.upload(data)
             return self.sim.image(self.openid, media_id, pic_url=Path(args[0]).resolve().as_uri())
         if cmd == "/loc" and len(args) >= 2:
             return self.sim.location(
@@ -61,6 +62,18 @@ class TerminalChat:
         if cmd == "/subscribe":
             return self.sim.event(self.openid, "subscribe", f"qrscene_{args[0]}" if args else "")
         return None
+
+    def upload(self, data: bytes) -> bool:
+        """Hand the photo to the sandbox, which plays WeChat's media store for media/get."""
+        try:
+            resp = self.http.post(f"{self.url}/sandbox/media", content=data)
+        except httpx.HTTPError as exc:
+            self.out(f"! photo upload failed: {exc}")
+            return False
+        if resp.status_code != 200:
+            self.out(f"! photo upload refused ({resp.status_code}): {resp.text[:200]}")
+            return False
+        return True
 
     def send(self, line: str) -> str | None:
         try:

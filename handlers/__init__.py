@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.router import Dispatcher
-from handlers import digest, escalation, report, rider, staff, worker
+from handlers import digest, escalation, evidence, report, rider, staff, worker
 from handlers.context import ChatContext
 from handlers.texts import RIDER_HELP, STAFF_HELP
 
@@ -17,6 +17,7 @@ def build_dispatcher() -> Dispatcher:
         [
             staff.router,
             digest.router,
+            evidence.router,
             worker.router,
             escalation.router,
             rider.router,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.domain.categories import Category, classify
 from app.domain.coords import to_wgs84
-from app.services import notices, reports
+from app.services import duplicates, notices, reports
 from app.services.reports import Intake, Outcome, Piece
 from bot.router import Router, normalize
 from handlers.context import ChatContext
@@ -48,6 +48,9 @@ def _answer(intake: Intake) -> str:
         if not t.description:
             reply += "\n可再补充一句文字描述，方便网格员判断。"
         return reply
+    if intake.outcome is Outcome.JOINED:
+        assert t is not None
+        return duplicates.joined_text(t)
     if intake.outcome is Outcome.ADDED:
         assert t is not None
         return f"已补充到工单 #{t.number}，网格员会看到。"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from app.services import notices, tickets
+from datetime import timedelta
+
+from app.services import evidence, notices, tickets
 from app.services.errors import ServiceError
 from bot.router import Router
 from handlers.context import ChatContext, is_staff, split_number
@@ -50,7 +52,10 @@ def done(ctx: ChatContext, args: str) -> str:
     number, text = split_number(args)
     if number is None:
         return "格式：办结 工单号 处理结果，例如「办结 12 积水已排除」。"
-    t = _attempt(ctx, tickets.resolve, number=number, note=text)
+    window = timedelta(minutes=ctx.settings.resolution_photo_minutes)
+    t = _attempt(
+        ctx, evidence.resolve_with_photos, number=number, note=text, rules=ctx.rules, window=window
+    )
     return t if isinstance(t, str) else f"工单 #{t.number} 已办结，已请上报人确认。"
 
 

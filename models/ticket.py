@@ -46,6 +46,19 @@ class Ticket(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    location_source: Mapped[str] = mapped_column(String(16), default="chat", server_default="chat")
+    """'chat' (a location message) or 'photo' (EXIF GPS of a recent photo)."""
+    old_photo: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """A photo of this report was taken long before it was sent."""
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
+    """Set while this report is a confirmation of another, open ticket (status merged)."""
+    merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    no_merge: Mapped[bool] = mapped_column(default=False, server_default=false())
+    """A worker split this report off: never merge it again."""
+    confirmations: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    """Other riders who reported the same problem (reports merged into this one)."""
+    severity: Mapped[str] = mapped_column(String(16), default="normal", server_default="normal")
+    more_reports_noticed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     # Deadlines and the escalation ladder (see app/domain/policy.py).
     severe: Mapped[bool] = mapped_column(default=False, server_default=false())
@@ -68,6 +81,7 @@ class Ticket(Base):
     area: Mapped[Area | None] = relationship(foreign_keys=[area_id], lazy="joined")
     assignee: Mapped[Staff | None] = relationship(lazy="joined")
     reporter: Mapped[Rider] = relationship(lazy="joined")
+    merged_into: Mapped[Ticket | None] = relationship(remote_side=[id])
     photos: Mapped[list[TicketPhoto]] = relationship(
         back_populates="ticket", order_by="TicketPhoto.id", lazy="selectin"
     )
@@ -81,16 +95,47 @@ class Ticket(Base):
 
 
 class TicketPhoto(Base):
+    """A photo someone sent, from arrival (pending) through the download pipeline.
+
+    `ticket_id` is None while the photo belongs to a rider's draft, or to a worker's
+    resolution photo sent just before 办结.
+    """
+
     __tablename__ = "ticket_photos"
+    __table_args__ = (Index("ix_ticket_photos_status_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
     media_id: Mapped[str] = mapped_column(String(128))
     pic_url: Mapped[str] = mapped_column(String(512), default="")
     sender_openid: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    role: Mapped[str] = mapped_column(String(16), default="report", server_default="report")
+    """'report' (the problem) or 'resolution' (the worker's after photo)."""
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    """pending -> stored, or refused (not an acceptable image), or failed (gave up)."""
+    attempts: Mapped[int] = mapped_column(default=0, server_default=text("0"))
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_error: Mapped[str] = mapped_column(String(256), default="", server_default="")
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    """Address of the stored, re-encoded JPEG (metadata stripped)."""
+    thumb_sha256: Mapped[str | None] = mapped_column(String(64))
+    width: Mapped[int | None]
+    height: Mapped[int | None]
+    dhash: Mapped[str | None] = mapped_column(String(16))
+    """64-bit difference hash of the picture, 16 hex digits."""
+    exif_lat: Mapped[float | None]
+    exif_lng: Mapped[float | None]
+    """WGS-84, from the original's EXIF GPS."""
+    taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """EXIF DateTimeOriginal."""
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    ticket: Mapped[Ticket] = relationship(back_populates="photos")
+    ticket: Mapped[Ticket | None] = relationship(back_populates="photos")
+
+    @property
+    def exif_gps(self) -> bool:
+        return self.exif_lat is not None and self.exif_lng is not None
 
 
 class TicketEvent(Base):

@@ -15,6 +15,8 @@ class Status(StrEnum):
     SUMMONED = "summoned"
     RETURNED = "returned"
     REJECTED = "rejected"
+    MERGED = "merged"
+    """A confirmation of another ticket: the same problem, reported again."""
 
     @property
     def label(self) -> str:
@@ -46,6 +48,12 @@ class Action(StrEnum):
     RETURN = "return"
     CONFIRM_RETURN = "confirm_return"
     REFUSE_RETURN = "refuse_return"
+    MERGE = "merge"
+    """This report joins another ticket as a confirmation."""
+    JOIN = "join"
+    """Another report joined this ticket."""
+    SPLIT = "split"
+    """A worker separates a wrongly merged report (logged on both tickets)."""
 
 
 STATUS_LABELS = {
@@ -57,6 +65,7 @@ STATUS_LABELS = {
     Status.SUMMONED: "待部门报到",
     Status.RETURNED: "退回待审核",
     Status.REJECTED: "已退回不予受理",
+    Status.MERGED: "已合并",
 }
 
 OPEN_STATUSES = frozenset(
@@ -89,6 +98,17 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (A, Action.ADD_INFO): A,
     (C, Action.ADD_INFO): C,
     (RO, Action.ADD_INFO): RO,
+    # Duplicate reports: only a fresh, unclaimed report is merged into another ticket.
+    (A, Action.MERGE): Status.MERGED,
+    (Status.MERGED, Action.ADD_INFO): Status.MERGED,
+    (Status.MERGED, Action.SPLIT): A,
+    (A, Action.JOIN): A,
+    (C, Action.JOIN): C,
+    (RO, Action.JOIN): RO,
+    (A, Action.SPLIT): A,
+    (C, Action.SPLIT): C,
+    (RO, Action.SPLIT): RO,
+    (RS, Action.SPLIT): RS,
 }
 
 SU, RT, RJ = Status.SUMMONED, Status.RETURNED, Status.REJECTED
@@ -120,6 +140,9 @@ TRANSITIONS.update(
         (RO, Action.RETURN): RT,
         (RT, Action.CONFIRM_RETURN): RJ,
         (RT, Action.REFUSE_RETURN): C,
+        # Duplicates may join, or be split from, a ticket waiting on oversight too.
+        **{(s, Action.JOIN): s for s in (SU, RT)},
+        **{(s, Action.SPLIT): s for s in (SU, RT)},
     }
 )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from app.domain.categories import Category
 from app.domain.tickets import Status
 from models import Staff, Ticket
@@ -22,7 +24,9 @@ def routed_to(ticket: Ticket) -> str:
     return f"{area_name}（{who}）"
 
 
-def new_ticket_for_worker(ticket: Ticket, *, transferred_by: Staff | None = None) -> str:
+def new_ticket_for_worker(
+    ticket: Ticket, *, transferred_by: Staff | None = None, photo_links: Sequence[str] = ()
+) -> str:
     head = f"【新工单 #{ticket.number}】{category_label(ticket)}"
     if transferred_by is not None:
         head = (
@@ -33,6 +37,7 @@ def new_ticket_for_worker(ticket: Ticket, *, transferred_by: Staff | None = None
         f"地点：{where(ticket)}",
         f"描述：{ticket.description or '（无文字描述）'}",
         f"照片：{len(ticket.photos)} 张",
+        *photo_links,
         f"回复「认领 {ticket.number}」接单；处理完回复「办结 {ticket.number} 处理结果」。",
     ]
     return "\n".join(lines)
@@ -78,3 +83,10 @@ def closed_for_worker(ticket: Ticket) -> str:
 def ticket_line(ticket: Ticket, tz) -> str:
     created = ticket.created_at.astimezone(tz).strftime("%m-%d %H:%M")
     return f"#{ticket.number} {category_label(ticket)} {Status(ticket.status).label} {created} {where(ticket)}"
+
+
+def resolution_photos(links: Sequence[str]) -> str:
+    """Links to the worker's after photos, appended to the rider's confirmation request."""
+    if not links:
+        return ""
+    return "\n办结照片：" + "\n".join(links)

@@ -3,7 +3,7 @@ ticket; what follows soon after is added to that ticket."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -11,16 +11,21 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from app.domain.categories import Category, classify
-from app.domain.tickets import Action
-from app.services import notices
+from app.domain.duplicates import DuplicatePolicy
+from app.domain.tickets import Action, Status
+from app.media.links import MediaLinks
+from app.services import duplicates, notices
 from app.services.grids import GridLocator, responsible_staff
 from app.services.outbox import enqueue
 from app.services.tickets import OPEN, record
+from app.settings import Settings
 from models import ReportDraft, Rider, Ticket, TicketPhoto
 
 
 class Outcome(StrEnum):
     FILED = "filed"
+    JOINED = "joined"
+    """Filed, and merged into an open ticket about the same problem."""
     ADDED = "added"
     NEED_LOCATION = "need_location"
     NEED_DETAILS = "need_details"
@@ -51,6 +56,35 @@ class IntakeRules:
     draft_window: timedelta
     followup_window: timedelta
     locator: GridLocator
+    links: MediaLinks | None = None
+    duplicates: DuplicatePolicy = field(default_factory=DuplicatePolicy)
+    photo_stale_after: timedelta = timedelta(hours=24)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, locator: GridLocator) -> IntakeRules:
+        return cls(
+            draft_window=timedelta(minutes=settings.draft_window_minutes),
+            followup_window=timedelta(minutes=settings.followup_minutes),
+            locator=locator,
+            links=MediaLinks(
+                settings.media_secret,
+                settings.public_url,
+                timedelta(hours=settings.media_link_hours),
+            ),
+            duplicates=DuplicatePolicy(
+                distance_m=settings.duplicate_distance_m,
+                window=timedelta(hours=settings.duplicate_window_hours),
+                max_hamming=settings.duplicate_max_hamming,
+                notice_interval=timedelta(minutes=settings.more_reports_interval_minutes),
+            ),
+            photo_stale_after=timedelta(hours=settings.photo_stale_hours),
+        )
+
+    def photo_links(self, photos: list[TicketPhoto], now: datetime, limit: int = 3) -> list[str]:
+        if self.links is None:
+            return []
+        usable = [p for p in photos if p.status in ("pending", "stored")]
+        return [self.links.url(p.id, now=now) for p in usable[:limit]]
 
 
 def submit(
@@ -72,7 +106,7 @@ def submit(
     if draft is None:
         draft = ReportDraft(rider_id=rider.id, started_at=now, photos=[])
         session.add(draft)
-    _merge(draft, piece, now)
+    _merge(session, rider, draft, piece, now)
     if draft.lat is None:
         session.flush()
         return Intake(Outcome.NEED_LOCATION, draft=draft)
@@ -80,20 +114,55 @@ def submit(
         session.flush()
         return Intake(Outcome.NEED_DETAILS, draft=draft)
     ticket = file_ticket(
-        session, rider, draft, now=now, locator=rules.locator, message_key=message_key
+        session, rider, draft, now=now, locator=rules.locator, message_key=message_key, rules=rules
     )
     session.delete(draft)
-    return Intake(Outcome.FILED, ticket=ticket)
+    return Intake(Outcome.JOINED if ticket.merged_into_id else Outcome.FILED, ticket=ticket)
 
 
-def _merge(draft: ReportDraft, piece: Piece, now: datetime) -> None:
+def new_photo(
+    session: Session,
+    *,
+    media_id: str,
+    pic_url: str,
+    sender_openid: str,
+    now: datetime,
+    role: str = "report",
+    ticket: Ticket | None = None,
+) -> TicketPhoto:
+    """A photo row, pending download, from the moment it arrives (for a draft: no ticket)."""
+    photo = TicketPhoto(
+        media_id=media_id,
+        pic_url=pic_url,
+        sender_openid=sender_openid,
+        created_at=now,
+        next_attempt_at=now,
+        role=role,
+        ticket=ticket,
+    )
+    session.add(photo)
+    session.flush()
+    return photo
+
+
+def _merge(session: Session, rider: Rider, draft: ReportDraft, piece: Piece, now: datetime) -> None:
     if piece.text:
         draft.description = (
             f"{draft.description}；{piece.text}" if draft.description else piece.text
         )
     if piece.media_id:
+        photo = new_photo(
+            session,
+            media_id=piece.media_id,
+            pic_url=piece.pic_url,
+            sender_openid=rider.openid,
+            now=now,
+        )
         # Reassign, not append: JSON columns only notice a new value.
-        draft.photos = [*draft.photos, {"media_id": piece.media_id, "pic_url": piece.pic_url}]
+        draft.photos = [
+            *draft.photos,
+            {"media_id": piece.media_id, "pic_url": piece.pic_url, "photo_id": photo.id},
+        ]
     if piece.lat is not None and piece.lng is not None:
         draft.lat, draft.lng, draft.place = piece.lat, piece.lng, piece.place
     draft.updated_at = now
@@ -104,13 +173,26 @@ def active_draft(
 ) -> ReportDraft | None:
     draft = session.scalars(select(ReportDraft).where(ReportDraft.rider_id == rider.id)).first()
     if draft is not None and draft.started_at < now - window:
+        _drop_draft_photos(session, draft)
         session.delete(draft)
         session.flush()
         return None
     return draft
 
 
+def _drop_draft_photos(session: Session, draft: ReportDraft) -> None:
+    """A draft that never became a ticket takes its photos with it (no download)."""
+    ids = [p["photo_id"] for p in draft.photos if p.get("photo_id")]
+    if ids:
+        session.execute(
+            delete(TicketPhoto).where(TicketPhoto.id.in_(ids), TicketPhoto.ticket_id.is_(None))
+        )
+
+
 def cancel_draft(session: Session, rider: Rider) -> bool:
+    draft = session.scalars(select(ReportDraft).where(ReportDraft.rider_id == rider.id)).first()
+    if draft is not None:
+        _drop_draft_photos(session, draft)
     result = session.execute(delete(ReportDraft).where(ReportDraft.rider_id == rider.id))
     return result.rowcount > 0
 
@@ -124,7 +206,7 @@ def recent_ticket(
             .where(
                 Ticket.reporter_id == rider.id,
                 Ticket.created_at >= now - window,
-                Ticket.status.in_(OPEN),
+                Ticket.status.in_([*OPEN, Status.MERGED.value]),
             )
             .order_by(Ticket.created_at.desc())
         )
@@ -141,8 +223,14 @@ def file_ticket(
     now: datetime,
     locator: GridLocator,
     message_key: str | None = None,
+    rules: IntakeRules | None = None,
+    location_source: str = "chat",
 ) -> Ticket:
-    """Turn a complete draft into a ticket routed to the grid that contains its point."""
+    """Turn a complete draft into a ticket routed to the grid that contains its point.
+
+    With `rules`, a report of a problem that already has an open ticket nearby (or the
+    same photo) is merged into it: see `ticket.merged_into`.
+    """
     assert draft.lat is not None and draft.lng is not None
     placement = locator.place(session, draft.lat, draft.lng)
     area = placement.routed_area
@@ -158,16 +246,9 @@ def file_ticket(
         reporter=rider,
         created_at=now,
         updated_at=now,
+        location_source=location_source,
     )
-    ticket.photos = [
-        TicketPhoto(
-            media_id=p["media_id"],
-            pic_url=p.get("pic_url") or "",
-            sender_openid=rider.openid,
-            created_at=now,
-        )
-        for p in draft.photos
-    ]
+    ticket.photos = _draft_photos(session, rider, draft, now)
     routing = f"派往 {area.code} {area.name}" if area else "无匹配区域"
     if placement.distance_m:
         routing += f"（不在任何网格内，最近网格 {placement.distance_m:.0f} 米）"
@@ -181,15 +262,58 @@ def file_ticket(
         note=routing,
         message_key=message_key,
     )
+    if rules is not None:
+        stale = rules.photo_stale_after
+        ticket.old_photo = any(photo_is_old(p, stale) for p in ticket.photos)
+        match = duplicates.find_duplicate(session, ticket, rules.duplicates)
+        if match is not None:
+            duplicates.merge(
+                session, ticket, match, now=now, policy=rules.duplicates, message_key=message_key
+            )
+            return ticket
+    links = rules.photo_links(ticket.photos, now) if rules is not None else []
     enqueue(
         session,
         to_openid=ticket.assignee.openid if ticket.assignee else None,
         kind="ticket_assigned",
-        text=notices.new_ticket_for_worker(ticket),
+        text=notices.new_ticket_for_worker(ticket, photo_links=links),
         now=now,
         ticket_id=ticket.id,
     )
     return ticket
+
+
+def photo_is_old(photo: TicketPhoto, stale_after: timedelta) -> bool:
+    return photo.taken_at is not None and photo.created_at - photo.taken_at > stale_after
+
+
+def _draft_photos(
+    session: Session, rider: Rider, draft: ReportDraft, now: datetime
+) -> list[TicketPhoto]:
+    """The draft's photo rows (made as they arrived), in order."""
+    ids = [p["photo_id"] for p in draft.photos if p.get("photo_id")]
+    rows = (
+        {
+            p.id: p
+            for p in session.scalars(select(TicketPhoto).where(TicketPhoto.id.in_(ids)))
+            if ids
+        }
+        if ids
+        else {}
+    )
+    photos = []
+    for p in draft.photos:
+        row = rows.get(p.get("photo_id"))
+        if row is None:  # a draft from before photos had rows of their own
+            row = TicketPhoto(
+                media_id=p["media_id"],
+                pic_url=p.get("pic_url") or "",
+                sender_openid=rider.openid,
+                created_at=now,
+                next_attempt_at=now,
+            )
+        photos.append(row)
+    return photos
 
 
 def add_to_ticket(
@@ -203,13 +327,13 @@ def add_to_ticket(
 ) -> None:
     what = []
     if piece.media_id:
-        ticket.photos.append(
-            TicketPhoto(
-                media_id=piece.media_id,
-                pic_url=piece.pic_url,
-                sender_openid=rider.openid,
-                created_at=now,
-            )
+        new_photo(
+            session,
+            media_id=piece.media_id,
+            pic_url=piece.pic_url,
+            sender_openid=rider.openid,
+            now=now,
+            ticket=ticket,
         )
         what.append("1 张照片")
     if piece.text:
@@ -220,6 +344,8 @@ def add_to_ticket(
             ticket.category = classify(ticket.description).value
         what.append(f"描述「{piece.text}」")
     note = "、".join(what)
+    # A merged report's additions are news for the worker of the ticket it confirms.
+    worker_ticket = ticket.merged_into or ticket
     record(
         session,
         ticket,
@@ -232,7 +358,7 @@ def add_to_ticket(
     )
     enqueue(
         session,
-        to_openid=ticket.assignee.openid if ticket.assignee else None,
+        to_openid=worker_ticket.assignee.openid if worker_ticket.assignee else None,
         kind="ticket_more_info",
         text=notices.more_info_for_worker(ticket, note),
         now=now,

@@ -5,10 +5,11 @@ Every function changes the session only; the caller commits once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, aliased
 
 from app.domain import tickets as lifecycle
 from app.domain.tickets import Action, InvalidTransition, Status
@@ -61,6 +62,26 @@ def record(
         )
     )
     return transition
+
+
+def followers(session: Session, ticket: Ticket) -> list[str]:
+    """Who hears a ticket's progress: its reporter and the riders of reports merged into it."""
+    merged = (
+        select(Rider.openid)
+        .join(Ticket, Ticket.reporter_id == Rider.id)
+        .where(Ticket.merged_into_id == ticket.id)
+        .order_by(Ticket.id)
+    )
+    found = [ticket.reporter.openid]
+    for openid in session.scalars(merged):
+        if openid not in found:
+            found.append(openid)
+    return found
+
+
+def tell_followers(session: Session, ticket: Ticket, *, kind: str, text: str, now: datetime):
+    for openid in followers(session, ticket):
+        enqueue(session, to_openid=openid, kind=kind, text=text, now=now, ticket_id=ticket.id)
 
 
 def get_ticket(session: Session, number: int, *, lock: bool = False) -> Ticket:
@@ -130,19 +151,13 @@ def _work_and_tell_rider(
     note: str,
     now: datetime,
     message_key: str | None,
+    extra: str = "",
 ) -> Ticket:
-    """The worker's own steps (claim, note, resolve): they hold the ticket, the rider hears."""
+    """The worker's own steps (claim, note, resolve): they hold the ticket, the riders hear."""
     _apply(session, ticket, staff, action, now=now, note=note, message_key=message_key)
     ticket.assignee = staff
     kind, text = RIDER_NOTICES[action](ticket, staff, note)
-    enqueue(
-        session,
-        to_openid=ticket.reporter.openid,
-        kind=kind,
-        text=text,
-        now=now,
-        ticket_id=ticket.id,
-    )
+    tell_followers(session, ticket, kind=kind, text=text + extra, now=now)
     return ticket
 
 
@@ -179,11 +194,25 @@ def add_note(
 
 
 def resolve(
-    session: Session, *, staff: Staff, number: int, note: str, now: datetime, message_key=None
+    session: Session,
+    *,
+    staff: Staff,
+    number: int,
+    note: str,
+    now: datetime,
+    message_key=None,
+    photo_links: Sequence[str] = (),
 ) -> Ticket:
     ticket = _checked(session, staff, number)
     return _work_and_tell_rider(
-        session, ticket, staff, Action.RESOLVE, note=note, now=now, message_key=message_key
+        session,
+        ticket,
+        staff,
+        Action.RESOLVE,
+        note=note,
+        now=now,
+        message_key=message_key,
+        extra=notices.resolution_photos(photo_links),
     )
 
 
@@ -223,13 +252,12 @@ def transfer(
         now=now,
         ticket_id=ticket.id,
     )
-    enqueue(
+    tell_followers(
         session,
-        to_openid=ticket.reporter.openid,
+        ticket,
         kind="ticket_transferred",
         text=notices.transferred_for_rider(ticket),
         now=now,
-        ticket_id=ticket.id,
     )
     return ticket
 
@@ -243,8 +271,13 @@ def rider_verdict(
     now: datetime,
     message_key=None,
 ) -> Ticket:
-    """The reporter answers 满意 (close) or 不满意 (reopen to the same worker)."""
-    query = select(Ticket).where(Ticket.reporter_id == rider.id)
+    """A rider who reported it (or a report merged into it) answers 满意 (close) or 不满意
+    (reopen to the same worker)."""
+    mine = aliased(Ticket)
+    confirmed = select(mine.merged_into_id).where(
+        mine.reporter_id == rider.id, mine.merged_into_id.is_not(None)
+    )
+    query = select(Ticket).where(or_(Ticket.reporter_id == rider.id, Ticket.id.in_(confirmed)))
     if number is not None:
         query = query.where(Ticket.id == number)
     else:

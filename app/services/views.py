@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
-from models import Ticket
+from app.media.storage import MediaStore
+from models import Ticket, TicketPhoto
 
 
-def ticket_dict(ticket: Ticket, *, with_events: bool = False) -> dict:
+def photo_dict(photo: TicketPhoto, store: MediaStore | None = None) -> dict:
+    path = store.path(photo.sha256) if store is not None and photo.sha256 else None
+    return {
+        "id": photo.id,
+        "role": photo.role,
+        "status": photo.status,
+        "media_id": photo.media_id,
+        "pic_url": photo.pic_url,
+        "sha256": photo.sha256,
+        "path": str(path) if path else None,
+        "width": photo.width,
+        "height": photo.height,
+        "exif_gps": photo.exif_gps,
+        "taken_at": photo.taken_at.isoformat() if photo.taken_at else None,
+        "error": photo.last_error or None,
+    }
+
+
+def ticket_dict(
+    ticket: Ticket, *, with_events: bool = False, store: MediaStore | None = None
+) -> dict:
     data = {
         "number": ticket.number,
         "status": ticket.status,
@@ -19,7 +40,12 @@ def ticket_dict(ticket: Ticket, *, with_events: bool = False) -> dict:
         "reporter_openid": ticket.reporter.openid,
         "lat": ticket.lat,
         "lng": ticket.lng,
-        "photos": [{"media_id": p.media_id, "pic_url": p.pic_url} for p in ticket.photos],
+        "photos": [photo_dict(p, store) for p in ticket.photos],
+        "location_source": ticket.location_source,
+        "old_photo": ticket.old_photo,
+        "merged_into": ticket.merged_into_id,
+        "confirmations": ticket.confirmations,
+        "severity": ticket.severity,
         "created_at": ticket.created_at.isoformat(),
         "updated_at": ticket.updated_at.isoformat(),
         "claimed_at": ticket.claimed_at.isoformat() if ticket.claimed_at else None,

@@ -10,9 +10,10 @@ from app.chat import ChatEngine
 from app.db import make_engine, make_sessionmaker
 from app.jobs import JobContext, leader_sweeps
 from app.leader import Leader
-from app.scheduler import Jobs
+from app.photo_jobs import MORE_REPORTS_JOB, PHOTOS_JOB, photo_jobs
+from app.scheduler import Jobs, Sweep
 from app.settings import Settings, get_settings
-from app.web import health, sandbox, wechat
+from app.web import health, media, sandbox, wechat
 from bot.api import WeChatAPI
 from bot.channels import SandboxChannel, WeChatChannel
 from bot.codec import WeChatCodec
@@ -44,6 +45,10 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         sweeps=leader_sweeps(JobContext(sessions=sessions, settings=settings, sender=sender)),
         leader=Leader(settings.database_url),
     )
+    chat = ChatEngine(settings=settings, sessions=sessions, on_outbox=jobs.wake_outbox)
+    photos = photo_jobs(settings, sessions, api, chat.rules)
+    jobs.add_sweep(Sweep(PHOTOS_JOB, settings.photo_poll_seconds, photos.pipeline.run))
+    jobs.add_sweep(Sweep(MORE_REPORTS_JOB, 60, photos.more_reports))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -53,6 +58,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
             yield
         finally:
             jobs.shutdown()
+            photos.source.close()
             if api is not None:
                 api.close()
             engine.dispose()
@@ -66,8 +72,12 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         settings.wechat_token, settings.wechat_app_id, settings.wechat_aes_key
     )
     app.state.replay_guard = ReplayGuard(window_seconds=settings.signature_window_seconds)
-    app.state.chat = ChatEngine(settings=settings, sessions=sessions, on_outbox=jobs.wake_outbox)
+    app.state.chat = chat
+    app.state.photos = photos
+    app.state.media_store = photos.store
+    app.state.media_links = chat.rules.links
     app.include_router(wechat.router)
+    app.include_router(media.router)
     app.include_router(sandbox.router)
     app.include_router(health.router)
     return app

@@ -117,7 +117,7 @@ def fake() -> Iterator[FakeWeChat]:
 
 
 @pytest.fixture
-def gridbot(db_url, demo_sessions, fake) -> Iterator[Callable[..., Gridbot]]:
+def gridbot(db_url, demo_sessions, fake, tmp_path) -> Iterator[Callable[..., Gridbot]]:
     """A factory: gridbot(mode="plain"|"compat"|"safe", channel="wechat", **settings)."""
     started: list[Gridbot] = []
 
@@ -132,6 +132,8 @@ def gridbot(db_url, demo_sessions, fake) -> Iterator[Callable[..., Gridbot]]:
             wechat_aes_key=overrides.pop("wechat_aes_key", aes_key),
             wechat_api_base=fake.base_url,
             outbox_poll_seconds=0.2,
+            media_secret="e2e-media-secret-0123456789",
+            data_dir=tmp_path / "data",
             **overrides,
         )
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

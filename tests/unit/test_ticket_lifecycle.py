@@ -9,7 +9,7 @@ from app.domain.tickets import (
     apply,
 )
 
-A, C, RS, CL, RO, SU, RT, RJ = Status
+A, C, RS, CL, RO, SU, RT, RJ, MG = Status
 
 ALLOWED = [
     (A, Action.CLAIM, C),
@@ -33,6 +33,12 @@ ALLOWED = [
     (C, Action.RETURN, RT),
     (RT, Action.CONFIRM_RETURN, RJ),
     (RT, Action.REFUSE_RETURN, C),
+    (A, Action.MERGE, MG),
+    (MG, Action.ADD_INFO, MG),
+    (MG, Action.SPLIT, A),
+    (C, Action.JOIN, C),
+    (RO, Action.JOIN, RO),
+    (RS, Action.SPLIT, RS),
 ]
 
 REFUSED = [
@@ -55,6 +61,11 @@ REFUSED = [
     (RS, Action.RETURN),
     (C, Action.CONFIRM_RETURN),
     (RJ, Action.CLAIM),
+    (C, Action.MERGE),  # a claimed ticket has a worker on it: it is never merged away
+    (MG, Action.CLAIM),
+    (MG, Action.RESOLVE),
+    (RS, Action.JOIN),
+    (CL, Action.SPLIT),
 ]
 
 

@@ -1,0 +1,97 @@
+"""Where photo bytes come from: WeChat (media/get, then PicUrl) or the sandbox uploads."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Protocol
+
+import httpx
+
+from bot.api import WeChatAPI, WeChatAPIError
+
+DOWNLOAD_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+EXPIRED_MEDIA = 40007
+SANDBOX_UPLOADS = "sandbox-uploads"
+"""Under the media directory: what the terminal client uploaded (sandbox only)."""
+SANDBOX_MEDIA_ID = re.compile(r"^sandbox-[0-9a-f]{24}$")
+
+
+class MediaUnavailable(Exception):
+    """The bytes could not be had now; `retryable` says whether trying later may help."""
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class MediaSource(Protocol):
+    def fetch(self, media_id: str, pic_url: str) -> bytes:
+        """The photo's bytes (at most max_bytes + 1 of them), or MediaUnavailable."""
+
+    def close(self) -> None: ...
+
+
+def download(http: httpx.Client, url: str, max_bytes: int) -> bytes:
+    """GET `url`, reading at most max_bytes + 1 bytes (enough to tell it is too big)."""
+    if not url.startswith(("https://", "http://")):
+        raise MediaUnavailable(f"not an http(s) URL: {url[:60]}", retryable=False)
+    try:
+        with http.stream("GET", url, follow_redirects=True) as response:
+            if response.status_code != 200:
+                raise MediaUnavailable(
+                    f"PicUrl HTTP {response.status_code}",
+                    retryable=response.status_code >= 500 or response.status_code == 429,
+                )
+            data = bytearray()
+            for chunk in response.iter_bytes():
+                data += chunk
+                if len(data) > max_bytes:
+                    break
+            return bytes(data[: max_bytes + 1])
+    except httpx.HTTPError as exc:
+        raise MediaUnavailable(f"PicUrl {type(exc).__name__}: {exc}"[:200]) from exc
+
+
+class WeChatMediaSource:
+    """media/get with the MediaId (JSON error bodies on HTTP 200 raise); PicUrl as fallback."""
+
+    def __init__(self, api: WeChatAPI, *, max_bytes: int, http: httpx.Client | None = None):
+        self.api = api
+        self.max_bytes = max_bytes
+        self.http = http or httpx.Client(timeout=DOWNLOAD_TIMEOUT)
+
+    def fetch(self, media_id: str, pic_url: str) -> bytes:
+        try:
+            data, _content_type = self.api.get_media(media_id)
+            return data[: self.max_bytes + 1]
+        except WeChatAPIError as exc:
+            first = exc
+        if not pic_url:
+            raise MediaUnavailable(str(first), retryable=first.errcode != EXPIRED_MEDIA)
+        try:
+            return download(self.http, pic_url, self.max_bytes)
+        except MediaUnavailable as exc:
+            retryable = exc.retryable or first.errcode != EXPIRED_MEDIA
+            raise MediaUnavailable(f"{first}; {exc}"[:250], retryable=retryable) from exc
+
+    def close(self) -> None:
+        self.http.close()
+
+
+class SandboxMediaSource:
+    """Photos the terminal client uploaded to POST /sandbox/media, named by their hash."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def fetch(self, media_id: str, pic_url: str) -> bytes:
+        if not SANDBOX_MEDIA_ID.match(media_id):
+            raise MediaUnavailable(f"not a sandbox media id: {media_id[:40]}", retryable=False)
+        path = self.root / media_id
+        if not path.is_file():
+            raise MediaUnavailable(f"no sandbox upload {media_id}")
+        return path.read_bytes()
+
+    def close(self) -> None:
+        pass

@@ -1,0 +1,59 @@
+"""Wiring for the photo and duplicate sweeps: which media source and store, which rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.db import unit_of_work
+from app.media.sources import (
+    SANDBOX_UPLOADS,
+    MediaSource,
+    SandboxMediaSource,
+    WeChatMediaSource,
+)
+from app.media.storage import LocalMediaStore
+from app.services.duplicates import more_reports_sweep
+from app.services.photos import PhotoPipeline, PhotoRules
+from app.services.reports import IntakeRules
+from app.settings import Settings
+from bot.api import WeChatAPI
+from models import utcnow
+
+PHOTOS_JOB = "photos"
+MORE_REPORTS_JOB = "more_reports"
+
+
+@dataclass
+class PhotoJobs:
+    pipeline: PhotoPipeline
+    source: MediaSource
+    store: LocalMediaStore
+    sessions: sessionmaker[Session]
+    intake: IntakeRules
+
+    def more_reports(self) -> int:
+        with unit_of_work(self.sessions) as session:
+            return more_reports_sweep(session, now=utcnow(), policy=self.intake.duplicates)
+
+
+def photo_jobs(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    api: WeChatAPI | None,
+    intake: IntakeRules,
+) -> PhotoJobs:
+    """The sandbox 'downloads' what the terminal client uploaded; WeChat uses media/get."""
+    media_dir = settings.media_dir
+    assert media_dir is not None
+    source: MediaSource
+    if api is None:
+        source = SandboxMediaSource(media_dir / SANDBOX_UPLOADS)
+    else:
+        source = WeChatMediaSource(api, max_bytes=settings.photo_max_bytes)
+    store = LocalMediaStore(media_dir)
+    pipeline = PhotoPipeline(
+        sessions, source, store, rules=PhotoRules.from_settings(settings), intake=intake
+    )
+    return PhotoJobs(pipeline, source, store, sessions, intake)

@@ -1,0 +1,269 @@
+"""Duplicate reports: a report of a problem that already has an open ticket joins it.
+
+The repeat keeps its own ticket row (its number, reporter, place, words and photos) in
+status `merged`, pointing at the ticket it confirms. Nothing is lost, the confirmation is
+counted on the open ticket, and a wrong merge is undone by flipping the row back
+(拆分 <号>). The riders of merged reports hear the open ticket's progress.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from app.domain import duplicates as rules
+from app.domain.duplicates import DuplicatePolicy, Match, Report, Severity
+from app.domain.tickets import Action, Status
+from app.services import notices
+from app.services.errors import Conflict, NotAllowed
+from app.services.outbox import enqueue
+from app.services.tickets import OPEN, get_ticket, may_act, record
+from models import Staff, Ticket, TicketPhoto
+
+METRES_PER_DEGREE = 111_320.0
+
+
+def _report(ticket: Ticket, hashes: tuple[str, ...]) -> Report:
+    return Report(ticket.id, ticket.category, ticket.lat, ticket.lng, ticket.created_at, hashes)
+
+
+def _hashes(session: Session, ticket_ids: list[int]) -> dict[int, tuple[str, ...]]:
+    found: dict[int, list[str]] = {}
+    if not ticket_ids:
+        return {}
+    rows = session.execute(
+        select(TicketPhoto.ticket_id, TicketPhoto.dhash).where(
+            TicketPhoto.ticket_id.in_(ticket_ids),
+            TicketPhoto.role == "report",
+            TicketPhoto.dhash.is_not(None),
+        )
+    )
+    for ticket_id, dhash in rows:
+        found.setdefault(ticket_id, []).append(dhash)
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def find_duplicate(session: Session, ticket: Ticket, policy: DuplicatePolicy) -> Match | None:
+    """The open ticket this new report repeats, by place and time or by photo, if any."""
+    if ticket.no_merge or ticket.status != Status.ASSIGNED.value or ticket.confirmations:
+        return None
+    own = _hashes(session, [ticket.id]).get(ticket.id, ())
+    since = ticket.created_at - policy.window
+    dlat = policy.distance_m / METRES_PER_DEGREE
+    dlng = dlat / max(0.01, math.cos(math.radians(ticket.lat)))
+    conditions = [
+        and_(
+            Ticket.created_at >= since,
+            Ticket.lat.between(ticket.lat - dlat, ticket.lat + dlat),
+            Ticket.lng.between(ticket.lng - dlng, ticket.lng + dlng),
+        )
+    ]
+    if own:
+        # Any open ticket with photos may hold the same picture, wherever it was filed.
+        with_photos = select(TicketPhoto.ticket_id).where(
+            TicketPhoto.dhash.is_not(None), TicketPhoto.role == "report"
+        )
+        conditions.append(Ticket.id.in_(with_photos))
+    candidates = list(
+        session.scalars(
+            select(Ticket).where(or_(*conditions), Ticket.status.in_(OPEN), Ticket.id < ticket.id)
+        ).unique()
+    )
+    if not candidates:
+        return None
+    hashes = _hashes(session, [t.id for t in candidates])
+    others = [_report(t, hashes.get(t.id, ())) for t in candidates]
+    return rules.best_match(_report(ticket, own), others, policy)
+
+
+def merge(
+    session: Session,
+    ticket: Ticket,
+    match: Match,
+    *,
+    now: datetime,
+    policy: DuplicatePolicy,
+    message_key: str | None = None,
+    announced: bool = False,
+) -> Ticket:
+    """Make `ticket` a confirmation of the open ticket `match` names; returns that ticket.
+
+    `announced`: the report's worker already heard of it as a new ticket and is told it
+    was merged. The rider is told by the caller (a passive reply or a notice).
+    """
+    target = get_ticket(session, match.ticket_id, lock=True)
+    why = "位置相近" if match.reason == "place" else "照片相同"
+    record(
+        session,
+        ticket,
+        Action.MERGE,
+        now=now,
+        actor_openid=None,
+        actor_role="system",
+        note=f"与工单 #{target.number} 为同一问题（{why}，相距 {match.distance_m:.0f} 米），已合并",
+        message_key=message_key,
+    )
+    ticket.merged_into = target
+    ticket.merged_at = now
+    record(
+        session,
+        target,
+        Action.JOIN,
+        now=now,
+        actor_openid=ticket.reporter.openid,
+        actor_role="rider",
+        note=f"骑手上报同一问题（#{ticket.number}，{why}）",
+        message_key=message_key,
+    )
+    session.flush()
+    _recount(session, target, raise_only=True)
+    if announced and ticket.assignee is not None:
+        enqueue(
+            session,
+            to_openid=ticket.assignee.openid,
+            kind="ticket_merged",
+            text=notices_merged_for_worker(ticket, target),
+            now=now,
+            ticket_id=ticket.id,
+        )
+    more_reports_notice(session, target, now=now, policy=policy)
+    return target
+
+
+def _recount(session: Session, target: Ticket, *, raise_only: bool) -> None:
+    confirmers = session.scalar(
+        select(func.count(func.distinct(Ticket.reporter_id))).where(
+            Ticket.merged_into_id == target.id, Ticket.reporter_id != target.reporter_id
+        )
+    )
+    target.confirmations = int(confirmers or 0)
+    level = rules.severity_for(target.category, target.confirmations)
+    target.severity = (rules.higher(target.severity, level) if raise_only else level).value
+
+
+def more_reports_notice(
+    session: Session, target: Ticket, *, now: datetime, policy: DuplicatePolicy
+) -> bool:
+    """Tell the worker about reports merged since the last such notice, at most once per
+    interval; reports held back are told by the next notice (see `more_reports_sweep`)."""
+    last = target.more_reports_noticed_at
+    if last is not None and now - last < policy.notice_interval:
+        return False
+    query = select(Ticket.id).where(Ticket.merged_into_id == target.id)
+    if last is not None:
+        query = query.where(Ticket.merged_at > last)
+    numbers = list(session.scalars(query.order_by(Ticket.id)))
+    if not numbers or target.assignee is None:
+        return False
+    target.more_reports_noticed_at = now
+    enqueue(
+        session,
+        to_openid=target.assignee.openid,
+        kind="ticket_more_reports",
+        text=more_reports_text(target, numbers),
+        now=now,
+        ticket_id=target.id,
+    )
+    return True
+
+
+def more_reports_sweep(session: Session, *, now: datetime, policy: DuplicatePolicy) -> int:
+    """Send the 'more reports' notices held back by the interval; safe to run any time."""
+    merged = aliased(Ticket)
+    due = select(Ticket).where(
+        Ticket.status.in_(OPEN),
+        Ticket.more_reports_noticed_at.is_not(None),
+        Ticket.more_reports_noticed_at <= now - policy.notice_interval,
+        select(merged.id)
+        .where(
+            merged.merged_into_id == Ticket.id, merged.merged_at > Ticket.more_reports_noticed_at
+        )
+        .exists(),
+    )
+    sent = 0
+    for target in session.scalars(due.with_for_update(of=Ticket)).unique():
+        sent += more_reports_notice(session, target, now=now, policy=policy)
+    return sent
+
+
+def more_reports_text(target: Ticket, numbers: list[int]) -> str:
+    listed = "、".join(f"#{n}" for n in numbers[:10])
+    return (
+        f"【工单 #{target.number}】又有 {len(numbers)} 条上报为同一问题（{listed}），"
+        f"已有 {target.confirmations} 位骑手确认，紧急程度：{Severity(target.severity).label}。\n"
+        f"如不是同一问题，回复「拆分 号」单独处理。"
+    )
+
+
+def notices_merged_for_worker(ticket: Ticket, target: Ticket) -> str:
+    return (
+        f"工单 #{ticket.number} 与工单 #{target.number} 为同一问题，已合并至 #{target.number}，"
+        f"无需单独处理。如不是同一问题，回复「拆分 {ticket.number}」。"
+    )
+
+
+def joined_text(ticket: Ticket) -> str:
+    """What the rider of a merged report is told."""
+    target = ticket.merged_into
+    assert target is not None
+    return (
+        f"感谢上报！该问题已有工单 #{target.number}（{notices.category_label(target)}，"
+        f"{notices.routed_to(target)}），您的上报 #{ticket.number} 已作为确认并入，"
+        f"目前已有 {target.confirmations} 位骑手确认。处理进展会同样通知您。"
+    )
+
+
+def split(
+    session: Session, *, staff: Staff, number: int, now: datetime, message_key: str | None = None
+) -> Ticket:
+    """拆分: a merged report becomes its own ticket again, routed as it was filed."""
+    ticket = get_ticket(session, number, lock=True)
+    target = ticket.merged_into
+    if ticket.status != Status.MERGED.value or target is None:
+        raise Conflict(f"工单 #{number} 不是合并的上报，无需拆分。")
+    if not (may_act(staff, target) or may_act(staff, ticket)):
+        raise NotAllowed(f"工单 #{number} 不在您负责的网格，无权操作。")
+    if target.status not in (*OPEN, Status.RESOLVED.value):
+        raise Conflict(f"工单 #{target.number} 已关闭，不能再拆分。")
+    for t, note in (
+        (ticket, f"从工单 #{target.number} 拆分为独立工单"),
+        (target, f"拆分出 #{ticket.number}，不是同一问题"),
+    ):
+        record(
+            session,
+            t,
+            Action.SPLIT,
+            now=now,
+            actor_openid=staff.openid,
+            actor_role=staff.role,
+            note=note,
+            message_key=message_key,
+        )
+    ticket.merged_into = None
+    ticket.merged_at = None
+    ticket.no_merge = True
+    session.flush()
+    _recount(session, target, raise_only=False)
+    enqueue(
+        session,
+        to_openid=ticket.assignee.openid if ticket.assignee else None,
+        kind="ticket_assigned",
+        text=notices.new_ticket_for_worker(ticket),
+        now=now,
+        ticket_id=ticket.id,
+    )
+    enqueue(
+        session,
+        to_openid=ticket.reporter.openid,
+        kind="ticket_split",
+        text=(
+            f"您上报的工单 #{ticket.number} 经核实与 #{target.number} 不是同一问题，"
+            f"已作为独立工单派往{notices.routed_to(ticket)}处理。"
+        ),
+        now=now,
+        ticket_id=ticket.id,
+    )
+    return ticket
