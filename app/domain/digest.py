@@ -165,11 +165,11 @@ def sections(f: DigestFigures, previous: DigestFigures | None = None) -> list[li
     d = date.fromisoformat(f.day)
     head = [
         f"【工单日报】{f.area_name} {d:%Y-%m-%d}（周{WEEKDAYS[d.weekday()]}）",
-        f"新增 {f.new}{_compare(f.new, p and p.new)}，认领 {f.claimed}，"
-        f"办结 {f.resolved}{_compare(f.resolved, p and p.resolved)}，关闭 {f.closed}",
+        f"新增 {f.new}{_compare(f.new, p.new if p else None)}，认领 {f.claimed}，"
+        f"办结 {f.resolved}{_compare(f.resolved, p.resolved if p else None)}，关闭 {f.closed}",
         f"退回 {f.rejected}，不满意重办 {f.reopened}，合并 {f.merged}，升级 {f.escalations}",
-        f"当前未结 {f.open_now}{_compare(f.open_now, p and p.open_now)}，"
-        f"其中超时 {f.overdue_now}{_compare(f.overdue_now, p and p.overdue_now)}",
+        f"当前未结 {f.open_now}{_compare(f.open_now, p.open_now if p else None)}，"
+        f"其中超时 {f.overdue_now}{_compare(f.overdue_now, p.overdue_now if p else None)}",
         f"认领用时中位 {duration_text(f.median_claim_minutes)}，"
         f"按时认领 {_share(f.claimed_in_time)}",
         f"办结用时中位 {duration_text(f.median_resolve_minutes)}，"
