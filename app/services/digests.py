@@ -49,7 +49,7 @@ TREND_DAYS = 7
 _ACTION_KINDS = {
     "escalate": "escalations",
     "merge": "merged",
-    "reject": "rejected",
+    "confirm_return": "rejected",
     "reopen": "reopened",
 }
 _UNHELD = [Status.ASSIGNED.value, Status.REOPENED.value]
@@ -79,7 +79,20 @@ def _scope(area: Area):
 
 
 def _overdue(policy: DeadlinePolicy, now: datetime):
-    """The policy's overdue rule as a SQL condition on open tickets."""
+    """Overdue as a SQL condition on open tickets: past the ticket's own deadlines (set by
+    the escalation policy, extensions included), or, for a ticket filed before deadlines
+    were tracked, past the default policy's."""
+    tracked = or_(
+        and_(Ticket.claimed_at.is_(None), Ticket.claim_due_at < _at(now)),
+        Ticket.resolve_due_at < _at(now),
+    )
+    return or_(
+        and_(Ticket.resolve_due_at.is_not(None), tracked),
+        and_(Ticket.resolve_due_at.is_(None), _legacy_overdue(policy, now)),
+    )
+
+
+def _legacy_overdue(policy: DeadlinePolicy, now: datetime):
     cutoffs = policy.cutoffs(now)
     fallback = policy.cutoffs_for("", now)
     claim = case(

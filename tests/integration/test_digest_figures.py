@@ -113,3 +113,25 @@ def test_overdue_moves_with_now(week):
     early = _digest(week, "310199", now=NOW - timedelta(hours=22, minutes=55))
     assert early.overdue_now == 1
     assert [t.number for t in early.overdue] == [7]
+
+
+def test_the_digest_reads_each_tickets_own_deadlines_and_counts_rejections(demo_sessions, clock):
+    """Tickets filed through chat carry the escalation policy's deadlines: an approved
+    extension is honoured, and a send-back the lead confirms counts as rejected."""
+    from tests.chatkit import FENGYUAN_1, NANYUAN_4, Chat
+
+    chat = Chat(demo_sessions, clock)
+    filed = clock.now
+    chat.text("rider-1", "路口积水很深")  # flooding: claim within 15 minutes
+    chat.location("rider-1", FENGYUAN_1)
+    chat.text("rider-2", "这里有个废弃沙发")
+    chat.location("rider-2", NANYUAN_4)
+    chat.text("worker-16", "退回 2 不属于本网格")
+    chat.text("lead-4", "同意 2")
+    day = filed.astimezone(TZ).date()
+
+    f = _digest(demo_sessions, "310199", day=day, now=filed + timedelta(minutes=10))
+    assert (f.open_now, f.overdue_now, f.rejected) == (1, 0, 1)
+    f = _digest(demo_sessions, "310199", day=day, now=filed + timedelta(minutes=16))
+    assert f.overdue_now == 1
+    assert [t.number for t in f.overdue] == [1]
