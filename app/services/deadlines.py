@@ -101,3 +101,25 @@ def extend(ticket: Ticket, minutes: int, now: datetime, policy: Policy | None = 
         ticket.resolve_due_at = new
     restart(ticket, policy)
     return new
+
+
+def make_severe(ticket: Ticket, policy: Policy | None = None) -> bool:
+    """Confirmations showed the problem is serious: use the severe deadlines from filing,
+    where they are earlier. A ladder that has not yet notified anyone restarts from the
+    new deadline; one already under way keeps its place (nobody is told twice)."""
+    if ticket.severe:
+        return False
+    policy = policy or policies.active()
+    ticket.severe = True
+    d = policy.for_category(ticket.category).deadlines(True)
+    add = policy.adder(ticket.category)
+    moved = False
+    for attr, span in (("claim_due_at", d.claim), ("resolve_due_at", d.resolve)):
+        due = add(ticket.created_at, span)
+        current = getattr(ticket, attr)
+        if current is None or due < current:
+            setattr(ticket, attr, due)
+            moved = True
+    if moved and not ticket.ladder_step and not ticket.escalation_level:
+        restart(ticket, policy)
+    return moved

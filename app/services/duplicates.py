@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, aliased
 from app.domain import duplicates as rules
 from app.domain.duplicates import DuplicatePolicy, Match, Report, Severity
 from app.domain.tickets import Action, Status
-from app.services import notices
+from app.services import deadlines, notices
 from app.services.errors import Conflict, NotAllowed
 from app.services.outbox import enqueue
 from app.services.tickets import OPEN, get_ticket, may_act, record
@@ -142,6 +142,9 @@ def _recount(session: Session, target: Ticket, *, raise_only: bool) -> None:
     target.confirmations = int(confirmers or 0)
     level = rules.severity_for(target.category, target.confirmations)
     target.severity = (rules.higher(target.severity, level) if raise_only else level).value
+    if target.severity != Severity.NORMAL.value and target.status in OPEN:
+        # Several riders confirming it makes it severe: the shorter deadlines apply.
+        deadlines.make_severe(target)
 
 
 def more_reports_notice(

@@ -1,5 +1,7 @@
 """Duplicate reports: one ticket per real problem, every reporter kept informed."""
 
+from datetime import timedelta
+
 import pytest
 
 from tests.chatkit import FENGYUAN_1, NANYUAN_4, Chat
@@ -141,3 +143,27 @@ def test_a_worker_splits_a_wrong_merge_into_its_own_ticket(chat):
     assert "新工单 #2" in chat.notices_to("worker-1")[-1]
     # split for good: a later report near both joins #1 (the older), #2 never re-merges
     assert chat.ticket(2).no_merge
+
+
+def test_a_confirmed_flood_gets_the_severe_deadlines(chat, clock):
+    _report(chat, "rider-1", FENGYUAN_1)
+    (first,) = chat.tickets()
+    assert not first.severe
+    assert first.claim_due_at == first.created_at + timedelta(minutes=15)
+    clock.advance(minutes=2)
+    _report(chat, "rider-2", NEAR, "这里积水了")
+    first = chat.tickets()[0]
+    assert first.severe and first.severity == "high"
+    assert first.claim_due_at == first.created_at + timedelta(minutes=10)
+    assert first.resolve_due_at == first.created_at + timedelta(minutes=120)
+    # the ladder now runs from the earlier deadline: the holder is reminded after +10,
+    # not after +15
+    clock.advance(minutes=7)
+    from app.jobs import JobContext, run_escalation
+
+    run_escalation(JobContext(sessions=chat.sessions, settings=chat.settings, clock=clock))
+    before = len(chat.notices_to("worker-1"))
+    clock.advance(minutes=2)
+    run_escalation(JobContext(sessions=chat.sessions, settings=chat.settings, clock=clock))
+    told = chat.notices_to("worker-1")
+    assert len(told) == before + 1 and "催办 #1" in told[-1]
