@@ -21,10 +21,14 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 grids_app = typer.Typer(help="Grids and areas.", no_args_is_help=True)
 staff_app = typer.Typer(help="Staff records and invites.", no_args_is_help=True)
 tickets_app = typer.Typer(help="Tickets.", no_args_is_help=True)
+outbox_app = typer.Typer(help="Notices owed: list, retry dead letters.", no_args_is_help=True)
+inbox_app = typer.Typer(help="Inbound messages whose handling failed.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(grids_app, name="grids")
 app.add_typer(staff_app, name="staff")
 app.add_typer(tickets_app, name="tickets")
+app.add_typer(outbox_app, name="outbox")
+app.add_typer(inbox_app, name="inbox")
 
 
 def _sessions(settings: Settings | None = None) -> sessionmaker[Session]:
@@ -220,6 +224,100 @@ def tickets_show(
     for e in data["events"]:
         typer.echo(
             f"  {e['at']} {e['action']:<9} {e['actor_role']:<14} -> {e['to_status']} {e['note']}"
+        )
+
+
+def _print_json(rows) -> None:
+    json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
+    typer.echo()
+
+
+@outbox_app.command("list")
+def outbox_list(
+    status: Annotated[
+        str | None, typer.Option(help="pending, sent, held or dead; default all.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100,
+) -> None:
+    """List notices owed and sent, newest first, with their last error."""
+    from app.services import outbox
+    from models import utcnow
+
+    with _sessions()() as session:
+        rows = outbox.listing(session, status=status, limit=limit)
+        summary = outbox.backlog(session, now=utcnow())
+    if as_json:
+        _print_json(rows)
+        return
+    for r in rows:
+        error = f"[{r['errcode']}] {r['error']}" if r["errcode"] is not None else ""
+        text = r["text"].replace("\n", " ")[:40]
+        typer.echo(
+            f"{r['id']:<6} {r['status']:<7} {r['to']:<14} {r['kind']:<18} "
+            f"try {r['attempts']:<2} {text}  {error}".rstrip()
+        )
+    typer.echo(
+        f"pending {summary['pending']}, held {summary['held']}, dead {summary['dead']}, "
+        f"oldest pending {summary['oldest_pending_age_seconds']:.0f} s",
+        err=True,
+    )
+
+
+@outbox_app.command("retry")
+def outbox_retry(
+    ids: Annotated[list[int] | None, typer.Argument(help="Outbox ids (dead or held).")] = None,
+    all_dead: Annotated[bool, typer.Option("--all-dead", help="Every dead notice.")] = False,
+) -> None:
+    """Queue dead (or held) notices again with a fresh set of attempts."""
+    from app.services import outbox
+    from models import utcnow
+
+    if bool(ids) == all_dead:
+        _fail("give outbox ids or --all-dead (not both)")
+    with unit_of_work(_sessions()) as session:
+        count = outbox.retry(session, ids=None if all_dead else list(ids or []), now=utcnow())
+    typer.echo(f"queued {count} notice(s) again")
+    if ids and count < len(ids):
+        _fail(f"{len(ids) - count} id(s) not found or not dead/held")
+
+
+@inbox_app.command("failed")
+def inbox_failed(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    all_: Annotated[
+        bool, typer.Option("--all", help="Include messages a later retry handled.")
+    ] = False,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100,
+) -> None:
+    """Inbound messages whose handler failed (the sender was told 系统繁忙), with the error."""
+    from models import InboxFailure
+
+    with _sessions()() as session:
+        query = select(InboxFailure).order_by(InboxFailure.last_failed_at.desc()).limit(limit)
+        if not all_:
+            query = query.where(InboxFailure.recovered_at.is_(None))
+        rows = [
+            {
+                "dedup_key": f.dedup_key,
+                "openid": f.openid,
+                "kind": f.kind,
+                "body": f.body,
+                "error": f.error,
+                "attempts": f.attempts,
+                "first_failed_at": f.first_failed_at.isoformat(),
+                "last_failed_at": f.last_failed_at.isoformat(),
+                "recovered_at": f.recovered_at.isoformat() if f.recovered_at else None,
+            }
+            for f in session.scalars(query)
+        ]
+    if as_json:
+        _print_json(rows)
+        return
+    for r in rows:
+        typer.echo(
+            f"{r['last_failed_at'][:19]} {r['openid']:<14} {r['kind']:<10} x{r['attempts']} "
+            f"{r['body'][:30]!r}  {r['error'].splitlines()[0][:80] if r['error'] else ''}"
         )
 
 

@@ -3,7 +3,13 @@
 from models.area import LEVELS, Area
 from models.base import Base, UTCDateTime, utcnow
 from models.conversation import ReportDraft
-from models.messaging import InboxMessage, OutboxMessage, SandboxMessage
+from models.messaging import (
+    ChannelPause,
+    InboxFailure,
+    InboxMessage,
+    OutboxMessage,
+    SandboxMessage,
+)
 from models.people import ROLES, Rider, Staff, StaffInvite
 from models.ticket import Ticket, TicketEvent, TicketPhoto
 
@@ -12,6 +18,8 @@ __all__ = [
     "ROLES",
     "Area",
     "Base",
+    "ChannelPause",
+    "InboxFailure",
     "InboxMessage",
     "OutboxMessage",
     "ReportDraft",

@@ -14,6 +14,7 @@ ASCII-escapes Chinese is caught.
 from __future__ import annotations
 
 import json
+import random
 import re
 import threading
 import time
@@ -42,7 +43,7 @@ _ESCAPE = re.compile(r"\\(\\|u)")
 
 @dataclass
 class _Rule:
-    kind: str  # "errcode" | "http" | "delay"
+    kind: str  # "errcode" | "http" | "delay" | "drop"
     value: float
     times: int
     path_contains: str
@@ -84,6 +85,10 @@ class FakeWeChat:
             self._stable: str | None = None
             self._issued = 0
             self.token_requests = 0
+            self.resends = 0  # deliveries refused as repeats of an X-Gridbot-Dedup key
+            self._dedup: set[str] = set()
+            self._chaos: tuple[float, tuple[int, ...], str] | None = None
+            self._rng = random.Random(7)
 
     def add_media(self, media_id: str, data: bytes, content_type: str = "image/jpeg") -> None:
         with self._lock:
@@ -102,6 +107,21 @@ class FakeWeChat:
         self, status: int, times: int = 1, path_contains: str = "message/custom/send"
     ) -> None:
         self._add_rule(_Rule("http", status, times, path_contains))
+
+    def chaos(
+        self,
+        share: float,
+        outcomes: tuple[int, ...] = (-1, 45009, 500, 0),
+        path_contains: str = "message/",
+    ) -> None:
+        """Fail `share` of matching calls at random with one of `outcomes`: an errcode,
+        an HTTP status (>= 500) or 0 = drop the connection without answering."""
+        with self._lock:
+            self._chaos = (share, tuple(outcomes), path_contains) if share > 0 else None
+
+    def drop_next(self, times: int = 1, path_contains: str = "message/custom/send") -> None:
+        """The next `times` matching calls close the connection without an answer."""
+        self._add_rule(_Rule("drop", 0, times, path_contains))
 
     def delay(self, seconds: float, times: int = 1, path_contains: str = "") -> None:
         """The next `times` matching calls sleep `seconds` before answering."""
@@ -154,16 +174,34 @@ class FakeWeChat:
         self._tokens[token.value] = token
         return token
 
-    def handle(self, method: str, path: str, query: dict[str, str], body: bytes):
-        """(status, content_type, body bytes) for one request."""
+    def handle(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        body: bytes,
+        headers: dict[str, str] | None = None,
+    ):
+        """(status, content_type, body bytes) for one request; None = drop the connection."""
         with self._lock:
             self.requests.append((method, path))
+            chaos = self._chaos
+            roll = self._rng.random()
+            outcome = self._rng.choice(chaos[1]) if chaos else None
+        if chaos and chaos[2] in path and roll < chaos[0]:
+            if outcome == 0:
+                return None
+            if outcome >= 500:
+                return outcome, "text/html", b"<html>error</html>"
+            return _error(outcome)
         failure = None
         for rule in self._take_rules(path):
             if rule.kind == "delay":
                 time.sleep(rule.value)
             elif failure is None:
                 failure = rule
+        if failure is not None and failure.kind == "drop":
+            return None
         if failure is not None and failure.kind == "http":
             return int(failure.value), "text/html", b"<html>error</html>"
         if failure is not None:
@@ -177,10 +215,21 @@ class FakeWeChat:
         auth_error = self._check_token(query.get("access_token"))
         if auth_error:
             return _error(auth_error)
+        dedup = (headers or {}).get("x-gridbot-dedup", "")
+        if dedup and route[1].startswith("/cgi-bin/message/"):
+            with self._lock:
+                if dedup in self._dedup:
+                    # Real WeChat would show the user the message again; count it instead.
+                    self.resends += 1
+                    return _ok({"errcode": 0, "errmsg": "ok"})
         if route == ("POST", "/cgi-bin/message/custom/send"):
-            return self._custom_send(body)
-        if route == ("POST", "/cgi-bin/message/template/send"):
-            return self._template_send(body)
+            answer = self._custom_send(body, dedup)
+        elif route == ("POST", "/cgi-bin/message/template/send"):
+            answer = self._template_send(body, dedup)
+        else:
+            answer = None
+        if answer is not None:
+            return answer
         if route == ("GET", "/cgi-bin/media/get"):
             return self._media_get(query.get("media_id", ""))
         return 404, "application/json", b'{"errcode":-1,"errmsg":"no such api"}'
@@ -239,7 +288,7 @@ class FakeWeChat:
                 return 42001
         return 0
 
-    def _custom_send(self, body: bytes):
+    def _custom_send(self, body: bytes, dedup: str = ""):
         payload = _load(body)
         if payload is None or not payload.get("touser") or not payload.get("msgtype"):
             return _error(47001)
@@ -250,11 +299,14 @@ class FakeWeChat:
                 return _error(47001)
             record["content"] = content
         record["payload"] = payload
+        record["dedup"] = dedup
         with self._lock:
+            if dedup:
+                self._dedup.add(dedup)
             self.sent.append(record)
         return _ok({"errcode": 0, "errmsg": "ok"})
 
-    def _template_send(self, body: bytes):
+    def _template_send(self, body: bytes, dedup: str = ""):
         payload = _load(body)
         if payload is None or not payload.get("touser") or not payload.get("template_id"):
             return _error(47001)
@@ -265,8 +317,11 @@ class FakeWeChat:
             "data": payload.get("data") or {},
             "url": payload.get("url", ""),
             "payload": payload,
+            "dedup": dedup,
         }
         with self._lock:
+            if dedup:
+                self._dedup.add(dedup)
             self.sent.append(record)
             msgid = len(self.sent)
         return _ok({"errcode": 0, "errmsg": "ok", "msgid": msgid})
@@ -328,7 +383,13 @@ def _handler_for(server: FakeWeChat) -> type[BaseHTTPRequestHandler]:
             query = {k: v[-1] for k, v in parse_qs(url.query).items()}
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            status, content_type, data = server.handle(method, url.path, query, body)
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            answer = server.handle(method, url.path, query, body, headers)
+            if answer is None:  # drop: close the socket without a word
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
+            status, content_type, data = answer
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))

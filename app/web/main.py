@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -31,7 +32,14 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
             app_secret=settings.wechat_app_secret,
         )
     channel = sandbox_channel or WeChatChannel(api)
-    sender = OutboxSender(sessions, channel, max_attempts=settings.outbox_max_attempts)
+    sender = OutboxSender(
+        sessions,
+        channel,
+        max_attempts=settings.outbox_max_attempts,
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
+        rate_limit_pause=timedelta(seconds=settings.rate_limit_pause_seconds),
+        template_ids=settings.template_ids,
+    )
     jobs = Jobs(sender, outbox_poll_seconds=settings.outbox_poll_seconds)
 
     @asynccontextmanager
