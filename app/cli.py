@@ -58,6 +58,9 @@ def db_upgrade() -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes; each also drains the outbox (SKIP LOCKED).")
+    ] = 1,
 ) -> None:
     """Run the webhook server with the configured settings, migrating first."""
     import uvicorn
@@ -67,6 +70,18 @@ def serve(
 
     settings = get_settings()
     upgrade(settings.database_url)
+    if workers > 1:
+        # Each worker process builds its own app (and engine, scheduler) from the
+        # environment; see README "Several processes".
+        uvicorn.run(
+            "app.web.main:create_app",
+            factory=True,
+            workers=workers,
+            host=host,
+            port=port,
+            log_level="info",
+        )
+        return
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
 
 

@@ -69,9 +69,11 @@ class DrainResult:
     paused: bool = False
 
 
-def backoff(attempt: int, *, base: float = 2.0, cap: float = 600.0) -> timedelta:
-    """Exponential backoff with jitter: attempt 1 waits 1-2 s, then 2-4 s, 4-8 s, ..."""
-    return timedelta(seconds=random.uniform(0.5, 1.0) * min(cap, base**attempt))
+def backoff(attempt: int, *, base: float = 2.0, cap: float = 600.0, unit: float = 1.0) -> timedelta:
+    """Exponential backoff with jitter: attempt 1 waits 1-2 s, then 2-4 s, 4-8 s, ...
+
+    `unit` scales the whole curve (tests shrink it to milliseconds)."""
+    return timedelta(seconds=random.uniform(0.5, 1.0) * min(cap, base**attempt) * unit)
 
 
 def errcode_of(exc: BaseException) -> int:
@@ -107,6 +109,7 @@ class OutboxSender:
         lease: timedelta = LEASE,
         rate_limit_pause: timedelta = timedelta(seconds=60),
         template_ids: Mapping[str, str] | None = None,
+        backoff_unit: float = 1.0,
     ) -> None:
         self.sessions = sessions
         self.channel = channel
@@ -116,6 +119,7 @@ class OutboxSender:
         self.lease = lease
         self.rate_limit_pause = rate_limit_pause
         self.template_ids = dict(template_ids or {})
+        self.backoff_unit = backoff_unit
 
     @property
     def channel_name(self) -> str:
@@ -210,7 +214,7 @@ class OutboxSender:
                 row.status = "dead"
                 dead = True
             else:
-                row.next_attempt_at = self.clock() + backoff(row.attempts)
+                row.next_attempt_at = self.clock() + backoff(row.attempts, unit=self.backoff_unit)
                 dead = False
         if dead:
             log.error("outbox %s to %s is dead (last errcode %s)", notice.id, notice.openid, code)
