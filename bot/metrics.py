@@ -74,4 +74,7 @@ METRICS.describe("gridbot_outbox_failed_total", "Failed send attempts, by WeChat
 METRICS.describe("gridbot_outbox_dead_total", "Notices given up on, by last errcode.")
 METRICS.describe("gridbot_outbox_held_total", "Notices held for the next reply, by errcode.")
 METRICS.describe("gridbot_channel_paused_total", "Channel-wide pauses after rate limits.")
+METRICS.describe(
+    "gridbot_outbox_duplicate_sends_total", "Notices sent twice because a lease ran out."
+)
 METRICS.describe("gridbot_token_refreshes_total", "access_token fetches (stable_token).")

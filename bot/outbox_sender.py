@@ -58,6 +58,8 @@ class Notice:
     kind: str
     text: str
     ticket_id: int | None
+    attempt: int
+    """The row's attempt count when this lease took it: the lease's fencing token."""
 
 
 @dataclass
@@ -135,7 +137,7 @@ class OutboxSender:
                 except Exception as exc:
                     code = errcode_of(exc)
                     if code in RATE_LIMITED:
-                        self._pause(exc, code, [n.id for n in leased[position:]])
+                        self._pause(exc, code, leased[position:])
                         result.paused = True
                         return result
                     if code in WINDOW_CLOSED:
@@ -143,7 +145,7 @@ class OutboxSender:
                         continue
                     self._record_failure(notice, exc, code, result)
                 else:
-                    self._sent(notice.id, "custom")
+                    self._sent(notice, "custom")
                     result.sent += 1
         return result
 
@@ -170,11 +172,30 @@ class OutboxSender:
             for row in rows:
                 row.attempts += 1
                 row.next_attempt_at = now + self.lease
-            return [Notice(r.id, r.to_openid, r.kind, r.text, r.ticket_id) for r in rows]
+            return [
+                Notice(r.id, r.to_openid, r.kind, r.text, r.ticket_id, r.attempts) for r in rows
+            ]
 
-    def _sent(self, row_id: int, via: str) -> None:
+    def _mine(self, session: Session, notice: Notice) -> OutboxMessage | None:
+        """The row, locked, if this lease still holds it: pending and not leased again since.
+
+        A lease can run out while a slow send is under way; another sender then leases the
+        row again. The late result of the first lease must not undo what the second did.
+        """
+        row = session.get(OutboxMessage, notice.id, with_for_update=True)
+        if row is None or row.status != "pending" or row.attempts != notice.attempt:
+            log.warning("outbox %s: lease superseded, result not recorded", notice.id)
+            return None
+        return row
+
+    def _sent(self, notice: Notice, via: str) -> None:
         with self.sessions() as session, session.begin():
-            row = session.get(OutboxMessage, row_id)
+            row = session.get(OutboxMessage, notice.id, with_for_update=True)
+            if row.status == "sent":
+                # Another lease delivered it too: the at-least-once window, made visible.
+                log.warning("outbox %s delivered twice (lease ran out mid-send)", notice.id)
+                METRICS.inc("gridbot_outbox_duplicate_sends_total")
+                return
             row.status = "sent"
             row.sent_at = self.clock()
             row.delivered_via = via
@@ -191,11 +212,13 @@ class OutboxSender:
             except Exception as template_exc:
                 self._record_failure(notice, template_exc, errcode_of(template_exc), result)
             else:
-                self._sent(notice.id, "template")
+                self._sent(notice, "template")
                 result.sent += 1
             return
         with self.sessions() as session, session.begin():
-            row = session.get(OutboxMessage, notice.id)
+            row = self._mine(session, notice)
+            if row is None:
+                return
             row.status = "held"
             row.attempts -= 1  # not the notice's fault; it will go out in a reply
             row.last_errcode = code
@@ -207,7 +230,9 @@ class OutboxSender:
         log.warning("outbox %s to %s failed: %s", notice.id, notice.openid, exc)
         METRICS.inc("gridbot_outbox_failed_total", errcode=code)
         with self.sessions() as session, session.begin():
-            row = session.get(OutboxMessage, notice.id)
+            row = self._mine(session, notice)
+            if row is None:
+                return
             row.last_error = _describe(exc)
             row.last_errcode = code
             if row.attempts >= self.max_attempts:
@@ -223,7 +248,7 @@ class OutboxSender:
         else:
             result.failed += 1
 
-    def _pause(self, exc: Exception, code: int, unsent: list[int]) -> None:
+    def _pause(self, exc: Exception, code: int, unsent: list[Notice]) -> None:
         """Pause the channel for every process and give the unsent rows their attempt back."""
         until = self.clock() + self.rate_limit_pause * random.uniform(1.0, 1.25)
         log.warning("channel %s rate-limited (%s); paused until %s", self.channel_name, code, until)
@@ -241,9 +266,10 @@ class OutboxSender:
                         )
                     elif pause.paused_until < until:
                         pause.paused_until, pause.reason = until, reason
-                    for row in session.scalars(
-                        select(OutboxMessage).where(OutboxMessage.id.in_(unsent))
-                    ):
+                    for notice in unsent:
+                        row = self._mine(session, notice)
+                        if row is None:
+                            continue
                         row.attempts -= 1
                         row.next_attempt_at = until
                         row.last_errcode, row.last_error = code, _describe(exc)

@@ -116,7 +116,8 @@ class FakeWeChat:
         path_contains: str = "message/",
     ) -> None:
         """Fail `share` of matching calls at random with one of `outcomes`: an errcode,
-        an HTTP status (>= 500) or 0 = drop the connection without answering."""
+        an HTTP status (500-599), 0 = drop the connection without acting, or -2 = act on
+        the call, then drop the connection (the answer is lost)."""
         with self._lock:
             self._chaos = (share, tuple(outcomes), path_contains) if share > 0 else None
 
@@ -184,17 +185,29 @@ class FakeWeChat:
         headers: dict[str, str] | None = None,
     ):
         """(status, content_type, body bytes) for one request; None = drop the connection."""
+        dedup = (headers or {}).get("x-gridbot-dedup", "")
         with self._lock:
             self.requests.append((method, path))
+            if dedup and path.startswith("/cgi-bin/message/") and dedup in self._dedup:
+                # A repeat of a delivered notice: real WeChat would show it again (it has
+                # no idempotency key); the fake counts it and answers as if it had sent it.
+                self.resends += 1
+                return _ok({"errcode": 0, "errmsg": "ok"})
             chaos = self._chaos
             roll = self._rng.random()
             outcome = self._rng.choice(chaos[1]) if chaos else None
         if chaos and chaos[2] in path and roll < chaos[0]:
             if outcome == 0:
                 return None
-            if outcome >= 500:
+            if outcome == -2:  # act on the call, then drop the answer
+                self._answer(method, path, query, body, headers)
+                return None
+            if 500 <= outcome < 600:
                 return outcome, "text/html", b"<html>error</html>"
             return _error(outcome)
+        return self._answer(method, path, query, body, headers)
+
+    def _answer(self, method, path, query, body, headers):
         failure = None
         for rule in self._take_rules(path):
             if rule.kind == "delay":
@@ -217,12 +230,6 @@ class FakeWeChat:
         if auth_error:
             return _error(auth_error)
         dedup = (headers or {}).get("x-gridbot-dedup", "")
-        if dedup and route[1].startswith("/cgi-bin/message/"):
-            with self._lock:
-                if dedup in self._dedup:
-                    # Real WeChat would show the user the message again; count it instead.
-                    self.resends += 1
-                    return _ok({"errcode": 0, "errmsg": "ok"})
         if route == ("POST", "/cgi-bin/message/custom/send"):
             answer = self._custom_send(body, dedup)
         elif route == ("POST", "/cgi-bin/message/template/send"):

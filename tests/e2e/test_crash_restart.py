@@ -26,6 +26,9 @@ from tests.e2e.server import ServeProcess
 from tests.fakewechat import start_fake_wechat
 
 GCJ = wgs84_to_gcj02(*FENGYUAN_1)
+# Starting a server takes seconds; the kill points that do not depend on the database run
+# on the production store only.
+postgres_only = pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 
 
 @pytest.fixture
@@ -70,6 +73,7 @@ def _delivered_once(sessions, fake) -> None:
     assert sorted(received) == sorted(f"outbox-{r.id}" for r in rows)
 
 
+@postgres_only
 def test_kill_after_commit_before_send(serve, demo_sessions, fake):
     # The channel is paused, so the notices are committed but not sent when we kill.
     with unit_of_work(demo_sessions) as s:
@@ -91,6 +95,7 @@ def test_kill_after_commit_before_send(serve, demo_sessions, fake):
     assert "新工单" in fake.messages_to("worker-1")[0]
 
 
+@postgres_only
 def test_kill_mid_send_resends_once_after_the_lease(serve, demo_sessions, fake):
     fake.delay(1.5, times=1, path_contains="message/custom/send")
     serve.start()
