@@ -136,6 +136,7 @@ def soak(
     for t in drainers:
         t.start()
     run = Soak(sessions, threads=threads, dup_max=dup_max)
+    tokens_before_expiry = 0
     points = grid_points()
     try:
         openids = [f"soak-rider-{i}" for i in range(riders)]
@@ -146,6 +147,10 @@ def soak(
                 for o, (code, lat, lng) in zip(openids, itertools.cycle(points), strict=False)
             ]
         )
+        while not fake.sent and time.monotonic() - started < deadline_s:
+            time.sleep(0.02)
+        tokens_before_expiry = fake.token_requests
+        fake.expire_tokens()  # mid-run: senders must refresh on 42001 and carry on
         with sessions() as s:
             assigned = s.execute(select(Ticket.id, Ticket.assignee_id)).all()
             staff_openid = dict(
@@ -242,6 +247,8 @@ def soak(
         "notices_in_replies": reply_notices,
         "api_resends_refused": fake.resends,
         "api_calls": len(fake.requests),
+        "token_fetches_before_expiry": tokens_before_expiry,
+        "token_fetches_after_expiry": fake.token_requests - tokens_before_expiry,
         "seconds": round(time.monotonic() - started, 1),
     }
     return counts

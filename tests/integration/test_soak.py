@@ -11,3 +11,5 @@ def test_soak_loses_nothing_and_duplicates_nothing(db_url):
     assert counts["tickets"] == 120
     assert counts["notices_sent"] == counts["notices_owed"] == 240
     assert counts["api_resends_refused"] > 0  # the at-least-once window was exercised
+    assert counts["token_fetches_before_expiry"] >= 1
+    assert counts["token_fetches_after_expiry"] >= 1  # refreshed after tokens expired mid-run
