@@ -18,14 +18,15 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.services import people
 from app.services.grids import GridLocator
-from app.services.outbox import PENDING_FLAG
+from app.services.outbox import PENDING_FLAG, deliver_held
 from app.services.reports import IntakeRules
 from app.settings import Settings
 from bot.inbound import InboundMessage
+from bot.metrics import METRICS
 from handlers import build_dispatcher
 from handlers.context import ChatContext
 from handlers.texts import BUSY
-from models import InboxMessage, utcnow
+from models import InboxFailure, InboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,9 @@ CONFLICT_RETRIES = 3
 
 REPLY_LIMIT_BYTES = 2000
 """WeChat cuts passive text replies at about 2048 bytes; stop short at a line break."""
+
+NO_REPLY_EVENTS = frozenset({"location", "unsubscribe", "view"})
+"""Events whose passive reply the user never sees: held notices must not ride on them."""
 
 
 def fit_reply(text: str, limit: int = REPLY_LIMIT_BYTES) -> str:
@@ -72,6 +76,7 @@ class ChatEngine:
 
     def handle(self, msg: InboundMessage) -> str:
         """The passive reply for `msg` ("" for none), handling each message once."""
+        METRICS.inc("gridbot_messages_in_total", type=_kind(msg))
         for _ in range(CONFLICT_RETRIES):
             try:
                 reply, notify = self._handle_once(msg)
@@ -83,13 +88,15 @@ class ChatEngine:
                 if earlier is not None:
                     return earlier
                 continue
-            except Exception:
+            except Exception as exc:
                 log.exception("handler failed for %s", msg.dedup_key)
+                self._keep_failure(msg, f"{type(exc).__name__}: {exc}")
                 return BUSY
             if notify:
                 self.on_outbox()
             return reply
         log.error("gave up on %s after %d conflicts", msg.dedup_key, CONFLICT_RETRIES)
+        self._keep_failure(msg, f"gave up after {CONFLICT_RETRIES} write conflicts")
         return BUSY
 
     def _handle_once(self, msg: InboundMessage) -> tuple[str, bool]:
@@ -99,20 +106,80 @@ class ChatEngine:
                 inbox = InboxMessage(
                     dedup_key=msg.dedup_key,
                     openid=msg.openid,
-                    kind=msg.kind if msg.kind != "event" else f"event:{msg.event}",
+                    kind=_kind(msg),
                     body=msg.text[:2000],
                     received_at=now,
                 )
                 session.add(inbox)
                 session.flush()  # a duplicate fails here, before any handler runs
                 ctx = self._context(session, msg, now)
-                inbox.reply = fit_reply(self.dispatcher.dispatch(ctx))
+                inbox.reply = self._with_held_notices(
+                    session, msg, fit_reply(self.dispatcher.dispatch(ctx)), now
+                )
+                self._mark_recovered(session, msg, now)
                 notify = bool(session.info.pop(PENDING_FLAG, False))
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
             return inbox.reply, notify
+
+    def _with_held_notices(
+        self, session: Session, msg: InboundMessage, reply: str, now: datetime
+    ) -> str:
+        """`reply` plus the notices held for this user (see outbox.deliver_held)."""
+        if msg.kind == "event" and msg.event in NO_REPLY_EVENTS:
+            return reply
+        budget = REPLY_LIMIT_BYTES - len(reply.encode()) - 2
+        held = deliver_held(session, openid=msg.openid, now=now, budget_bytes=budget)
+        if not held:
+            return reply
+        return f"{reply}\n\n{held}" if reply else held
+
+    def _mark_recovered(self, session: Session, msg: InboundMessage, now: datetime) -> None:
+        failure = session.scalar(
+            select(InboxFailure).where(
+                InboxFailure.dedup_key == msg.dedup_key, InboxFailure.recovered_at.is_(None)
+            )
+        )
+        if failure is not None:
+            failure.recovered_at = now
+
+    def _keep_failure(self, msg: InboundMessage, error: str) -> None:
+        """Record a message whose handling failed, for `gridbot inbox failed`; never raises."""
+        METRICS.inc("gridbot_handler_errors_total", type=_kind(msg))
+        now = self.clock()
+        for _ in range(2):
+            try:
+                with self.sessions() as session, session.begin():
+                    failure = session.scalar(
+                        select(InboxFailure)
+                        .where(InboxFailure.dedup_key == msg.dedup_key)
+                        .with_for_update()
+                    )
+                    if failure is None:
+                        session.add(
+                            InboxFailure(
+                                dedup_key=msg.dedup_key,
+                                openid=msg.openid,
+                                kind=_kind(msg),
+                                body=msg.text[:2000],
+                                error=error[:4000],
+                                first_failed_at=now,
+                                last_failed_at=now,
+                            )
+                        )
+                    else:
+                        failure.attempts += 1
+                        failure.error = error[:4000]
+                        failure.last_failed_at = now
+                        failure.recovered_at = None
+                return
+            except IntegrityError:
+                continue  # a concurrent retry recorded it first: count this one on it
+            except Exception:
+                log.exception("could not record the failure of %s", msg.dedup_key)
+                return
 
     def _context(self, session: Session, msg: InboundMessage, now: datetime) -> ChatContext:
         scene = None
@@ -140,3 +207,7 @@ class ChatEngine:
             return session.scalar(
                 select(InboxMessage.reply).where(InboxMessage.dedup_key == msg.dedup_key)
             )
+
+
+def _kind(msg: InboundMessage) -> str:
+    return f"event:{msg.event}" if msg.kind == "event" else msg.kind

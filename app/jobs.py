@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -64,22 +64,35 @@ def run_outbox(ctx: JobContext):
     return sender.drain()
 
 
-def make_sender(settings: Settings, sessions: sessionmaker[Session]):
+def make_channel(settings: Settings, sessions: sessionmaker[Session]):
+    """(channel, api): the sandbox stores what it would send; WeChat sends through the API."""
     from bot.api import WeChatAPI
     from bot.channels import SandboxChannel, WeChatChannel
-    from bot.outbox_sender import OutboxSender
 
     if settings.channel == "sandbox":
-        channel = SandboxChannel(sessions)
-    else:
-        channel = WeChatChannel(
-            WeChatAPI(
-                base_url=settings.wechat_api_base,
-                app_id=settings.wechat_app_id,
-                app_secret=settings.wechat_app_secret,
-            )
-        )
-    return OutboxSender(sessions, channel, max_attempts=settings.outbox_max_attempts)
+        return SandboxChannel(sessions, settings.data_dir / "sandbox"), None
+    api = WeChatAPI(
+        base_url=settings.wechat_api_base,
+        app_id=settings.wechat_app_id,
+        app_secret=settings.wechat_app_secret,
+    )
+    return WeChatChannel(api), api
+
+
+def make_sender(settings: Settings, sessions: sessionmaker[Session], channel=None):
+    """The outbox sender as the settings configure it (the app's and `jobs run outbox`)."""
+    from bot.outbox_sender import OutboxSender
+
+    if channel is None:
+        channel, _ = make_channel(settings, sessions)
+    return OutboxSender(
+        sessions,
+        channel,
+        max_attempts=settings.outbox_max_attempts,
+        lease=timedelta(seconds=settings.outbox_lease_seconds),
+        rate_limit_pause=timedelta(seconds=settings.rate_limit_pause_seconds),
+        template_ids=settings.template_ids,
+    )
 
 
 JOBS: tuple[JobSpec, ...] = (

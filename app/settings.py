@@ -76,6 +76,14 @@ class Settings(BaseSettings):
     """Photos whose 64-bit dHashes differ in at most this many bits show the same scene."""
     more_reports_interval_minutes: int = 30
     """A worker hears 'more reports' about one ticket at most once per interval."""
+    outbox_lease_seconds: float = 60.0
+    """A leased notice not marked within this time (the sender died) is tried again."""
+    rate_limit_pause_seconds: float = 60.0
+    """After WeChat's 45009/45011 the whole channel waits this long (every process)."""
+    template_ids: dict[str, str] = {}
+    """Notice kind -> template id, the fallback when the customer-service window is closed
+    (45015/45047); JSON in the environment: GRIDBOT_TEMPLATE_IDS='{"ticket_assigned": "..."}'.
+    Kinds without a template are held and delivered in the user's next passive reply."""
 
     @model_validator(mode="after")
     def _defaults_and_secrets(self) -> Settings:

@@ -15,6 +15,8 @@ from typing import Any
 
 import httpx
 
+from bot.metrics import METRICS
+
 DEFAULT_BASE_URL = "https://api.weixin.qq.com"
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
@@ -107,6 +109,7 @@ class WeChatAPI:
             "force_refresh": force_refresh,
         }
         self.token_fetches += 1
+        METRICS.inc("gridbot_token_refreshes_total", force=str(force_refresh).lower())
         data = _check(self._request("POST", "cgi-bin/stable_token", content=_json(payload)))
         token, expires_in = data.get("access_token"), data.get("expires_in")
         if not isinstance(token, str) or not token or not isinstance(expires_in, int):
@@ -116,11 +119,16 @@ class WeChatAPI:
 
     # -- calls -----------------------------------------------------------------------------
 
-    def send_text(self, openid: str, text: str) -> None:
-        """Customer-service text message; 45015 means the 48-hour window is closed."""
+    def send_text(self, openid: str, text: str, *, dedup_key: str = "") -> None:
+        """Customer-service text message; 45015 means the 48-hour window is closed.
+
+        `dedup_key` travels as the X-Gridbot-Dedup header. WeChat ignores it (its API has
+        no idempotency key); the test fake uses it to count resends of one notice.
+        """
         self.post_json(
             "cgi-bin/message/custom/send",
             {"touser": openid, "msgtype": "text", "text": {"content": text}},
+            dedup_key=dedup_key,
         )
 
     def send_template(
@@ -130,6 +138,7 @@ class WeChatAPI:
         data: Mapping[str, str],
         *,
         url: str = "",
+        dedup_key: str = "",
     ) -> dict[str, Any]:
         """Template message (verified service accounts); `data` maps field name to value."""
         payload: dict[str, Any] = {
@@ -139,7 +148,7 @@ class WeChatAPI:
         }
         if url:
             payload["url"] = url
-        return self.post_json("cgi-bin/message/template/send", payload)
+        return self.post_json("cgi-bin/message/template/send", payload, dedup_key=dedup_key)
 
     def upload_image(self, data: bytes, filename: str = "image.png") -> str:
         """Upload temporary image media (kept by WeChat for 3 days); its media_id."""
@@ -156,10 +165,13 @@ class WeChatAPI:
             {"touser": openid, "msgtype": "image", "image": {"media_id": media_id}},
         )
 
-    def post_json(self, path: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    def post_json(
+        self, path: str, payload: Mapping[str, Any], *, dedup_key: str = ""
+    ) -> dict[str, Any]:
         """POST `payload` as UTF-8 JSON to an authenticated endpoint; the decoded answer."""
         body = _json(payload)
-        return self._authenticated(lambda token: self._post(path, token, body))
+        headers = {"X-Gridbot-Dedup": dedup_key} if dedup_key else {}
+        return self._authenticated(lambda token: self._post(path, token, body, headers))
 
     def get_media(self, media_id: str) -> tuple[bytes, str]:
         """A temporary media file's bytes and content type; 40007 for unknown/expired ids.
@@ -189,8 +201,12 @@ class WeChatAPI:
                 raise
         return call(self.refresh_token(token))
 
-    def _post(self, path: str, token: str, body: bytes) -> dict[str, Any]:
-        response = self._request("POST", path, params={"access_token": token}, content=body)
+    def _post(
+        self, path: str, token: str, body: bytes, headers: Mapping[str, str]
+    ) -> dict[str, Any]:
+        response = self._request(
+            "POST", path, params={"access_token": token}, content=body, extra_headers=headers
+        )
         return _check(response)
 
     def _upload(self, token: str, kind: str, data: bytes, filename: str) -> dict[str, Any]:
@@ -218,8 +234,15 @@ class WeChatAPI:
             raise WeChatTransportError(f"HTTP {response.status_code}")
         return response.content, content_type.split(";")[0].strip()
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _request(
+        self,
+        method: str,
+        path: str,
+        extra_headers: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
         headers = {"Content-Type": "application/json; charset=utf-8"} if "content" in kwargs else {}
+        headers.update(extra_headers or {})
         try:
             return self._http.request(method, path, headers=headers, **kwargs)
         except httpx.HTTPError as exc:

@@ -1,7 +1,12 @@
-"""Delivery channels: the sandbox (stores what would be sent) and WeChat itself."""
+"""Delivery channels: the sandbox (stores what would be sent) and WeChat itself.
+
+A channel delivers one notice or raises; an exception with an `errcode` attribute
+(bot.api.WeChatAPIError) tells the sender which of WeChat's failures it was.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from sqlalchemy import select
@@ -11,6 +16,8 @@ from models import SandboxMessage, utcnow
 
 
 class SandboxChannel:
+    name = "sandbox"
+
     def __init__(self, sessions: sessionmaker[Session], media_dir: Path | None = None) -> None:
         self.sessions = sessions
         self.media_dir = media_dir
@@ -26,6 +33,7 @@ class SandboxChannel:
         self.send_text(openid, f"[图片] {path}", outbox_id=outbox_id)
 
     def send_text(self, openid: str, text: str, *, outbox_id: int) -> None:
+        # Idempotent by outbox id: a resend after a crash stores nothing new.
         with self.sessions() as session, session.begin():
             already = session.scalar(
                 select(SandboxMessage.id).where(SandboxMessage.outbox_id == outbox_id)
@@ -36,6 +44,12 @@ class SandboxChannel:
                         to_openid=openid, text=text, outbox_id=outbox_id, created_at=utcnow()
                     )
                 )
+
+    def send_template(
+        self, openid: str, template_id: str, fields: Mapping[str, str], *, outbox_id: int
+    ) -> None:
+        text = " | ".join(f"{k}: {v}" for k, v in fields.items())
+        self.send_text(openid, f"[模板 {template_id}] {text}", outbox_id=outbox_id)
 
     def messages_to(self, openid: str, *, after_id: int = 0) -> list[SandboxMessage]:
         with self.sessions() as session:
@@ -49,14 +63,22 @@ class SandboxChannel:
 
 
 class WeChatChannel:
-    """Customer-service text and image messages through the official API."""
+    """Customer-service text and image messages through the official API; template
+    messages as the fallback when the customer-service window is closed."""
+
+    name = "wechat"
 
     def __init__(self, api) -> None:
         self.api = api
 
     def send_text(self, openid: str, text: str, *, outbox_id: int) -> None:
-        self.api.send_text(openid, text)
+        self.api.send_text(openid, text, dedup_key=f"outbox-{outbox_id}")
 
     def send_image(self, openid: str, png: bytes, *, outbox_id: int) -> None:
         """Upload as temporary media, then send it as a customer-service image message."""
         self.api.send_image(openid, self.api.upload_image(png, f"outbox-{outbox_id}.png"))
+
+    def send_template(
+        self, openid: str, template_id: str, fields: Mapping[str, str], *, outbox_id: int
+    ) -> None:
+        self.api.send_template(openid, template_id, fields, dedup_key=f"outbox-{outbox_id}")

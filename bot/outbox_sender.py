@@ -1,35 +1,70 @@
 """Sends what the outbox owes, off the request path, with retries and backoff.
 
-Rows are leased (claimed for a while) in one short transaction, sent outside any
-transaction, then marked in another: a slow WeChat never holds a database lock, and a
-crash mid-send only means the lease runs out and the row is tried again.
+Rows are leased (claimed for a while) in one short transaction with
+`FOR UPDATE SKIP LOCKED`, sent outside any transaction, then marked in another: a slow
+WeChat never holds a database lock, several processes can drain at once without
+sending a row twice, and a crash mid-send only means the lease runs out and the row is
+tried again (at-least-once: see README, "Delivery guarantees").
+
+WeChat's failures are told apart by errcode:
+- 45009 / 45011 (rate limits): the whole channel pauses, recorded in the database so
+  every process honours it; the row's attempt is given back.
+- 45015 / 45047 (customer-service window closed / quota used up): a template message
+  if one is configured for the notice's kind, else the row is *held* and goes out
+  inside the user's next passive reply (app.services.outbox.deliver_held).
+- anything else: exponential backoff with jitter, dead after `max_attempts`.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import OutboxMessage, utcnow
+from bot.metrics import METRICS
+from models import ChannelPause, OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
+RATE_LIMITED = frozenset({45009, 45011})
+WINDOW_CLOSED = frozenset({45015, 45047})
+TEMPLATE_FIELD_CHARS = 20
 
 
 class Channel(Protocol):
+    name: str
+
     def send_text(self, openid: str, text: str, *, outbox_id: int) -> None:
         """Deliver or raise; any exception counts as a failed attempt."""
 
     def send_image(self, openid: str, png: bytes, *, outbox_id: int) -> None:
         """Deliver an image (PNG bytes) or raise."""
+
+    def send_template(
+        self, openid: str, template_id: str, fields: Mapping[str, str], *, outbox_id: int
+    ) -> None:
+        """Deliver a template message or raise."""
+
+
+@dataclass(frozen=True)
+class Notice:
+    id: int
+    openid: str
+    kind: str
+    text: str
+    ticket_id: int | None
+    attempt: int
+    """The row's attempt count when this lease took it: the lease's fencing token."""
+    image: bytes | None = None
+    """A PNG to send as an image message instead of the text (the digest chart)."""
 
 
 @dataclass
@@ -37,11 +72,36 @@ class DrainResult:
     sent: int = 0
     failed: int = 0
     dead: int = 0
+    held: int = 0
+    paused: bool = False
 
 
-def backoff(attempt: int, *, base: float = 2.0, cap: float = 600.0) -> timedelta:
-    """Exponential backoff with full jitter: attempt 1 waits up to 2 s, then 4 s, 8 s, ..."""
-    return timedelta(seconds=random.uniform(0.5, 1.0) * min(cap, base**attempt))
+def backoff(attempt: int, *, base: float = 2.0, cap: float = 600.0, unit: float = 1.0) -> timedelta:
+    """Exponential backoff with jitter: attempt 1 waits 1-2 s, then 2-4 s, 4-8 s, ...
+
+    `unit` scales the whole curve (tests shrink it to milliseconds)."""
+    return timedelta(seconds=random.uniform(0.5, 1.0) * min(cap, base**attempt) * unit)
+
+
+def errcode_of(exc: BaseException) -> int:
+    code = getattr(exc, "errcode", None)
+    return code if isinstance(code, int) else -1
+
+
+def short_field(text: str, limit: int = TEMPLATE_FIELD_CHARS) -> str:
+    """One line of at most `limit` characters, as template fields must be since 2023."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def template_fields(notice: Notice) -> dict[str, str]:
+    """The fallback template's fields: thing1 headline, character_string2 ticket, thing3 rest."""
+    head, _, rest = notice.text.strip().partition("\n")
+    return {
+        "thing1": short_field(head),
+        "character_string2": f"#{notice.ticket_id}" if notice.ticket_id else "-",
+        "thing3": short_field(rest or "详情请在公众号内回复任意消息查看"),
+    }
 
 
 class OutboxSender:
@@ -53,37 +113,63 @@ class OutboxSender:
         max_attempts: int = 8,
         batch: int = 50,
         clock: Callable[[], datetime] = utcnow,
+        lease: timedelta = LEASE,
+        rate_limit_pause: timedelta = timedelta(seconds=60),
+        template_ids: Mapping[str, str] | None = None,
+        backoff_unit: float = 1.0,
     ) -> None:
         self.sessions = sessions
         self.channel = channel
         self.max_attempts = max_attempts
         self.batch = batch
         self.clock = clock
+        self.lease = lease
+        self.rate_limit_pause = rate_limit_pause
+        self.template_ids = dict(template_ids or {})
+        self.backoff_unit = backoff_unit
+
+    @property
+    def channel_name(self) -> str:
+        return getattr(self.channel, "name", "default")
 
     def drain(self) -> DrainResult:
         """Send everything due now; returns what happened."""
         result = DrainResult()
         while leased := self._lease():
-            for row_id, openid, text, image in leased:
+            for position, notice in enumerate(leased):
                 try:
-                    if image is not None:
-                        self.channel.send_image(openid, image, outbox_id=row_id)
+                    if notice.image is not None:
+                        self.channel.send_image(notice.openid, notice.image, outbox_id=notice.id)
                     else:
-                        self.channel.send_text(openid, text, outbox_id=row_id)
+                        self.channel.send_text(notice.openid, notice.text, outbox_id=notice.id)
                 except Exception as exc:
-                    log.warning("outbox %s to %s failed: %s", row_id, openid, exc)
-                    if self._failed(row_id, exc):
-                        result.dead += 1
-                    else:
-                        result.failed += 1
+                    code = errcode_of(exc)
+                    if code in RATE_LIMITED:
+                        self._pause(exc, code, leased[position:])
+                        result.paused = True
+                        return result
+                    if code in WINDOW_CLOSED:
+                        self._fall_back(notice, exc, code, result)
+                        continue
+                    self._record_failure(notice, exc, code, result)
                 else:
-                    self._sent(row_id)
+                    self._sent(notice, "custom")
                     result.sent += 1
         return result
 
-    def _lease(self) -> list[tuple[int, str, str, bytes | None]]:
+    # -- transactions ------------------------------------------------------------------------
+
+    def paused_until(self, session: Session) -> datetime | None:
+        pause = session.get(ChannelPause, self.channel_name)
+        if pause is not None and pause.paused_until > self.clock():
+            return pause.paused_until
+        return None
+
+    def _lease(self) -> list[Notice]:
         now = self.clock()
         with self.sessions() as session, session.begin():
+            if self.paused_until(session) is not None:
+                return []
             rows = session.scalars(
                 select(OutboxMessage)
                 .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
@@ -93,22 +179,113 @@ class OutboxSender:
             ).all()
             for row in rows:
                 row.attempts += 1
-                row.next_attempt_at = now + LEASE
-            return [(r.id, r.to_openid, r.text, r.image) for r in rows]
+                row.next_attempt_at = now + self.lease
+            return [
+                Notice(r.id, r.to_openid, r.kind, r.text, r.ticket_id, r.attempts, r.image)
+                for r in rows
+            ]
 
-    def _sent(self, row_id: int) -> None:
+    def _mine(self, session: Session, notice: Notice) -> OutboxMessage | None:
+        """The row, locked, if this lease still holds it: pending and not leased again since.
+
+        A lease can run out while a slow send is under way; another sender then leases the
+        row again. The late result of the first lease must not undo what the second did.
+        """
+        row = session.get(OutboxMessage, notice.id, with_for_update=True)
+        if row is None or row.status != "pending" or row.attempts != notice.attempt:
+            log.warning("outbox %s: lease superseded, result not recorded", notice.id)
+            return None
+        return row
+
+    def _sent(self, notice: Notice, via: str) -> None:
         with self.sessions() as session, session.begin():
-            row = session.get(OutboxMessage, row_id)
+            row = session.get(OutboxMessage, notice.id, with_for_update=True)
+            if row.status == "sent":
+                # Another lease delivered it too: the at-least-once window, made visible.
+                log.warning("outbox %s delivered twice (lease ran out mid-send)", notice.id)
+                METRICS.inc("gridbot_outbox_duplicate_sends_total")
+                return
             row.status = "sent"
             row.sent_at = self.clock()
+            row.delivered_via = via
             row.last_error = ""
+        METRICS.inc("gridbot_outbox_sent_total", via=via)
 
-    def _failed(self, row_id: int, exc: Exception) -> bool:
+    def _fall_back(self, notice: Notice, exc: Exception, code: int, result: DrainResult) -> None:
+        template_id = self.template_ids.get(notice.kind)
+        if template_id:
+            try:
+                self.channel.send_template(
+                    notice.openid, template_id, template_fields(notice), outbox_id=notice.id
+                )
+            except Exception as template_exc:
+                self._record_failure(notice, template_exc, errcode_of(template_exc), result)
+            else:
+                self._sent(notice, "template")
+                result.sent += 1
+            return
         with self.sessions() as session, session.begin():
-            row = session.get(OutboxMessage, row_id)
-            row.last_error = f"{type(exc).__name__}: {exc}"[:250]
+            row = self._mine(session, notice)
+            if row is None:
+                return
+            row.status = "held"
+            row.attempts -= 1  # not the notice's fault; it will go out in a reply
+            row.last_errcode = code
+            row.last_error = _describe(exc)
+        METRICS.inc("gridbot_outbox_held_total", errcode=code)
+        result.held += 1
+
+    def _record_failure(self, notice: Notice, exc: Exception, code: int, result) -> None:
+        log.warning("outbox %s to %s failed: %s", notice.id, notice.openid, exc)
+        METRICS.inc("gridbot_outbox_failed_total", errcode=code)
+        with self.sessions() as session, session.begin():
+            row = self._mine(session, notice)
+            if row is None:
+                return
+            row.last_error = _describe(exc)
+            row.last_errcode = code
             if row.attempts >= self.max_attempts:
                 row.status = "dead"
-                return True
-            row.next_attempt_at = self.clock() + backoff(row.attempts)
-            return False
+                dead = True
+            else:
+                row.next_attempt_at = self.clock() + backoff(row.attempts, unit=self.backoff_unit)
+                dead = False
+        if dead:
+            log.error("outbox %s to %s is dead (last errcode %s)", notice.id, notice.openid, code)
+            METRICS.inc("gridbot_outbox_dead_total", errcode=code)
+            result.dead += 1
+        else:
+            result.failed += 1
+
+    def _pause(self, exc: Exception, code: int, unsent: list[Notice]) -> None:
+        """Pause the channel for every process and give the unsent rows their attempt back."""
+        until = self.clock() + self.rate_limit_pause * random.uniform(1.0, 1.25)
+        log.warning("channel %s rate-limited (%s); paused until %s", self.channel_name, code, until)
+        METRICS.inc("gridbot_channel_paused_total", errcode=code)
+        for _ in range(3):
+            try:
+                with self.sessions() as session, session.begin():
+                    pause = session.get(ChannelPause, self.channel_name, with_for_update=True)
+                    reason = f"errcode {code}: {_describe(exc)}"[:128]
+                    if pause is None:
+                        session.add(
+                            ChannelPause(
+                                channel=self.channel_name, paused_until=until, reason=reason
+                            )
+                        )
+                    elif pause.paused_until < until:
+                        pause.paused_until, pause.reason = until, reason
+                    for notice in unsent:
+                        row = self._mine(session, notice)
+                        if row is None:
+                            continue
+                        row.attempts -= 1
+                        row.next_attempt_at = until
+                        row.last_errcode, row.last_error = code, _describe(exc)
+                return
+            except IntegrityError:  # another process inserted the pause first
+                continue
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:250]

@@ -4,7 +4,13 @@ from models.area import LEVELS, Area
 from models.base import Base, UTCDateTime, utcnow
 from models.conversation import ReportDraft
 from models.digest import Digest
-from models.messaging import InboxMessage, OutboxMessage, SandboxMessage
+from models.messaging import (
+    ChannelPause,
+    InboxFailure,
+    InboxMessage,
+    OutboxMessage,
+    SandboxMessage,
+)
 from models.people import ROLES, Rider, Staff, StaffInvite
 from models.ticket import Ticket, TicketEvent, TicketPhoto
 
@@ -13,7 +19,9 @@ __all__ = [
     "ROLES",
     "Area",
     "Base",
+    "ChannelPause",
     "Digest",
+    "InboxFailure",
     "InboxMessage",
     "OutboxMessage",
     "ReportDraft",

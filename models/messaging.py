@@ -38,10 +38,15 @@ class OutboxMessage(Base):
     """A PNG to send as an image message instead of `text` (which then describes it)."""
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     status: Mapped[str] = mapped_column(String(16), default="pending")
-    """pending -> sent, or dead after too many failed attempts."""
+    """pending -> sent; dead after too many failed attempts; held when WeChat's
+    customer-service window is closed (delivered inside the user's next passive reply)."""
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_error: Mapped[str] = mapped_column(String(256), default="")
+    last_errcode: Mapped[int | None] = mapped_column()
+    """WeChat's errcode of the last failed attempt (-1 transport failure), for operators."""
+    delivered_via: Mapped[str] = mapped_column(String(16), default="")
+    """custom (customer-service message), template, or reply (inside a passive reply)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -56,3 +61,31 @@ class SandboxMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     outbox_id: Mapped[int | None] = mapped_column(unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ChannelPause(Base):
+    """A channel-wide pause after a rate limit, shared by every process draining the outbox."""
+
+    __tablename__ = "channel_pauses"
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    paused_until: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(String(128), default="")
+
+
+class InboxFailure(Base):
+    """An inbound message whose handler failed (its inbox row rolled back), kept for operators."""
+
+    __tablename__ = "inbox_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedup_key: Mapped[str] = mapped_column(String(160), unique=True)
+    openid: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(48))
+    body: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    attempts: Mapped[int] = mapped_column(default=1)
+    first_failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    recovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """Set when a later attempt (a WeChat retry) handled the message after all."""

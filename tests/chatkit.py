@@ -47,10 +47,10 @@ class Chat:
     def photo(self, openid: str, media_id: str = "media-1") -> str:
         return self._send(openid, "image", media_id=media_id, pic_url=f"http://pic/{media_id}")
 
-    def location(self, openid: str, wgs: tuple[float, float], label: str = "路口") -> str:
+    def location(self, openid: str, wgs: tuple[float, float], label: str = "路口", **kw) -> str:
         """Send a point as WeChat would: converted to GCJ-02."""
         lat, lng = wgs84_to_gcj02(*wgs)
-        return self._send(openid, "location", lat=lat, lng=lng, label=label)
+        return self._send(openid, "location", lat=lat, lng=lng, label=label, **kw)
 
     def event(self, openid: str, event: str, key: str = "") -> str:
         return self._send(openid, "event", event=event, event_key=key, msg_id="")

@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import email.policy
 import json
+import random
 import re
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -46,7 +48,7 @@ _ESCAPE = re.compile(r"\\(\\|u)")
 
 @dataclass
 class _Rule:
-    kind: str  # "errcode" | "http" | "delay"
+    kind: str  # "errcode" | "http" | "delay" | "drop"
     value: float
     times: int
     path_contains: str
@@ -89,6 +91,10 @@ class FakeWeChat:
             self._stable: str | None = None
             self._issued = 0
             self.token_requests = 0
+            self.resends = 0  # deliveries refused as repeats of an X-Gridbot-Dedup key
+            self._dedup: set[str] = set()
+            self._chaos: tuple[float, tuple[int, ...], str] | None = None
+            self._rng = random.Random(7)
 
     def add_media(self, media_id: str, data: bytes, content_type: str = "image/jpeg") -> None:
         with self._lock:
@@ -107,6 +113,22 @@ class FakeWeChat:
         self, status: int, times: int = 1, path_contains: str = "message/custom/send"
     ) -> None:
         self._add_rule(_Rule("http", status, times, path_contains))
+
+    def chaos(
+        self,
+        share: float,
+        outcomes: tuple[int, ...] = (-1, 45009, 500, 0),
+        path_contains: str = "message/",
+    ) -> None:
+        """Fail `share` of matching calls at random with one of `outcomes`: an errcode,
+        an HTTP status (500-599), 0 = drop the connection without acting, or -2 = act on
+        the call, then drop the connection (the answer is lost)."""
+        with self._lock:
+            self._chaos = (share, tuple(outcomes), path_contains) if share > 0 else None
+
+    def drop_next(self, times: int = 1, path_contains: str = "message/custom/send") -> None:
+        """The next `times` matching calls close the connection without an answer."""
+        self._add_rule(_Rule("drop", 0, times, path_contains))
 
     def delay(self, seconds: float, times: int = 1, path_contains: str = "") -> None:
         """The next `times` matching calls sleep `seconds` before answering."""
@@ -160,17 +182,45 @@ class FakeWeChat:
         return token
 
     def handle(
-        self, method: str, path: str, query: dict[str, str], body: bytes, content_type: str = ""
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        body: bytes,
+        headers: dict[str, str] | None = None,
     ):
-        """(status, content_type, body bytes) for one request."""
+        """(status, content_type, body bytes) for one request; None = drop the connection."""
+        dedup = (headers or {}).get("x-gridbot-dedup", "")
         with self._lock:
             self.requests.append((method, path))
+            if dedup and path.startswith("/cgi-bin/message/") and dedup in self._dedup:
+                # A repeat of a delivered notice: real WeChat would show it again (it has
+                # no idempotency key); the fake counts it and answers as if it had sent it.
+                self.resends += 1
+                return _ok({"errcode": 0, "errmsg": "ok"})
+            chaos = self._chaos
+            roll = self._rng.random()
+            outcome = self._rng.choice(chaos[1]) if chaos else None
+        if chaos and chaos[2] in path and roll < chaos[0]:
+            if outcome == 0:
+                return None
+            if outcome == -2:  # act on the call, then drop the answer
+                self._answer(method, path, query, body, headers)
+                return None
+            if 500 <= outcome < 600:
+                return outcome, "text/html", b"<html>error</html>"
+            return _error(outcome)
+        return self._answer(method, path, query, body, headers)
+
+    def _answer(self, method, path, query, body, headers):
         failure = None
         for rule in self._take_rules(path):
             if rule.kind == "delay":
                 time.sleep(rule.value)
             elif failure is None:
                 failure = rule
+        if failure is not None and failure.kind == "drop":
+            return None
         if failure is not None and failure.kind == "http":
             return int(failure.value), "text/html", b"<html>error</html>"
         if failure is not None:
@@ -184,14 +234,21 @@ class FakeWeChat:
         auth_error = self._check_token(query.get("access_token"))
         if auth_error:
             return _error(auth_error)
+        dedup = (headers or {}).get("x-gridbot-dedup", "")
         if route == ("POST", "/cgi-bin/message/custom/send"):
-            return self._custom_send(body)
-        if route == ("POST", "/cgi-bin/message/template/send"):
-            return self._template_send(body)
+            answer = self._custom_send(body, dedup)
+        elif route == ("POST", "/cgi-bin/message/template/send"):
+            answer = self._template_send(body, dedup)
+        else:
+            answer = None
+        if answer is not None:
+            return answer
         if route == ("GET", "/cgi-bin/media/get"):
             return self._media_get(query.get("media_id", ""))
         if route == ("POST", "/cgi-bin/media/upload"):
-            return self._media_upload(query.get("type", ""), body, content_type)
+            return self._media_upload(
+                query.get("type", ""), body, (headers or {}).get("content-type", "")
+            )
         return 404, "application/json", b'{"errcode":-1,"errmsg":"no such api"}'
 
     def _credentials_error(self, appid: Any, secret: Any) -> int:
@@ -248,7 +305,7 @@ class FakeWeChat:
                 return 42001
         return 0
 
-    def _custom_send(self, body: bytes):
+    def _custom_send(self, body: bytes, dedup: str = ""):
         payload = _load(body)
         if payload is None or not payload.get("touser") or not payload.get("msgtype"):
             return _error(47001)
@@ -265,11 +322,14 @@ class FakeWeChat:
                     return _error(40007)
             record["media_id"] = media_id
         record["payload"] = payload
+        record["dedup"] = dedup
         with self._lock:
+            if dedup:
+                self._dedup.add(dedup)
             self.sent.append(record)
         return _ok({"errcode": 0, "errmsg": "ok"})
 
-    def _template_send(self, body: bytes):
+    def _template_send(self, body: bytes, dedup: str = ""):
         payload = _load(body)
         if payload is None or not payload.get("touser") or not payload.get("template_id"):
             return _error(47001)
@@ -280,8 +340,11 @@ class FakeWeChat:
             "data": payload.get("data") or {},
             "url": payload.get("url", ""),
             "payload": payload,
+            "dedup": dedup,
         }
         with self._lock:
+            if dedup:
+                self._dedup.add(dedup)
             self.sent.append(record)
             msgid = len(self.sent)
         return _ok({"errcode": 0, "errmsg": "ok", "msgid": msgid})
@@ -361,6 +424,12 @@ def _handler_for(server: FakeWeChat) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
+        def setup(self) -> None:
+            super().setup()
+            # Headers and body go out in two writes; without this, Nagle plus delayed
+            # ACKs add ~40 ms to every keep-alive request.
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
         def do_GET(self) -> None:
             self._serve("GET")
 
@@ -372,9 +441,13 @@ def _handler_for(server: FakeWeChat) -> type[BaseHTTPRequestHandler]:
             query = {k: v[-1] for k, v in parse_qs(url.query).items()}
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            status, content_type, data = server.handle(
-                method, url.path, query, body, self.headers.get("Content-Type", "")
-            )
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            answer = server.handle(method, url.path, query, body, headers)
+            if answer is None:  # drop: close the socket without a word
+                self.close_connection = True
+                self.connection.shutdown(2)
+                return
+            status, content_type, data = answer
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))

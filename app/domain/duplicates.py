@@ -75,6 +75,7 @@ def hamming(a: str, b: str) -> int:
 @dataclass(frozen=True)
 class DuplicatePolicy:
     distance_m: float = 100.0
+    """Reports this close to an open ticket join it; 0 turns matching by place off."""
     window: timedelta = timedelta(hours=6)
     max_hamming: int = 6
     notice_interval: timedelta = timedelta(minutes=30)
@@ -112,7 +113,8 @@ def best_match(new: Report, open_tickets: list[Report], policy: DuplicatePolicy)
             continue
         metres = distance_m(new.lat, new.lng, other.lat, other.lng)
         recent = abs(new.created_at - other.created_at) <= policy.window
-        if recent and metres <= policy.distance_m and compatible(new.category, other.category):
+        near = policy.distance_m > 0 and metres <= policy.distance_m  # 0 turns it off
+        if recent and near and compatible(new.category, other.category):
             by_place.append(Match(other.id, "place", metres))
         bits = min(
             (hamming(a, b) for a in new.photo_hashes for b in other.photo_hashes), default=None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import OutboxMessage
@@ -38,3 +39,108 @@ def enqueue(
     # Lets the caller wake the sender once the transaction has committed.
     session.info[PENDING_FLAG] = True
     return row
+
+
+HELD_HEADER = "您有 {n} 条新通知："
+HELD_MORE = "另有 {m} 条通知，回复任意消息查看。"
+
+
+def deliver_held(session: Session, *, openid: str, now: datetime, budget_bytes: int) -> str:
+    """The held notices for `openid` that fit in `budget_bytes`, marked delivered by reply.
+
+    Held notices could not be sent (customer-service window closed, no template); they go
+    out inside the passive reply to the user's next message, in the caller's transaction,
+    so they count as delivered exactly when that reply is committed. Rows are locked, so
+    two concurrent messages from one user cannot both carry the same notice. What does
+    not fit stays held for the next message. "" when nothing is held.
+    """
+    rows = list(
+        session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.to_openid == openid, OutboxMessage.status == "held")
+            .order_by(OutboxMessage.id)
+            .with_for_update()
+        )
+    )
+    if not rows:
+        return ""
+    reserve = len((HELD_HEADER + "\n\n" + HELD_MORE).format(n=len(rows), m=len(rows)).encode())
+    used, taken = reserve, []
+    for row in rows:
+        item = f"{len(taken) + 1}. {row.text}"
+        size = len(item.encode()) + 1
+        if used + size > budget_bytes:
+            break
+        taken.append((row, item))
+        used += size
+    if not taken:
+        return ""
+    for row, _ in taken:
+        row.status = "sent"
+        row.delivered_via = "reply"
+        row.sent_at = now
+    lines = [HELD_HEADER.format(n=len(taken)), *(item for _, item in taken)]
+    if len(rows) > len(taken):
+        lines.append(HELD_MORE.format(m=len(rows) - len(taken)))
+    return "\n".join(lines)
+
+
+def listing(session: Session, *, status: str | None = None, limit: int = 100) -> list[dict]:
+    """Outbox rows for operators, newest first."""
+    query = select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(limit)
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    return [
+        {
+            "id": r.id,
+            "status": r.status,
+            "to": r.to_openid,
+            "kind": r.kind,
+            "ticket": r.ticket_id,
+            "attempts": r.attempts,
+            "errcode": r.last_errcode,
+            "error": r.last_error,
+            "via": r.delivered_via,
+            "created_at": r.created_at.isoformat(),
+            "text": r.text,
+        }
+        for r in session.scalars(query)
+    ]
+
+
+def retry(session: Session, *, ids: list[int] | None, now: datetime) -> int:
+    """Put dead (or held) notices back in the queue, attempts reset; `ids=None`: all dead."""
+    query = select(OutboxMessage)
+    if ids is None:
+        query = query.where(OutboxMessage.status == "dead")
+    else:
+        query = query.where(OutboxMessage.id.in_(ids), OutboxMessage.status.in_(["dead", "held"]))
+    count = 0
+    for row in session.scalars(query.with_for_update()):
+        row.status = "pending"
+        row.attempts = 0
+        row.next_attempt_at = now
+        count += 1
+    return count
+
+
+def backlog(session: Session, *, now: datetime) -> dict:
+    """Counts by status and the age in seconds of the oldest pending notice."""
+    counts = dict(
+        session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        ).all()
+    )
+    oldest = session.scalar(
+        select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status == "pending")
+    )
+    if isinstance(oldest, str):  # SQLite's min() over a datetime column comes back as text
+        oldest = datetime.fromisoformat(oldest).replace(tzinfo=UTC)
+    age = max(0.0, (now - oldest).total_seconds()) if oldest else 0.0
+    return {
+        "pending": counts.get("pending", 0),
+        "held": counts.get("held", 0),
+        "dead": counts.get("dead", 0),
+        "sent": counts.get("sent", 0),
+        "oldest_pending_age_seconds": round(age, 3),
+    }

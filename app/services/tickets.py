@@ -85,9 +85,16 @@ def tell_followers(session: Session, ticket: Ticket, *, kind: str, text: str, no
 
 
 def get_ticket(session: Session, number: int, *, lock: bool = False) -> Ticket:
-    query = select(Ticket).where(Ticket.id == number)
+    """Ticket `number`; with `lock`, its row is locked until the caller's transaction ends.
+
+    The bare row is locked first, then the ticket (re)loaded: under FOR UPDATE with joined
+    eager loads, PostgreSQL re-reads only the locked row after waiting for a rival, so the
+    joined rows (the assignee) came back as before the wait (NULL once it had changed,
+    and the loser of a claim race heard "已由他人认领").
+    """
     if lock:
-        query = query.with_for_update(of=Ticket)
+        session.execute(select(Ticket.id).where(Ticket.id == number).with_for_update())
+    query = select(Ticket).where(Ticket.id == number).execution_options(populate_existing=True)
     ticket = session.scalars(query).unique().first()
     if ticket is None:
         raise NotFound(f"没有找到工单 #{number}。")

@@ -1,12 +1,68 @@
-"""Liveness for process supervisors."""
+"""Liveness, readiness and metrics for process supervisors and Prometheus."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import logging
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy import text
+
+from app.services import outbox
+from bot.metrics import METRICS, gauge
+from models import utcnow
 
 router = APIRouter(tags=["ops"])
+log = logging.getLogger(__name__)
+
+PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8"
 
 
 @router.get("/healthz")
 def healthz() -> dict:
+    """The process is up (nothing else is checked)."""
     return {"status": "ok"}
+
+
+def _backlog(request: Request) -> dict:
+    with request.app.state.sessions() as session:
+        session.execute(text("SELECT 1"))
+        return outbox.backlog(session, now=utcnow())
+
+
+@router.get("/readyz")
+def readyz(request: Request) -> JSONResponse:
+    """Ready when the database answers; also the outbox backlog. 503 when it does not."""
+    try:
+        backlog = _backlog(request)
+    except Exception as exc:
+        log.warning("readyz: database unreachable: %s", exc)
+        return JSONResponse(
+            {"status": "unavailable", "database": f"{type(exc).__name__}"}, status_code=503
+        )
+    return JSONResponse({"status": "ok", "database": "ok", "outbox": backlog})
+
+
+@router.get("/metrics")
+def metrics(request: Request) -> PlainTextResponse:
+    """Prometheus text: this process's counters plus database-wide outbox gauges."""
+    body = METRICS.render()
+    try:
+        backlog = _backlog(request)
+    except Exception:
+        body += gauge("gridbot_database_up", "1 when the database answered this scrape.", 0)
+    else:
+        body += gauge("gridbot_database_up", "1 when the database answered this scrape.", 1)
+        for status in ("pending", "held", "dead"):
+            body += gauge(
+                "gridbot_outbox_notices",
+                "Notices in the outbox by status.",
+                backlog[status],
+                status=status,
+            )
+        body += gauge(
+            "gridbot_outbox_oldest_pending_age_seconds",
+            "Age of the oldest notice still waiting to be sent.",
+            backlog["oldest_pending_age_seconds"],
+        )
+    return PlainTextResponse(body, media_type=PROMETHEUS)

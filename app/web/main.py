@@ -8,16 +8,13 @@ from fastapi import FastAPI
 
 from app.chat import ChatEngine
 from app.db import make_engine, make_sessionmaker
-from app.jobs import JobContext, leader_sweeps
+from app.jobs import JobContext, leader_sweeps, make_channel, make_sender
 from app.leader import Leader
 from app.photo_jobs import MORE_REPORTS_JOB, PHOTOS_JOB, photo_jobs
 from app.scheduler import Jobs, Sweep
 from app.settings import Settings, get_settings
 from app.web import health, media, sandbox, wechat
-from bot.api import WeChatAPI
-from bot.channels import SandboxChannel, WeChatChannel
 from bot.codec import WeChatCodec
-from bot.outbox_sender import OutboxSender
 from bot.security import ReplayGuard
 
 
@@ -25,20 +22,9 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     settings = settings or get_settings()
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
-    sandbox_channel = (
-        SandboxChannel(sessions, settings.data_dir / "sandbox")
-        if settings.channel == "sandbox"
-        else None
-    )
-    api = None
-    if sandbox_channel is None:
-        api = WeChatAPI(
-            base_url=settings.wechat_api_base,
-            app_id=settings.wechat_app_id,
-            app_secret=settings.wechat_app_secret,
-        )
-    channel = sandbox_channel or WeChatChannel(api)
-    sender = OutboxSender(sessions, channel, max_attempts=settings.outbox_max_attempts)
+    channel, api = make_channel(settings, sessions)
+    sandbox_channel = channel if api is None else None
+    sender = make_sender(settings, sessions, channel)
     jobs = Jobs(
         sender,
         outbox_poll_seconds=settings.outbox_poll_seconds,

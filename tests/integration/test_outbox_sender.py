@@ -5,7 +5,7 @@ from sqlalchemy import select
 from app.db import unit_of_work
 from app.services.outbox import enqueue
 from bot.channels import SandboxChannel
-from bot.outbox_sender import LEASE, OutboxSender
+from bot.outbox_sender import LEASE, DrainResult, OutboxSender
 from models import OutboxMessage
 
 
@@ -85,3 +85,23 @@ def test_the_sandbox_channel_stores_each_notice_once(sessions, clock):
     channel.send_text("worker-1", "沙盒通知", outbox_id=row.id)
     assert [m.text for m in channel.messages_to("worker-1")] == ["沙盒通知"]
     assert channel.messages_to("worker-2") == []
+
+
+class WindowClosed(Exception):
+    errcode = 45015
+
+
+def test_a_late_result_from_an_expired_lease_does_not_undo_a_newer_one(sessions, clock):
+    """The first sender's lease runs out mid-send; a second sender delivers the notice;
+    the first one's late "window closed" must not turn it into a held notice."""
+    _owe(sessions, clock, "慢通知")
+    slow = OutboxSender(sessions, FlakyChannel(failures=0), clock=clock)
+    (stale,) = slow._lease()
+    clock.advance(seconds=LEASE.total_seconds() + 1)
+    fast_channel = FlakyChannel(failures=0)
+    assert OutboxSender(sessions, fast_channel, clock=clock).drain().sent == 1
+    slow._fall_back(stale, WindowClosed("45015"), 45015, DrainResult())  # arrives late
+    slow._record_failure(stale, ConnectionError("late"), -1, DrainResult())
+    (row,) = _rows(sessions)
+    assert (row.status, row.last_error) == ("sent", "")
+    assert fast_channel.delivered == [("worker-1", "慢通知")]

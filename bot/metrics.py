@@ -1,0 +1,80 @@
+"""Process-local counters, rendered in the Prometheus text format for GET /metrics.
+
+Counters live in the process that counted them (with `serve --workers N` each worker
+has its own; Prometheus sums them by scraping each, or an operator reads one worker's
+view). Database-wide figures (backlog, oldest pending age) are read at scrape time, so
+they are the same whichever process answers.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Iterable
+
+
+class Counters:
+    """Named counters with label values; thread-safe; `render` gives Prometheus text."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._values: dict[str, dict[tuple[tuple[str, str], ...], float]] = defaultdict(dict)
+        self._help: dict[str, str] = {}
+
+    def describe(self, name: str, help_text: str) -> None:
+        self._help[name] = help_text
+
+    def inc(self, name: str, amount: float = 1.0, **labels: object) -> None:
+        key = tuple(sorted((k, str(v)) for k, v in labels.items()))
+        with self._lock:
+            series = self._values[name]
+            series[key] = series.get(key, 0.0) + amount
+
+    def value(self, name: str, **labels: object) -> float:
+        key = tuple(sorted((k, str(v)) for k, v in labels.items()))
+        with self._lock:
+            return self._values.get(name, {}).get(key, 0.0)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+    def render(self) -> str:
+        with self._lock:
+            snapshot = {name: dict(series) for name, series in self._values.items()}
+        lines: list[str] = []
+        for name in sorted(set(snapshot) | set(self._help)):
+            lines += _family(name, "counter", self._help.get(name, ""), snapshot.get(name, {}))
+        return "\n".join(lines) + "\n"
+
+
+def gauge(name: str, help_text: str, value: float, **labels: object) -> str:
+    key = tuple(sorted((k, str(v)) for k, v in labels.items()))
+    return "\n".join(_family(name, "gauge", help_text, {key: value})) + "\n"
+
+
+def _family(name, kind, help_text, series) -> Iterable[str]:
+    if help_text:
+        yield f"# HELP {name} {help_text}"
+    yield f"# TYPE {name} {kind}"
+    for key, value in sorted(series.items()):
+        label_text = ",".join(f'{k}="{_escape(v)}"' for k, v in key)
+        yield f"{name}{{{label_text}}} {value:g}" if label_text else f"{name} {value:g}"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+METRICS = Counters()
+METRICS.describe("gridbot_messages_in_total", "Inbound messages handled, by type.")
+METRICS.describe("gridbot_handler_errors_total", "Inbound messages whose handler failed.")
+METRICS.describe("gridbot_outbox_sent_total", "Notices delivered, by route.")
+METRICS.describe("gridbot_outbox_failed_total", "Failed send attempts, by WeChat errcode.")
+METRICS.describe("gridbot_outbox_dead_total", "Notices given up on, by last errcode.")
+METRICS.describe("gridbot_outbox_held_total", "Notices held for the next reply, by errcode.")
+METRICS.describe("gridbot_channel_paused_total", "Channel-wide pauses after rate limits.")
+METRICS.describe(
+    "gridbot_outbox_duplicate_sends_total", "Notices sent twice because a lease ran out."
+)
+METRICS.describe("gridbot_token_refreshes_total", "access_token fetches (stable_token).")
