@@ -31,6 +31,8 @@ class JobSpec:
     run: Callable[[JobContext], object]
     leader_only: bool = True
     """Sweeps run in one process (the leader); the outbox drain may run in every process."""
+    scheduled_here: bool = True
+    """False for jobs the app schedules with its own wiring (see app/web/main.py)."""
 
 
 def sweep(ctx: JobContext, step: Callable[..., SweepResult]) -> SweepResult:
@@ -57,6 +59,24 @@ def run_digest(ctx: JobContext):
     from app.services import digests
 
     return digests.daily_sweep(ctx.sessions, ctx.settings)
+
+
+def _photo_jobs(ctx: JobContext):
+    from app.photo_jobs import photo_jobs
+    from app.services.grids import GridLocator
+    from app.services.reports import IntakeRules
+
+    _, api = make_channel(ctx.settings, ctx.sessions)
+    intake = IntakeRules.from_settings(ctx.settings, GridLocator(ctx.settings.nearest_grid_max_m))
+    return photo_jobs(ctx.settings, ctx.sessions, api, intake)
+
+
+def run_photos(ctx: JobContext):
+    return _photo_jobs(ctx).pipeline.run()
+
+
+def run_more_reports(ctx: JobContext):
+    return _photo_jobs(ctx).more_reports()
 
 
 def run_outbox(ctx: JobContext):
@@ -121,6 +141,21 @@ JOBS: tuple[JobSpec, ...] = (
         lambda s: s.digest_poll_seconds,
         run_digest,
     ),
+    # The app wires these two itself (they share its chat rules); listed for `jobs run`.
+    JobSpec(
+        "photos",
+        "download, check, strip and store photos; match duplicates by photo",
+        lambda s: s.photo_poll_seconds,
+        run_photos,
+        scheduled_here=False,
+    ),
+    JobSpec(
+        "more_reports",
+        "tell workers about reports merged into their tickets, at most once per interval",
+        lambda s: 60.0,
+        run_more_reports,
+        scheduled_here=False,
+    ),
 )
 
 
@@ -135,5 +170,5 @@ def leader_sweeps(ctx: JobContext) -> list:
     return [
         Sweep(spec.name, spec.every(ctx.settings), lambda spec=spec: spec.run(ctx))
         for spec in JOBS
-        if spec.leader_only
+        if spec.leader_only and spec.scheduled_here
     ]

@@ -160,7 +160,14 @@ def test_digest_of_an_area_as_text_json_and_png(cli, db_url, tmp_path):
 
 def test_jobs_list_and_run(cli, db_url, clock):
     lines = cli("jobs", "list").stdout.strip().splitlines()
-    assert [line.split()[0] for line in lines] == ["outbox", "escalation", "auto_close", "digest"]
+    assert [line.split()[0] for line in lines] == [
+        "outbox",
+        "escalation",
+        "auto_close",
+        "digest",
+        "photos",
+        "more_reports",
+    ]
     assert "no job named" in cli("jobs", "run", "nope", ok=False).output
 
     from datetime import timedelta
@@ -187,4 +194,6 @@ def test_jobs_list_and_run(cli, db_url, clock):
     assert "0 tickets due" in cli("jobs", "run", "escalation").stdout
     assert "0 tickets due" in cli("jobs", "run", "auto-close").stdout
     assert "sent=" in cli("jobs", "run", "outbox").stdout
+    assert cli("jobs", "run", "photos").stdout.startswith("photos:")
+    assert cli("jobs", "run", "more_reports").stdout.startswith("more_reports:")
     assert len(chat.notices_to("lead-1")) == 1
