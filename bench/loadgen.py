@@ -229,6 +229,7 @@ async def closed_loop(spec: dict) -> dict:
         filed = sum("已受理" in t for t in texts)
     return {
         "requests": len(completed),
+        "total_requests": len(samples),
         "rps": len(completed) / window,
         "latencies": latencies,
         "non_200": sum(1 for st in completed if st != 200),

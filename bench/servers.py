@@ -82,6 +82,26 @@ def gridbot_command(port: int, *extra: str) -> list[str]:
     return [str(VENV_BIN / "gridbot"), "serve", "--host", "127.0.0.1", "--port", str(port), *extra]
 
 
+def gridbot_at(ref: str, workdir: Path) -> Path:
+    """The tree of git `ref` extracted under `workdir`, to serve an older gridbot beside this one."""
+    root = Path(__file__).resolve().parents[1]
+    target = workdir / f"gridbot-{ref.replace('/', '_')}"
+    if not target.exists():
+        target.mkdir(parents=True)
+        archive = subprocess.run(
+            ["git", "archive", ref], cwd=root, capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
+def gridbot_command_at(tree: Path, port: int) -> tuple[list[str], dict[str, str]]:
+    """`gridbot serve` from another source tree (see `gridbot_at`): command and extra env."""
+    command = [sys.executable, "-c", "from app.cli import main; main()", "serve"]
+    command += ["--host", "127.0.0.1", "--port", str(port)]
+    return command, {"PYTHONPATH": str(tree)}
+
+
 def uvicorn_command(app: str, port: int) -> list[str]:
     """A bench app under uvicorn with the settings `gridbot serve` uses (log level info)."""
     return [
@@ -185,3 +205,16 @@ def bench_app_env() -> dict[str, str]:
         "BENCH_WECHAT_APP_ID": APP_ID,
         "BENCH_WECHAT_AES_KEY": AES_KEY,
     }
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time consumed so far by `pids` (from /proc/<pid>/stat)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+    return total / tick
