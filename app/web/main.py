@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 
 from app.chat import ChatEngine
@@ -56,6 +57,11 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     )
     app.state.replay_guard = ReplayGuard(window_seconds=settings.signature_window_seconds)
     app.state.chat = ChatEngine(settings=settings, sessions=sessions, on_outbox=jobs.wake_outbox)
+    # Threads handling messages at once. SQLite has one writer: more threads only queue in
+    # its busy handler, whose growing sleeps made the slowest answers take seconds.
+    app.state.chat_limiter = anyio.CapacityLimiter(
+        1 if engine.dialect.name == "sqlite" else engine.pool.size()
+    )
     app.include_router(wechat.router)
     app.include_router(sandbox.router)
     app.include_router(health.router)
