@@ -132,7 +132,7 @@ def load_city(url: str, city: City) -> dict[str, float]:
             import_geojson(session, city_geojson(city))
         imported = time.perf_counter()
         with unit_of_work(sessions) as session:
-            ids = dict(session.execute(select(Area.code, Area.id)).tuples())
+            ids = {code: id_ for code, id_ in session.execute(select(Area.code, Area.id))}
             staff = [
                 Staff(openid=f"worker-{i}", name=f"网格员{i}", role="grid_worker", area_id=ids[c])
                 for i, (c, _) in enumerate(city.grids, start=1)

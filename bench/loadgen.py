@@ -292,8 +292,8 @@ async def storm(spec: dict) -> dict:
             wait = start + r.start - time.perf_counter()
             if wait > 0:
                 await asyncio.sleep(wait)
-            else:
-                lag[0] = max(lag[0], -wait)
+                # How late the event loop woke us: the generator's own overload.
+                lag[0] = max(lag[0], time.perf_counter() - start - r.start)
             await deliver(r.copies[0], (r.tag, 0))
             await asyncio.sleep(rng.uniform(think_lo, think_hi))
             await deliver(r.copies[1], (r.tag, 1))

@@ -30,6 +30,22 @@ class Server:
     process: subprocess.Popen
     port: int
     log: Path
+    ready_path: str = "/healthz"
+    timeout: float = 60.0
+
+    def wait_ready(self) -> None:
+        end = time.monotonic() + self.timeout
+        while time.monotonic() < end:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited early:\n{self.tail()}")
+            try:
+                httpx.get(self.url + self.ready_path, timeout=1.0)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError(
+            f"{self.name} did not answer within {self.timeout:.0f} s:\n{self.tail()}"
+        )
 
     @property
     def url(self) -> str:
@@ -135,8 +151,12 @@ def running(
     env: Mapping[str, str] | None = None,
     ready_path: str = "/healthz",
     timeout: float = 60.0,
+    wait: bool = True,
 ) -> Iterator[Server]:
-    """Start `command`, wait until GET `ready_path` answers, yield, then stop it."""
+    """Start `command`, wait until GET `ready_path` answers, yield, then stop it.
+
+    With `wait=False` the caller calls `server.wait_ready()` (to start several at once).
+    """
     log = workdir / f"{name}.log"
     root = Path(__file__).resolve().parents[1]
     full_env = {**os.environ, "PYTHONPATH": str(root), **(env or {})}
@@ -144,25 +164,13 @@ def running(
         process = subprocess.Popen(
             list(command), cwd=root, env=full_env, stdout=out, stderr=subprocess.STDOUT
         )
-    server = Server(name, process, port, log)
+    server = Server(name, process, port, log, ready_path, timeout)
     try:
-        _wait_ready(server, ready_path, timeout)
+        if wait:
+            server.wait_ready()
         yield server
     finally:
         stop(server)
-
-
-def _wait_ready(server: Server, path: str, timeout: float) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if server.process.poll() is not None:
-            raise RuntimeError(f"{server.name} exited early:\n{server.tail()}")
-        try:
-            httpx.get(server.url + path, timeout=1.0)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{server.name} did not answer within {timeout:.0f} s:\n{server.tail()}")
 
 
 def stop(server: Server, grace: float = 10.0) -> None:

@@ -101,6 +101,7 @@ def webhook(ctx: Context) -> list[Row]:
                 uvicorn_command("bench.apps.bare:app", ports["a"]),
                 port=ports["a"],
                 workdir=ctx.workdir,
+                wait=False,
             )
         )
         servers["b"] = stack.enter_context(
@@ -110,6 +111,7 @@ def webhook(ctx: Context) -> list[Row]:
                 port=ports["b"],
                 workdir=ctx.workdir,
                 env=bench_app_env(),
+                wait=False,
             )
         )
         for t in targets[2:]:
@@ -126,8 +128,11 @@ def webhook(ctx: Context) -> list[Row]:
                     port=ports[t.key],
                     workdir=ctx.workdir,
                     env={**gridbot_env(url, ctx.workdir), **extra_env},
+                    wait=False,
                 )
             )
+        for server in servers.values():
+            server.wait_ready()
         for r in range(rounds):
             for t in targets[r % len(targets) :] + targets[: r % len(targets)]:
                 spec = {
