@@ -12,6 +12,7 @@ from app.db import make_engine, make_sessionmaker
 from app.scheduler import Jobs
 from app.settings import Settings, get_settings
 from app.web import health, sandbox, wechat
+from app.web.inflight import InFlight
 from bot.api import WeChatAPI
 from bot.channels import SandboxChannel, WeChatChannel
 from bot.codec import WeChatCodec
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.state.chat_limiter = anyio.CapacityLimiter(
         1 if engine.dialect.name == "sqlite" else engine.pool.size()
     )
+    app.state.in_flight = InFlight()
     app.include_router(wechat.router)
     app.include_router(sandbox.router)
     app.include_router(health.router)
