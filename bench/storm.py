@@ -36,7 +36,9 @@ from bench.city import inside_points, load_city, make_city
 from bench.servers import (
     SIM,
     free_port,
+    gridbot_at,
     gridbot_command,
+    gridbot_command_at,
     gridbot_env,
     gridbot_supports_workers,
     running,
@@ -62,9 +64,15 @@ def storm(ctx: Context) -> list[Row]:
         processes = f"{workers} workers" if extra else "1 process (no --workers in this branch)"
         port = free_port()
         env = gridbot_env(url, ctx.workdir, followup_minutes=0)
-        with running(
-            "gridbot-storm", gridbot_command(port, *extra), port=port, workdir=ctx.workdir, env=env
-        ) as server:
+        command = gridbot_command(port, *extra)
+        # --set ref=<git ref>: storm gridbot as it was at that commit (before/after).
+        ref = str(ctx.option("ref", ""))
+        if ref:
+            command, extra_env = gridbot_command_at(gridbot_at(ref, ctx.workdir), port)
+            command += extra
+            env.update(extra_env)
+            processes += f" @{ref}"
+        with running("gridbot-storm", command, port=port, workdir=ctx.workdir, env=env) as server:
             time.sleep(ctx.size(1.0, 0.2))
             idle = server.memory_mb()
             _first_report(server.url, points[0])
