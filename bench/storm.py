@@ -35,6 +35,7 @@ from bench import Context, Row, benchmark, loadgen, met, percentile
 from bench.city import inside_points, load_city, make_city
 from bench.servers import (
     SIM,
+    cpu_seconds,
     free_port,
     gridbot_at,
     gridbot_command,
@@ -93,7 +94,9 @@ def storm(ctx: Context) -> list[Row]:
                 "think": (0.2, 2.0) if not ctx.smoke else (0.05, 0.2),
                 "connections_max": 256,
             }
+            cpu_before = cpu_seconds(server.pids())
             result = loadgen.run(spec, timeout=duration + 300)
+            result["server_cpu_s"] = cpu_seconds(server.pids()) - cpu_before
             after = server.memory_mb()
         db = _database_checks(url)
     return _rows(result, db, processes, timings, grids, idle, indexed, after)
@@ -175,6 +178,8 @@ def _rows(result, db, processes, timings, grids, idle, indexed, after) -> list[R
             "p99 ms": percentile(lat, 99) * 1000,
             "max ms": worst * 1000,
             "client lag s": result["max_start_lag"],
+            "server cpu s": result["server_cpu_s"],
+            "cpu ms/delivery": result["server_cpu_s"] * 1000 / max(result["deliveries"], 1),
         },
         target=f"max < {TARGET_MAX_S:.0f} s: {met(worst < TARGET_MAX_S)}",
         failed="; ".join(failed),
