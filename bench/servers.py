@@ -113,7 +113,9 @@ def gridbot_at(ref: str, workdir: Path) -> Path:
 
 def gridbot_command_at(tree: Path, port: int) -> tuple[list[str], dict[str, str]]:
     """`gridbot serve` from another source tree (see `gridbot_at`): command and extra env."""
-    command = [sys.executable, "-c", "from app.cli import main; main()", "serve"]
+    # First on sys.path: `-c` puts the working directory (this tree) before PYTHONPATH.
+    code = f"import sys; sys.path.insert(0, {str(tree)!r}); from app.cli import main; main()"
+    command = [sys.executable, "-c", code, "serve"]
     command += ["--host", "127.0.0.1", "--port", str(port)]
     return command, {"PYTHONPATH": str(tree)}
 
