@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 
 from app.chat import ChatEngine
@@ -14,6 +15,7 @@ from app.photo_jobs import MORE_REPORTS_JOB, PHOTOS_JOB, photo_jobs
 from app.scheduler import Jobs, Sweep
 from app.settings import Settings, get_settings
 from app.web import health, media, sandbox, wechat
+from app.web.inflight import InFlight
 from bot.codec import WeChatCodec
 from bot.security import ReplayGuard
 
@@ -62,6 +64,12 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.state.photos = photos
     app.state.media_store = photos.store
     app.state.media_links = chat.rules.links
+    # Threads handling messages at once. SQLite has one writer: more threads only queue in
+    # its busy handler, whose growing sleeps made the slowest answers take seconds.
+    app.state.chat_limiter = anyio.CapacityLimiter(
+        1 if engine.dialect.name == "sqlite" else engine.pool.size()
+    )
+    app.state.in_flight = InFlight()
     app.include_router(wechat.router)
     app.include_router(media.router)
     app.include_router(sandbox.router)

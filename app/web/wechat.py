@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
-from starlette.concurrency import run_in_threadpool
 
 from bot.codec import BadRequest
 
@@ -47,7 +47,10 @@ async def receive(request: Request) -> Response:
         return PlainTextResponse(exc.reason, status_code=getattr(exc, "status", 400))
     if not state.replay_guard.accept(query.get("timestamp", ""), query.get("nonce", "")):
         return PlainTextResponse("stale or replayed request", status_code=403)
-    reply = await run_in_threadpool(state.chat.handle, msg)
+    reply = await state.in_flight.run(
+        msg.dedup_key,
+        lambda: anyio.to_thread.run_sync(state.chat.handle, msg, limiter=state.chat_limiter),
+    )
     if not reply:
         return PlainTextResponse("success")
     encrypted = query.get("encrypt_type") == "aes"

@@ -1,0 +1,1 @@
+"""Tiny reference apps the webhook benchmark serves beside gridbot (uvicorn, same settings)."""

@@ -1,0 +1,226 @@
+"""Webhook throughput and latency: gridbot's full inbound path against its ceilings.
+
+Four servers run side by side, each a real uvicorn subprocess with one worker and the
+settings `gridbot serve` uses:
+
+- (a) a bare FastAPI route that reads the body and answers "success";
+- (b) wechatpy: msg_signature, decrypt, parse, encrypted passive reply, no database;
+- gridbot on SQLite and on PostgreSQL (`gridbot serve`, safe mode, demo district): the
+  signature, timestamp and replay checks, decrypt, parse, inbox dedup insert, handler,
+  ticket write with its event and outbox notice, encrypted passive reply.
+
+The load generator (bench/loadgen.py, its own process) sends the same kind of traffic to
+each: riders' reports, a text then a location, distinct MsgIds, so every second request
+files a ticket. Targets are taken in turn, for several rounds, so that noise from other
+work on the machine falls on all of them alike; figures are medians over the rounds.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+
+from shapely.geometry import shape
+
+from bench import Context, Row, benchmark, loadgen, median, met, percentile
+from bench.databases import seed_demo
+from bench.servers import (
+    SIM,
+    bench_app_env,
+    cpu_seconds,
+    free_port,
+    gridbot_at,
+    gridbot_command,
+    gridbot_command_at,
+    gridbot_env,
+    running,
+    uvicorn_command,
+)
+
+TARGET_SHARE = 0.40
+TARGET_P99_MS = 50.0
+
+
+@dataclass
+class Target:
+    key: str
+    label: str
+    reuse: bool
+    """Requests may be sent again (no dedup on the other side)."""
+    checks_replies: bool = False
+    results: list[dict] = field(default_factory=list)
+    paced: list[dict] = field(default_factory=list)
+
+
+def demo_points() -> list[list[float]]:
+    """A point inside each demo grid, in GCJ-02 as WeChat sends locations."""
+    from app.demo.seed import DISTRICT
+    from app.domain.coords import wgs84_to_gcj02
+
+    features = json.loads(DISTRICT.read_text(encoding="utf-8"))["features"]
+    points = []
+    for f in features:
+        if f["properties"]["level"] == "grid":
+            p = shape(f["geometry"]).representative_point()
+            points.append(list(wgs84_to_gcj02(p.y, p.x)))
+    return points
+
+
+@benchmark("webhook", "full inbound path (safe mode) vs bare FastAPI and wechatpy-only")
+def webhook(ctx: Context) -> list[Row]:
+    duration = float(ctx.option("duration", ctx.size(6.0, 1.2)))
+    warmup = float(ctx.option("warmup", ctx.size(1.5, 0.3)))
+    rounds = int(ctx.option("rounds", ctx.size(3, 1)))
+    connections = int(ctx.option("connections", ctx.size(50, 8)))
+    # Reports generated per gridbot run: a bound on what it can be sent in `duration`.
+    pool = int(ctx.option("pool", ctx.size(6000, 400)))
+    # The paced run: `rate` requests/s (half of them reports' texts, half their locations).
+    rate = float(ctx.option("rate", ctx.size(100.0, 40.0)))
+    paced_s = float(ctx.option("paced_duration", ctx.size(6.0, 1.0)))
+    points = demo_points()
+    targets = [
+        Target("a", "(a) bare FastAPI", reuse=True),
+        Target("b", "(b) wechatpy, no db", reuse=True),
+        Target("sqlite", "gridbot sqlite", reuse=False, checks_replies=True),
+        Target("postgres", "gridbot postgres", reuse=False, checks_replies=True),
+    ]
+    # --set compare=<git ref>: also serve gridbot as it was at that commit, side by side.
+    compare = str(ctx.option("compare", ""))
+    if compare:
+        targets += [
+            Target(f"sqlite@{compare}", f"gridbot sqlite @{compare}", False, True),
+            Target(f"postgres@{compare}", f"gridbot postgres @{compare}", False, True),
+        ]
+    with ExitStack() as stack:
+        servers = {}
+        ports = {t.key: free_port() for t in targets}
+        servers["a"] = stack.enter_context(
+            running(
+                "bare",
+                uvicorn_command("bench.apps.bare:app", ports["a"]),
+                port=ports["a"],
+                workdir=ctx.workdir,
+                wait=False,
+            )
+        )
+        servers["b"] = stack.enter_context(
+            running(
+                "wechatpy",
+                uvicorn_command("bench.apps.wechatpy_reply:app", ports["b"]),
+                port=ports["b"],
+                workdir=ctx.workdir,
+                env=bench_app_env(),
+                wait=False,
+            )
+        )
+        for t in targets[2:]:
+            kind, _, ref = t.key.partition("@")
+            url = stack.enter_context(ctx.database(kind))
+            seed_demo(url)
+            command, extra_env = gridbot_command(ports[t.key]), {}
+            if ref:
+                command, extra_env = gridbot_command_at(gridbot_at(ref, ctx.workdir), ports[t.key])
+            servers[t.key] = stack.enter_context(
+                running(
+                    f"gridbot-{kind}{'-' + ref if ref else ''}",
+                    command,
+                    port=ports[t.key],
+                    workdir=ctx.workdir,
+                    env={**gridbot_env(url, ctx.workdir), **extra_env},
+                    wait=False,
+                )
+            )
+        for server in servers.values():
+            server.wait_ready()
+        for r in range(rounds):
+            for t in targets[r % len(targets) :] + targets[: r % len(targets)]:
+                spec = {
+                    "mode": "closed",
+                    "host": "127.0.0.1",
+                    "port": ports[t.key],
+                    "sim": SIM,
+                    "points": points,
+                    "prefix": f"rider-{r}{t.key.replace('@', '')}-",
+                    "seed": r,
+                    "connections": connections,
+                    "duration": duration,
+                    "warmup": warmup,
+                    "pool": pool if not t.reuse else min(pool, 2000),
+                    "reuse": t.reuse,
+                    "check_replies": t.checks_replies,
+                }
+                pids = servers[t.key].pids()
+                cpu_before = cpu_seconds(pids)
+                result = loadgen.run(spec, timeout=duration + 120)
+                # Server CPU per answered request, over the whole run (warm-up included).
+                result["cpu_ms"] = (
+                    (cpu_seconds(pids) - cpu_before) * 1000 / max(result["total_requests"], 1)
+                )
+                t.results.append(result)
+                # Latency at a fixed offered rate (open loop), below saturation.
+                paced = {
+                    **spec,
+                    "mode": "storm",
+                    "prefix": f"paced-{r}{t.key.replace('@', '')}-",
+                    "reports": max(int(rate / 2 * paced_s), 1),
+                    "riders": max(int(rate / 2 * paced_s), 1),
+                    "duration": paced_s,
+                    "max_copies": 1,
+                    "copy_spread": 0.0,
+                    "think": (0.0, 0.0),
+                    "connections_max": connections,
+                }
+                t.paced.append(loadgen.run(paced, timeout=paced_s + 120))
+    return rows_for(targets, connections, rate)
+
+
+def summary(t: Target) -> dict:
+    rps = [r["rps"] for r in t.results]
+    p50 = [percentile(r["latencies"], 50) * 1000 for r in t.results]
+    p99 = [percentile(r["latencies"], 99) * 1000 for r in t.results]
+    return {
+        "req/s": median(rps),
+        "req/s range": f"{min(rps):.0f}-{max(rps):.0f}",
+        "p50 ms": median(p50),
+        "p99 ms": median(p99),
+        "server cpu ms/req": median([r["cpu_ms"] for r in t.results]),
+        "paced p50 ms": median([percentile(r["latencies"], 50) * 1000 for r in t.paced]),
+        "paced p99 ms": median([percentile(r["latencies"], 99) * 1000 for r in t.paced]),
+    }
+
+
+def rows_for(targets: list[Target], connections: int, rate: float) -> list[Row]:
+    base = summary(next(t for t in targets if t.key == "b"))
+    rows = []
+    for t in targets:
+        s = summary(t)
+        share = s["req/s"] / base["req/s"] if base["req/s"] else float("nan")
+        failed = []
+        errors = sum(r["error_count"] + r["non_200"] for r in t.results)
+        errors += sum(r["failures"] for r in t.paced)
+        if errors:
+            failed.append(f"{errors} failed requests")
+        if any(r["exhausted"] for r in t.results):
+            s["note"] = "request pool ran out: raise --set pool="
+        target = ""
+        if t.checks_replies:
+            unfiled = sum(r["location_replies"] - (r["filed"] or 0) for r in t.results)
+            if unfiled:
+                failed.append(f"{unfiled} reports answered without a ticket")
+            ok_share = share >= TARGET_SHARE
+            ok_p99 = s["paced p99 ms"] < TARGET_P99_MS
+            target = (
+                f">= {TARGET_SHARE:.0%} of (b): {met(ok_share)}; "
+                f"paced p99 < {TARGET_P99_MS:.0f} ms: {met(ok_p99)}"
+            )
+        rows.append(
+            Row(
+                t.label,
+                {**s, "conns": connections, "paced req/s": rate},
+                ratio=f"{share:.2f}x (b)",
+                target=target,
+                failed="; ".join(failed),
+            )
+        )
+    return rows
