@@ -204,6 +204,9 @@ def gridbot_env(database_url: str, workdir: Path, **settings: object) -> dict[st
         "GRIDBOT_WECHAT_APP_ID": APP_ID,
         "GRIDBOT_WECHAT_AES_KEY": AES_KEY,
         "GRIDBOT_WECHAT_ACCOUNT": ACCOUNT,
+        # Every generated report is its own problem: merging reports that land near an
+        # open ticket (a feature) would turn them into confirmations, not tickets.
+        "GRIDBOT_DUPLICATE_DISTANCE_M": "0",
     }
     env.update({f"GRIDBOT_{k.upper()}": str(v) for k, v in settings.items()})
     return env
