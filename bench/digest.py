@@ -1,5 +1,6 @@
 """Benchmark: a district digest over 1,000,000 tickets (a year of them) on PostgreSQL.
 
+    uv run python -m bench digest [--smoke] [--set tickets=N --set runs=N]
     uv run python bench/digest.py [--tickets 1000000] [--runs 7] [--keep]
 
 Creates a temporary database on GRIDBOT_TEST_PG's server (default postgres@127.0.0.1),
@@ -7,7 +8,8 @@ migrates it, loads the demo district, and COPYs in riders, tickets and their eve
 (created, claimed, resolved, closed, over a year; about 1.5% still open). Then computes
 the digest of the last full day for the whole district several times and prints the
 median, and EXPLAINs every statement the digest ran, saying which indexes it used.
-Target: median under 2 s.
+Target: median under 2 s. Checked (a failure exits `python -m bench` with 1): the digest's
+`new` equals the number of tickets generated on that day.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from app.domain.deadlines import URGENT
 from app.migrate import upgrade
 from app.services import digests
 from app.services.grids import area_by_code
+from bench import Context, Row, benchmark, met
 from models import Area, Staff
 
 PG_ADMIN = os.environ.get("GRIDBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -44,16 +47,23 @@ NOW = datetime(2026, 11, 21, 8, 0, tzinfo=TZ).astimezone(UTC)
 DAY = (NOW.astimezone(TZ) - timedelta(days=1)).date()
 RIDERS = 20_000
 CATEGORIES = [c.value for c in Category]
+TARGET_S = 2.0
 
 
 def minutes(mean: float) -> timedelta:
     return timedelta(minutes=random.expovariate(1 / mean))
 
 
-def generate(conn: psycopg.Connection, n: int, grids: list[tuple[int, int, str]]) -> int:
-    """COPY `n` tickets and their events; returns the number of events."""
+def generate(
+    conn: psycopg.Connection, n: int, grids: list[tuple[int, int, str]]
+) -> tuple[int, int]:
+    """COPY `n` tickets and their events; returns the number of events and the number of
+    tickets created on DAY (local time)."""
     random.seed(20261121)
     span = timedelta(days=365).total_seconds()
+    day_start = datetime.combine(DAY, datetime.min.time(), TZ)
+    day_end = day_start + timedelta(days=1)
+    on_day = 0
     with conn.cursor() as cur:
         with cur.copy(
             "COPY riders (id, openid, subscribed, created_at, last_seen_at) FROM STDIN"
@@ -71,6 +81,7 @@ def generate(conn: psycopg.Connection, n: int, grids: list[tuple[int, int, str]]
         with cur.copy(f"COPY tickets ({ticket_cols}) FROM STDIN") as cp:
             for tid in range(1, n + 1):
                 created = NOW - timedelta(seconds=random.random() * span)
+                on_day += day_start <= created < day_end
                 category = random.choice(CATEGORIES)
                 grid_id, worker_id, worker_openid = random.choice(grids)
                 reporter = random.randint(1, RIDERS)
@@ -159,7 +170,7 @@ def generate(conn: psycopg.Connection, n: int, grids: list[tuple[int, int, str]]
         cur.execute("SELECT setval('tickets_id_seq', %s)", (n,))
         cur.execute("SELECT setval('riders_id_seq', %s)", (RIDERS,))
     conn.commit()
-    return events
+    return events, on_day
 
 
 def explain(engine, statements: list[tuple[str, dict]]) -> None:
@@ -182,23 +193,10 @@ def explain(engine, statements: list[tuple[str, dict]]) -> None:
             )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--tickets", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    args = parser.parse_args()
-
-    name = f"gridbot_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-    engine = None
+def measure(url: str, tickets: int, runs: int, log=print) -> dict:
+    """Load `tickets` into the migrated database at `url`, time the district digest."""
+    engine = make_engine(url)
     try:
-        upgrade(url)
-        engine = make_engine(url)
         sessions = make_sessionmaker(engine)
         with unit_of_work(sessions) as s:
             seed(s)
@@ -212,11 +210,10 @@ def main() -> None:
             ]
         t0 = time.perf_counter()
         with psycopg.connect(url) as conn:
-            n_events = generate(conn, args.tickets, grids)
+            n_events, on_day = generate(conn, tickets, grids)
             conn.execute("ANALYZE")
-        print(
-            f"loaded {args.tickets:,} tickets and {n_events:,} events in {time.perf_counter() - t0:.0f} s"
-        )
+        load_s = time.perf_counter() - t0
+        log(f"loaded {tickets:,} tickets and {n_events:,} events in {load_s:.0f} s")
 
         statements: list[tuple[str, dict]] = []
 
@@ -224,8 +221,8 @@ def main() -> None:
             statements.append((statement, parameters))
 
         timings = []
-        for run in range(args.runs + 1):
-            if run == args.runs:
+        for run in range(runs + 1):
+            if run == runs:
                 event.listen(engine, "before_cursor_execute", capture)
             with sessions() as s:
                 district = area_by_code(s, "310199")
@@ -233,22 +230,78 @@ def main() -> None:
                 f = digests.compute(s, district, DAY, now=NOW, tz=TZ)
                 elapsed = time.perf_counter() - t
             if run == 0:
-                print(f"warm-up {elapsed:.3f} s")
-            elif run < args.runs:
+                log(f"warm-up {elapsed:.3f} s")
+            elif run < runs:
                 timings.append(elapsed)
         event.remove(engine, "before_cursor_execute", capture)
-        print(
+        log(
             f"digest of {DAY} for district 310199: new {f.new}, claimed {f.claimed}, resolved "
             f"{f.resolved}, closed {f.closed}, open now {f.open_now}, overdue now {f.overdue_now}"
         )
-        print(
+        log(
             f"runs: {', '.join(f'{x:.3f}' for x in timings)} s\n"
             f"MEDIAN {statistics.median(timings):.3f} s over {len(timings)} runs (target < 2 s)"
         )
-        explain(engine, [s for s in statements if s[0].lstrip().upper().startswith("SELECT")])
+        if log is print:
+            explain(engine, [s for s in statements if s[0].lstrip().upper().startswith("SELECT")])
     finally:
-        if engine is not None:
-            engine.dispose()
+        engine.dispose()
+    return {
+        "load_s": load_s,
+        "events": n_events,
+        "generated_new": on_day,
+        "figures": f,
+        "timings": timings,
+    }
+
+
+@benchmark("digest", "district digest of one day over 1,000,000 tickets on PostgreSQL")
+def digest(ctx: Context) -> list[Row]:
+    tickets = int(ctx.option("tickets", ctx.size(1_000_000, 20_000)))
+    runs = int(ctx.option("runs", ctx.size(7, 3)))
+    with ctx.database("postgres") as url:
+        m = measure(url, tickets, runs, log=lambda _: None)
+    f, times = m["figures"], m["timings"]
+    median = statistics.median(times)
+    return [
+        Row(
+            "postgres, district 310199",
+            {
+                "tickets": tickets,
+                "events": m["events"],
+                "new": f.new,
+                "median s": median,
+                "min": min(times),
+                "max": max(times),
+            },
+            target=f"< {TARGET_S:.0f} s: {met(median < TARGET_S)}",
+            failed=(
+                f"digest new {f.new}, generated {m['generated_new']} that day"
+                if f.new != m["generated_new"]
+                else ""
+            ),
+        )
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args()
+
+    name = f"gridbot_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
+    try:
+        upgrade(url)
+        m = measure(url, args.tickets, args.runs)
+        print(f"tickets generated on {DAY}: {m['generated_new']} (digest new: {m['figures'].new})")
+    finally:
         if not args.keep:
             with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
                 admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -1,5 +1,6 @@
 """Time one deadline sweep over 1,000,000 tickets (100,000 open) on PostgreSQL.
 
+    uv run python -m bench escalation_sweep [--smoke] [--set tickets=N --set open=N ...]
     uv run python bench/escalation_sweep.py [--tickets N] [--open N] [--runs N] [--keep]
 
 Creates a temporary database on the server named by GRIDBOT_TEST_PG (default
@@ -9,6 +10,9 @@ their next step in the future (nothing due). Then it times the escalation and au
 jobs exactly as the scheduler runs them (session, query, commit), prints the median of
 several runs, and prints the query plan. Target: under 200 ms per sweep with nothing due.
 Finally it makes 1,000 tickets due and times the sweep that handles them.
+
+Checked (a failure exits `python -m bench` with 1): the sweeps with nothing due find 0
+tickets, the catch-up sweep finds exactly the tickets made due.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from app.jobs import JobContext, run_auto_close, run_escalation
 from app.migrate import upgrade
 from app.services.escalation import LADDER_STATUSES
 from app.settings import Settings
+from bench import Context, Row, benchmark, met
 from models import Area, Rider, Staff, Ticket, utcnow
 
 PG_ADMIN = os.environ.get("GRIDBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -40,6 +45,7 @@ COLUMNS = (
     "claim_due_at, resolve_due_at, ladder_step, escalation_level, next_check_at, "
     "request_reason"
 )
+TARGET_MS = 200.0
 CATEGORIES = ["flooding", "bulky_waste", "blocked_passage", "road_damage", "street_light"]
 
 
@@ -106,39 +112,28 @@ def timed(fn, runs: int) -> tuple[float, list[float], object]:
     return statistics.median(times), times, result
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tickets", type=int, default=1_000_000)
-    parser.add_argument("--open", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    args = parser.parse_args()
-
-    name = f"gridbot_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
+def measure(url: str, tickets: int, open_count: int, runs: int, due: int, log=print) -> dict:
+    """Load `tickets` into the migrated database at `url`, time the sweeps; figures."""
     engine = make_engine(url)
+    out: dict = {}
     try:
-        upgrade(url)
         sessions = make_sessionmaker(engine)
         now = utcnow()
         with unit_of_work(sessions) as s:
             seed(s)
             s.add(Rider(openid="bench-rider", created_at=now, last_seen_at=now))
-        secs = load_tickets(url, args.tickets, args.open, now)
-        print(
-            f"database {name}: {args.tickets:,} tickets ({args.open:,} open) loaded in {secs:.1f} s"
-        )
+        out["load_s"] = secs = load_tickets(url, tickets, open_count, now)
+        log(f"{tickets:,} tickets ({open_count:,} open) loaded in {secs:.1f} s")
         with sessions() as s:
             assert s.scalar(select(Area.id).limit(1)) and s.scalar(select(Staff.id).limit(1))
 
         ctx = JobContext(sessions=sessions, settings=Settings(database_url=url), clock=utcnow)
         for label, job in (("escalation", run_escalation), ("auto_close", run_auto_close)):
             job(ctx)  # warm the pool and the plan cache
-            median, times, result = timed(lambda job=job: job(ctx), args.runs)
-            print(
-                f"{label} sweep, nothing due: median {median:.2f} ms over {args.runs} runs "
+            median, times, result = timed(lambda job=job: job(ctx), runs)
+            out[label] = (median, min(times), max(times), result)
+            log(
+                f"{label} sweep, nothing due: median {median:.2f} ms over {runs} runs "
                 f"(min {min(times):.2f}, max {max(times):.2f}) -> {result}"
             )
 
@@ -151,19 +146,16 @@ def main() -> None:
         )
         sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
         with engine.connect() as conn:
-            plan = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {sql}").scalars().all()
-        print("plan of the due-ticket query:")
-        for line in plan:
-            print("   ", line)
+            out["plan"] = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS) {sql}").scalars().all()
 
-        # 1,000 open tickets fall due at once (a catch-up): time the sweep that handles them.
+        # `due` open tickets fall due at once (a catch-up): time the sweep that handles them.
         with unit_of_work(sessions) as s:
             ids = s.scalars(
                 select(Ticket.id)
                 .where(
                     Ticket.status.in_(["assigned", "claimed"]), Ticket.next_check_at.is_not(None)
                 )
-                .limit(1000)
+                .limit(due)
             ).all()
             s.execute(
                 update(Ticket)
@@ -176,11 +168,67 @@ def main() -> None:
             )
         t = time.perf_counter()
         result = run_escalation(ctx)
-        print(
-            f"escalation sweep with 1,000 tickets due: {(time.perf_counter() - t) * 1000:.0f} ms -> {result}"
-        )
+        out["due"] = (len(ids), (time.perf_counter() - t) * 1000, result)
+        log(f"escalation sweep with {len(ids):,} tickets due: {out['due'][1]:.0f} ms -> {result}")
     finally:
         engine.dispose()
+    return out
+
+
+@benchmark("escalation_sweep", "escalation and auto-close sweeps over 1,000,000 tickets, none due")
+def escalation_sweep(ctx: Context) -> list[Row]:
+    tickets = int(ctx.option("tickets", ctx.size(1_000_000, 20_000)))
+    open_count = int(ctx.option("open", tickets // 10))
+    runs = int(ctx.option("runs", ctx.size(15, 5)))
+    due = int(ctx.option("due", ctx.size(1_000, 200)))
+    with ctx.database("postgres") as url:
+        m = measure(url, tickets, open_count, runs, due, log=lambda _: None)
+    rows = []
+    for label in ("escalation", "auto_close"):
+        median, lo, hi, result = m[label]
+        rows.append(
+            Row(
+                f"postgres {label}, none due",
+                {"tickets": tickets, "open": open_count, "median ms": median, "min": lo, "max": hi},
+                target=f"< {TARGET_MS:.0f} ms: {met(median < TARGET_MS)}",
+                failed=f"found {result.tickets} due, expected 0" if result.tickets else "",
+            )
+        )
+    made_due, ms, result = m["due"]
+    rows.append(
+        Row(
+            f"postgres escalation, {made_due} due",
+            {"tickets": tickets, "ms": ms, "handled": result.tickets},
+            failed=(
+                f"handled {result.tickets} tickets, {made_due} were due"
+                if result.tickets != made_due
+                else ""
+            ),
+        )
+    )
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=1_000_000)
+    parser.add_argument("--open", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    args = parser.parse_args()
+
+    name = f"gridbot_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
+    try:
+        upgrade(url)
+        print(f"database {name}")
+        m = measure(url, args.tickets, args.open, args.runs, 1_000)
+        print("plan of the due-ticket query:")
+        for line in m["plan"]:
+            print("   ", line)
+    finally:
         if not args.keep:
             with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
