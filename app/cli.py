@@ -269,7 +269,7 @@ def digest(
     from datetime import timedelta
     from zoneinfo import ZoneInfo
 
-    from app.services import digests
+    from app.services import digest_delivery
     from app.services.digest_chart import render_chart
     from app.services.errors import ServiceError
     from models import utcnow
@@ -282,8 +282,8 @@ def digest(
         _fail(f"--date must be YYYY-MM-DD, not {date!r}")
     try:
         with _sessions(settings)() as session:
-            found = digests.for_area_code(session, area)
-            rendered = digests.render(
+            found = digest_delivery.for_area_code(session, area)
+            rendered = digest_delivery.render(
                 session, found, day, now=now, tz=tz, chart=render_chart if png else None
             )
     except ServiceError as exc:

@@ -56,9 +56,9 @@ def run_auto_close(ctx: JobContext) -> SweepResult:
 
 
 def run_digest(ctx: JobContext):
-    from app.services import digests
+    from app.services import digest_delivery
 
-    return digests.daily_sweep(ctx.sessions, ctx.settings)
+    return digest_delivery.daily_sweep(ctx.sessions, ctx.settings)
 
 
 def _photo_jobs(ctx: JobContext):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from app.services import digests
+from app.services import digest_delivery
 from app.services.digest_chart import render_chart
 from app.services.errors import ServiceError
 from bot.router import Router
@@ -35,7 +35,7 @@ def digest(ctx: ChatContext, args: str) -> str:
     if isinstance(day, str):
         return day
     try:
-        messages = digests.on_request(
+        messages = digest_delivery.on_request(
             ctx.session, ctx.staff, day, now=ctx.now, tz=ctx.tz, chart=render_chart
         )
     except ServiceError as exc:

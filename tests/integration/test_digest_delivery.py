@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from app.db import unit_of_work
-from app.services import digests, people
+from app.services import digest_delivery, people
 from app.services.digest_chart import render_chart
 from models import Digest, OutboxMessage
 from tests.chatkit import Chat
@@ -24,7 +24,7 @@ def week(demo_sessions):
 
 
 def sweep(sessions, now, chart=None):
-    return digests.send_due(sessions, now=now, tz=TZ, send_at=EIGHT, chart=chart)
+    return digest_delivery.send_due(sessions, now=now, tz=TZ, send_at=EIGHT, chart=chart)
 
 
 def owed(sessions, openid=None, kind="digest"):
