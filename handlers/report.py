@@ -93,14 +93,16 @@ def text(ctx: ChatContext, args: str) -> str | None:
         return RIDER_HELP
     if words.strip("!！。.~～ ").lower() in PLEASANTRIES:
         return "不客气！发现问题随时拍照上报，回复「我的上报」可查看进度。"
-    in_progress = reports.active_draft(
-        ctx.session, ctx.rider, now=ctx.now, window=ctx.rules.draft_window
-    ) or reports.recent_ticket(
-        ctx.session, ctx.rider, now=ctx.now, window=ctx.rules.followup_window
-    )
-    if not in_progress and ctx.staff is not None:
-        return None  # staff chatter is not a report: the fallback shows their commands
     looks_like_report = classify(words) is not Category.OTHER or len(words) >= MIN_FREE_TEXT
-    if not in_progress and not looks_like_report:
-        return RIDER_HELP
+    # Words a rider plainly means as a report go straight to intake (which finds any draft
+    # or recent ticket itself); other words count only when they continue one.
+    if ctx.staff is not None or not looks_like_report:
+        in_progress = reports.active_draft(
+            ctx.session, ctx.rider, now=ctx.now, window=ctx.rules.draft_window
+        ) or reports.recent_ticket(
+            ctx.session, ctx.rider, now=ctx.now, window=ctx.rules.followup_window
+        )
+        if not in_progress:
+            # staff chatter is not a report: the fallback shows their commands
+            return None if ctx.staff is not None else RIDER_HELP
     return _answer(_submit(ctx, Piece(text=words[:1000])))
