@@ -15,7 +15,7 @@ from app.services import escalation_notices as texts
 from app.services.errors import Conflict, InvalidInput, NotAllowed
 from app.services.ladder import above, covers, department_names, departments, is_lead, may_decide
 from app.services.outbox import enqueue
-from app.services.tickets import _apply, get_ticket
+from app.services.tickets import get_ticket, record_as_staff
 from models import Staff, Ticket
 
 
@@ -28,6 +28,24 @@ def _tell(session: Session, who: Staff | None, kind: str, text: str, ticket: Tic
         now=now,
         ticket_id=ticket.id,
     )
+
+
+def _decided(
+    session: Session,
+    ticket: Ticket,
+    staff: Staff,
+    holder: Staff | None,
+    action: Action,
+    *,
+    note: str,
+    kind: str,
+    text: str,
+    now: datetime,
+    message_key: str | None,
+) -> None:
+    """Record a lead's decision on the holder's request and tell the holder."""
+    record_as_staff(session, ticket, staff, action, now=now, note=note, message_key=message_key)
+    _tell(session, holder, kind, text, ticket, now)
 
 
 def _held_by(session: Session, staff: Staff, number: int) -> Ticket:
@@ -61,7 +79,7 @@ def summon(
         raise InvalidInput(f"没有找到部门「{department}」。可吹哨的部门：{known}。")
     name = liaisons[0].name
     previous = ticket.assignee
-    _apply(
+    record_as_staff(
         session,
         ticket,
         staff,
@@ -104,7 +122,7 @@ def check_in(
     if ticket.status != Status.SUMMONED.value or summoned is None or summoned.name != staff.name:
         raise Conflict(f"工单 #{number} 没有向{staff.name}吹哨，无需报到。")
     summoner = _last_actor(session, ticket, Action.SUMMON)
-    _apply(
+    record_as_staff(
         session,
         ticket,
         staff,
@@ -174,7 +192,7 @@ def request_extension(
         raise Conflict(f"工单 #{number} 已有待审批的延期申请，请等待上级答复。")
     if ticket.status == Status.ASSIGNED.value:
         raise Conflict(f"工单 #{number} 尚未认领，请先回复「认领 {number}」。")
-    _apply(
+    record_as_staff(
         session,
         ticket,
         staff,
@@ -210,7 +228,9 @@ def send_back(
     ticket = _held_by(session, staff, number)
     if not reason:
         raise InvalidInput(f"请写明退回原因，例如「退回 {number} 不在本网格范围」。")
-    _apply(session, ticket, staff, Action.RETURN, now=now, note=reason, message_key=message_key)
+    record_as_staff(
+        session, ticket, staff, Action.RETURN, now=now, note=reason, message_key=message_key
+    )
     ticket.request_reason = reason
     lead = above(session, ticket, staff)
     _tell(session, lead, "return_request", texts.return_request(ticket, staff, reason), ticket, now)
@@ -252,43 +272,33 @@ def decide(
     minutes = ticket.request_minutes
     ticket.request_minutes = None
     if not approve:
-        _apply(
+        _decided(
             session,
             ticket,
             staff,
-            Action.REFUSE_EXTENSION,
-            now=now,
-            note=note,
-            message_key=message_key,
-        )
-        _tell(
-            session,
             holder,
-            "extension_refused",
-            texts.extension_refused(ticket, staff, note),
-            ticket,
-            now,
+            Action.REFUSE_EXTENSION,
+            note=note,
+            kind="extension_refused",
+            text=texts.extension_refused(ticket, staff, note),
+            now=now,
+            message_key=message_key,
         )
         return Decision(ticket, "extension", False)
     policy = policies.active()
     due = deadlines.extend(ticket, minutes, now, policy)
     tz = policy.calendar.timezone
-    _apply(
+    _decided(
         session,
         ticket,
         staff,
-        Action.APPROVE_EXTENSION,
-        now=now,
-        note=f"批准延期，新期限 {texts.local(due, tz)}" + (f"：{note}" if note else ""),
-        message_key=message_key,
-    )
-    _tell(
-        session,
         holder,
-        "extension_approved",
-        texts.extension_approved(ticket, staff, due, tz),
-        ticket,
-        now,
+        Action.APPROVE_EXTENSION,
+        note=f"批准延期，新期限 {texts.local(due, tz)}" + (f"：{note}" if note else ""),
+        kind="extension_approved",
+        text=texts.extension_approved(ticket, staff, due, tz),
+        now=now,
+        message_key=message_key,
     )
     return Decision(ticket, "extension", True, due)
 
@@ -296,7 +306,7 @@ def decide(
 def _decide_return(session, ticket, staff, holder, approve, note, now, message_key) -> Decision:
     reason = ticket.request_reason
     if approve:
-        _apply(
+        record_as_staff(
             session,
             ticket,
             staff,
@@ -322,21 +332,16 @@ def _decide_return(session, ticket, staff, holder, approve, note, now, message_k
             now,
         )
         return Decision(ticket, "return", True)
-    _apply(
+    _decided(
         session,
         ticket,
         staff,
-        Action.REFUSE_RETURN,
-        now=now,
-        note=note,
-        message_key=message_key,
-    )
-    _tell(
-        session,
         holder,
-        "return_refused",
-        texts.return_refused_for_worker(ticket, staff, note),
-        ticket,
-        now,
+        Action.REFUSE_RETURN,
+        note=note,
+        kind="return_refused",
+        text=texts.return_refused_for_worker(ticket, staff, note),
+        now=now,
+        message_key=message_key,
     )
     return Decision(ticket, "return", False)

@@ -118,7 +118,9 @@ def _checked(session: Session, staff: Staff, number: int) -> Ticket:
     return ticket
 
 
-def _apply(session, ticket, staff, action, *, now, note="", message_key=None):
+def record_as_staff(session, ticket, staff, action, *, now, note="", message_key=None):
+    """`record` for a staff member's action; an action the status does not allow becomes a
+    Conflict saying the status, in words the staff member reads."""
     try:
         return record(
             session,
@@ -161,7 +163,7 @@ def _work_and_tell_rider(
     extra: str = "",
 ) -> Ticket:
     """The worker's own steps (claim, note, resolve): they hold the ticket, the riders hear."""
-    _apply(session, ticket, staff, action, now=now, note=note, message_key=message_key)
+    record_as_staff(session, ticket, staff, action, now=now, note=note, message_key=message_key)
     ticket.assignee = staff
     kind, text = RIDER_NOTICES[action](ticket, staff, note)
     tell_followers(session, ticket, kind=kind, text=text + extra, now=now)
@@ -238,7 +240,7 @@ def transfer(
         raise NotFound(f"没有编码为 {grid_code} 的网格。")
     if ticket.grid_id == grid.id:
         raise Conflict(f"工单 #{number} 已在{grid.name}。")
-    _apply(
+    record_as_staff(
         session,
         ticket,
         staff,
