@@ -3,20 +3,10 @@
 from __future__ import annotations
 
 from app.services import notices, oversight
-from app.services.errors import ServiceError
 from bot.router import Router
-from handlers.context import ChatContext, is_staff, split_number
+from handlers.context import ChatContext, attempt_as_staff, is_staff, split_number
 
 router = Router("escalation")
-
-
-def _attempt(ctx: ChatContext, use_case, **kwargs):
-    try:
-        return use_case(
-            ctx.session, staff=ctx.staff, now=ctx.now, message_key=ctx.message_key, **kwargs
-        )
-    except ServiceError as exc:
-        return exc.message
 
 
 @router.command("吹哨", "summon", when=is_staff)
@@ -24,7 +14,7 @@ def summon(ctx: ChatContext, args: str) -> str:
     number, department = split_number(args)
     if number is None or not department:
         return "格式：吹哨 工单号 部门，例如「吹哨 12 区排水所」。"
-    done = _attempt(ctx, oversight.summon, number=number, department=department)
+    done = attempt_as_staff(ctx, oversight.summon, number=number, department=department)
     if isinstance(done, str):
         return done
     ticket, liaisons = done
@@ -39,7 +29,7 @@ def check_in(ctx: ChatContext, args: str) -> str:
     number, _ = split_number(args)
     if number is None:
         return "格式：报到 工单号，例如「报到 12」。"
-    t = _attempt(ctx, oversight.check_in, number=number)
+    t = attempt_as_staff(ctx, oversight.check_in, number=number)
     if isinstance(t, str):
         return t
     return (
@@ -54,7 +44,7 @@ def extend(ctx: ChatContext, args: str) -> str:
     duration, _, reason = rest.partition(" ")
     if number is None or not duration:
         return "格式：延期 工单号 时长 原因，例如「延期 12 2小时 等待配件」。"
-    done = _attempt(
+    done = attempt_as_staff(
         ctx, oversight.request_extension, number=number, duration=duration, reason=reason.strip()
     )
     if isinstance(done, str):
@@ -68,7 +58,7 @@ def send_back(ctx: ChatContext, args: str) -> str:
     number, reason = split_number(args)
     if number is None:
         return "格式：退回 工单号 原因，例如「退回 12 不在本网格范围」。"
-    done = _attempt(ctx, oversight.send_back, number=number, reason=reason)
+    done = attempt_as_staff(ctx, oversight.send_back, number=number, reason=reason)
     if isinstance(done, str):
         return done
     who = done.lead.name if done.lead else "上级"
@@ -80,7 +70,7 @@ def _decide(ctx: ChatContext, args: str, approve: bool) -> str:
     if number is None:
         word = "同意" if approve else "驳回"
         return f"格式：{word} 工单号 [意见]，例如「{word} 12」。"
-    d = _attempt(ctx, oversight.decide, number=number, approve=approve, note=note)
+    d = attempt_as_staff(ctx, oversight.decide, number=number, approve=approve, note=note)
     if isinstance(d, str):
         return d
     n = d.ticket.number

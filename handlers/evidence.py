@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from app.services import duplicates, evidence, notices
-from app.services.errors import ServiceError
 from bot.router import Router
-from handlers.context import ChatContext, is_staff, split_number
+from handlers.context import ChatContext, attempt_as_staff, is_staff, split_number
 
 router = Router("evidence")
 
@@ -33,10 +32,7 @@ def split(ctx: ChatContext, args: str) -> str:
     number, _ = split_number(args)
     if number is None:
         return "格式：拆分 工单号，例如「拆分 12」：把误合并的上报拆成独立工单。"
-    try:
-        t = duplicates.split(
-            ctx.session, staff=ctx.staff, number=number, now=ctx.now, message_key=ctx.message_key
-        )
-    except ServiceError as exc:
-        return exc.message
+    t = attempt_as_staff(ctx, duplicates.split, number=number)
+    if isinstance(t, str):
+        return t
     return f"工单 #{t.number} 已拆分为独立工单，派往{notices.routed_to(t)}。"

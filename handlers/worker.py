@@ -5,23 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from app.services import evidence, notices, tickets
-from app.services.errors import ServiceError
 from bot.router import Router
-from handlers.context import ChatContext, is_staff, split_number
+from handlers.context import ChatContext, attempt_as_staff, is_staff, split_number
 from handlers.texts import STAFF_HELP
-from models import Ticket
 
 router = Router("worker")
-
-
-def _attempt(ctx: ChatContext, use_case, **kwargs) -> Ticket | str:
-    """Run a ticket use case as the sender; a refusal comes back as its sentence."""
-    try:
-        return use_case(
-            ctx.session, staff=ctx.staff, now=ctx.now, message_key=ctx.message_key, **kwargs
-        )
-    except ServiceError as exc:
-        return exc.message
 
 
 @router.command("认领", "接单", "claim", when=is_staff)
@@ -29,7 +17,7 @@ def claim(ctx: ChatContext, args: str) -> str:
     number, _ = split_number(args)
     if args and number is None:
         return "格式：认领 工单号，例如「认领 12」；只发「认领」接最新一单。"
-    t = _attempt(ctx, tickets.claim, number=number)
+    t = attempt_as_staff(ctx, tickets.claim, number=number)
     if isinstance(t, str):
         return t
     return (
@@ -43,7 +31,7 @@ def note(ctx: ChatContext, args: str) -> str:
     number, text = split_number(args)
     if number is None or not text:
         return "格式：进展 工单号 内容，例如「进展 12 已联系排水公司」。"
-    t = _attempt(ctx, tickets.add_note, number=number, note=text)
+    t = attempt_as_staff(ctx, tickets.add_note, number=number, note=text)
     return t if isinstance(t, str) else f"已记录工单 #{t.number} 的进展，并通知上报人。"
 
 
@@ -53,7 +41,7 @@ def done(ctx: ChatContext, args: str) -> str:
     if number is None:
         return "格式：办结 工单号 处理结果，例如「办结 12 积水已排除」。"
     window = timedelta(minutes=ctx.settings.resolution_photo_minutes)
-    t = _attempt(
+    t = attempt_as_staff(
         ctx, evidence.resolve_with_photos, number=number, note=text, rules=ctx.rules, window=window
     )
     return t if isinstance(t, str) else f"工单 #{t.number} 已办结，已请上报人确认。"
@@ -64,7 +52,7 @@ def transfer(ctx: ChatContext, args: str) -> str:
     number, code = split_number(args)
     if number is None or not code:
         return "格式：转派 工单号 网格编码，例如「转派 12 31019900100203」。"
-    t = _attempt(ctx, tickets.transfer, number=number, grid_code=code.split()[0])
+    t = attempt_as_staff(ctx, tickets.transfer, number=number, grid_code=code.split()[0])
     return t if isinstance(t, str) else f"工单 #{t.number} 已转派至{notices.routed_to(t)}。"
 
 
