@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.domain.retry import backoff
 from bot.metrics import METRICS
 from models import ChannelPause, OutboxMessage, utcnow
 
@@ -74,13 +75,6 @@ class DrainResult:
     dead: int = 0
     held: int = 0
     paused: bool = False
-
-
-def backoff(attempt: int, *, base: float = 2.0, cap: float = 600.0, unit: float = 1.0) -> timedelta:
-    """Exponential backoff with jitter: attempt 1 waits 1-2 s, then 2-4 s, 4-8 s, ...
-
-    `unit` scales the whole curve (tests shrink it to milliseconds)."""
-    return timedelta(seconds=random.uniform(0.5, 1.0) * min(cap, base**attempt) * unit)
 
 
 def errcode_of(exc: BaseException) -> int:

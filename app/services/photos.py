@@ -15,7 +15,6 @@ What follows from a stored photo:
 from __future__ import annotations
 
 import logging
-import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.domain.retry import backoff
 from app.domain.tickets import Status
 from app.media.imaging import Limits, ProcessedPhoto, RefusedImage, process
 from app.media.sources import MediaSource, MediaUnavailable
@@ -83,11 +83,6 @@ class PipelineResult:
 
 
 Outcome = ProcessedPhoto | RefusedImage | MediaUnavailable
-
-
-def backoff(attempt: int, *, base: float = 5.0, cap: float = 1800.0) -> timedelta:
-    """5 s, 10 s, 20 s, ... with jitter; WeChat keeps temporary media for 3 days."""
-    return timedelta(seconds=random.uniform(0.5, 1.0) * min(cap, base * 2 ** (attempt - 1)))
 
 
 class PhotoPipeline:
@@ -168,7 +163,9 @@ class PhotoPipeline:
                 result.refused += 1
             elif outcome.retryable and photo.attempts < self.rules.max_attempts:
                 photo.last_error = str(outcome)[:250]
-                photo.next_attempt_at = now + backoff(photo.attempts)
+                photo.next_attempt_at = now + backoff(
+                    photo.attempts, first=5.0, cap=1800.0
+                )  # media lives 3 days
                 result.retrying += 1
             else:
                 photo.status = "failed"
