@@ -11,11 +11,12 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.arrival import Arrival, arrival
 from app.services import people
 from app.services.grids import GridLocator
 from app.services.outbox import PENDING_FLAG, deliver_held
@@ -26,7 +27,7 @@ from bot.metrics import METRICS
 from handlers import build_dispatcher
 from handlers.context import ChatContext
 from handlers.texts import BUSY
-from models import InboxFailure, InboxMessage, utcnow
+from models import InboxFailure, InboxMessage, Staff, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,8 @@ CONFLICT_RETRIES = 3
 
 REPLY_LIMIT_BYTES = 2000
 """WeChat cuts passive text replies at about 2048 bytes; stop short at a line break."""
+
+INBOX_INSERT = insert(InboxMessage.__table__)
 
 NO_REPLY_EVENTS = frozenset({"location", "unsubscribe", "view"})
 """Events whose passive reply the user never sees: held notices must not ride on them."""
@@ -103,26 +106,36 @@ class ChatEngine:
         now = self.clock()
         with self.sessions() as session:
             try:
-                inbox = InboxMessage(
-                    dedup_key=msg.dedup_key,
-                    openid=msg.openid,
-                    kind=_kind(msg),
-                    body=msg.text[:2000],
-                    received_at=now,
+                known = arrival(session, msg.openid, msg.dedup_key)
+                if known.handled:  # a WeChat retry of a message handled already
+                    session.rollback()
+                    return known.stored_reply, False
+                ctx = self._context(session, msg, now, known)
+                reply = fit_reply(self.dispatcher.dispatch(ctx))
+                if known.held_notices:
+                    reply = self._with_held_notices(session, msg, reply, now)
+                if known.failed_before:
+                    self._mark_recovered(session, msg, now)
+                # The inbox row goes in last, with its reply: a copy of this message being
+                # handled at the same time fails on its key here (PostgreSQL holds it until
+                # this one commits) and is answered with the stored reply.
+                session.execute(
+                    INBOX_INSERT,
+                    {
+                        "dedup_key": msg.dedup_key,
+                        "openid": msg.openid,
+                        "kind": _kind(msg),
+                        "body": msg.text[:2000],
+                        "reply": reply,
+                        "received_at": now,
+                    },
                 )
-                session.add(inbox)
-                session.flush()  # a duplicate fails here, before any handler runs
-                ctx = self._context(session, msg, now)
-                inbox.reply = self._with_held_notices(
-                    session, msg, fit_reply(self.dispatcher.dispatch(ctx)), now
-                )
-                self._mark_recovered(session, msg, now)
                 notify = bool(session.info.pop(PENDING_FLAG, False))
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
-            return inbox.reply, notify
+            return reply, notify
 
     def _with_held_notices(
         self, session: Session, msg: InboundMessage, reply: str, now: datetime
@@ -137,13 +150,11 @@ class ChatEngine:
         return f"{reply}\n\n{held}" if reply else held
 
     def _mark_recovered(self, session: Session, msg: InboundMessage, now: datetime) -> None:
-        failure = session.scalar(
-            select(InboxFailure).where(
-                InboxFailure.dedup_key == msg.dedup_key, InboxFailure.recovered_at.is_(None)
-            )
+        session.execute(
+            update(InboxFailure)
+            .where(InboxFailure.dedup_key == msg.dedup_key, InboxFailure.recovered_at.is_(None))
+            .values(recovered_at=now)
         )
-        if failure is not None:
-            failure.recovered_at = now
 
     def _keep_failure(self, msg: InboundMessage, error: str) -> None:
         """Record a message whose handling failed, for `gridbot inbox failed`; never raises."""
@@ -181,11 +192,13 @@ class ChatEngine:
                 log.exception("could not record the failure of %s", msg.dedup_key)
                 return
 
-    def _context(self, session: Session, msg: InboundMessage, now: datetime) -> ChatContext:
+    def _context(
+        self, session: Session, msg: InboundMessage, now: datetime, known: Arrival
+    ) -> ChatContext:
         scene = None
         if msg.kind == "event" and msg.event in ("subscribe", "scan") and msg.event_key:
             scene = msg.event_key.removeprefix("qrscene_")
-        rider = people.register_rider(session, msg.openid, now, qr_scene=scene)
+        rider = people.register_rider(session, msg.openid, now, qr_scene=scene, known=known.rider)
         return ChatContext(
             msg=msg,
             session=session,
@@ -193,7 +206,7 @@ class ChatEngine:
             settings=self.settings,
             rules=self.rules,
             rider=rider,
-            staff=people.staff_by_openid(session, msg.openid),
+            staff=session.get(Staff, known.staff_id) if known.staff_id is not None else None,
         )
 
     def _stored_reply(self, msg: InboundMessage) -> str | None:

@@ -50,32 +50,40 @@ def find_duplicate(session: Session, ticket: Ticket, policy: DuplicatePolicy) ->
     """The open ticket this new report repeats, by place and time or by photo, if any."""
     if ticket.no_merge or ticket.status != Status.ASSIGNED.value or ticket.confirmations:
         return None
-    own = _hashes(session, [ticket.id]).get(ticket.id, ())
-    since = ticket.created_at - policy.window
-    dlat = policy.distance_m / METRES_PER_DEGREE
-    dlng = dlat / max(0.01, math.cos(math.radians(ticket.lat)))
-    conditions = [
-        and_(
-            Ticket.created_at >= since,
-            Ticket.lat.between(ticket.lat - dlat, ticket.lat + dlat),
-            Ticket.lng.between(ticket.lng - dlng, ticket.lng + dlng),
+    # The ticket's own photos are in memory when it was just filed; their hashes exist
+    # only once the photo pipeline has run (so at filing time there usually are none).
+    own = tuple(p.dhash for p in ticket.photos if p.role == "report" and p.dhash)
+    conditions = []
+    if policy.distance_m > 0:
+        since = ticket.created_at - policy.window
+        dlat = policy.distance_m / METRES_PER_DEGREE
+        dlng = dlat / max(0.01, math.cos(math.radians(ticket.lat)))
+        conditions.append(
+            and_(
+                Ticket.created_at >= since,
+                Ticket.lat.between(ticket.lat - dlat, ticket.lat + dlat),
+                Ticket.lng.between(ticket.lng - dlng, ticket.lng + dlng),
+            )
         )
-    ]
     if own:
         # Any open ticket with photos may hold the same picture, wherever it was filed.
         with_photos = select(TicketPhoto.ticket_id).where(
             TicketPhoto.dhash.is_not(None), TicketPhoto.role == "report"
         )
         conditions.append(Ticket.id.in_(with_photos))
-    candidates = list(
-        session.scalars(
-            select(Ticket).where(or_(*conditions), Ticket.status.in_(OPEN), Ticket.id < ticket.id)
-        ).unique()
-    )
+    if not conditions:
+        return None  # matching by place is off and there is no picture to compare
+    # Only the columns the rules read: loading whole tickets (with their eager joins)
+    # cost more than the search in a storm of nearby reports.
+    candidates = session.execute(
+        select(Ticket.id, Ticket.category, Ticket.lat, Ticket.lng, Ticket.created_at).where(
+            or_(*conditions), Ticket.status.in_(OPEN), Ticket.id < ticket.id
+        )
+    ).all()
     if not candidates:
         return None
-    hashes = _hashes(session, [t.id for t in candidates])
-    others = [_report(t, hashes.get(t.id, ())) for t in candidates]
+    hashes = _hashes(session, [row.id for row in candidates]) if own else {}
+    others = [Report(*row, hashes.get(row.id, ())) for row in candidates]
     return rules.best_match(_report(ticket, own), others, policy)
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass
 
 from shapely.geometry import shape
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.domain.geo import GridIndex
@@ -15,6 +16,17 @@ from app.services.errors import InvalidInput
 from models import LEVELS, Area, Staff
 
 LEVEL_RANK = {level: i for i, level in enumerate(LEVELS)}
+
+VERSION_CHECK_SECONDS = 1.0
+"""How often a GridLocator asks the database whether the areas changed. An import in this
+process is seen at once (`_imports`); one made by another process within this long."""
+
+_import_generation = 0
+
+
+def _imported() -> None:
+    global _import_generation
+    _import_generation += 1
 
 
 class GridImportError(InvalidInput):
@@ -57,6 +69,7 @@ def import_geojson(session: Session, collection: dict) -> ImportResult:
         area.path = (parent.path if parent else "/") + code + "/"
         area.geometry = json.dumps(geometry, ensure_ascii=False) if geometry else None
     session.flush()
+    _imported()
     return ImportResult(created=created, updated=updated)
 
 
@@ -120,6 +133,9 @@ class Placement:
         return self.grid or self.area
 
 
+AREAS_VERSION = select(func.count(Area.id), func.max(Area.updated_at))
+
+
 class GridLocator:
     """Point -> grid over an in-memory STRtree, rebuilt when the area table changes."""
 
@@ -129,11 +145,22 @@ class GridLocator:
         self._version: tuple | None = None
         self._grids: GridIndex | None = None
         self._areas: GridIndex | None = None
+        self._generation = -1
+        self._checked_at = 0.0
 
     def _indexes(self, session: Session) -> tuple[GridIndex, GridIndex]:
-        version = tuple(
-            session.execute(select(func.count(Area.id), func.max(Area.updated_at))).one()
-        )
+        checked = time.monotonic()
+        with self._lock:
+            fresh = (
+                self._grids is not None
+                and self._areas is not None
+                and self._generation == _import_generation
+                and checked - self._checked_at < VERSION_CHECK_SECONDS
+            )
+            if fresh:
+                return self._grids, self._areas
+        generation = _import_generation
+        version = tuple(session.execute(AREAS_VERSION).one())
         with self._lock:
             if version != self._version or self._grids is None or self._areas is None:
                 grids, others = [], []
@@ -145,6 +172,7 @@ class GridLocator:
                         )
                 self._grids, self._areas = GridIndex(grids), GridIndex(others)
                 self._version = version
+            self._generation, self._checked_at = generation, checked
             return self._grids, self._areas
 
     def place(self, session: Session, lat: float, lng: float) -> Placement:
@@ -164,8 +192,17 @@ class GridLocator:
         return Placement(grid=None, area=root)
 
 
+AREA_BY_CODE = select(Area).where(Area.code == bindparam("code"))
+AREA_STAFF = (
+    select(Staff)
+    .where(Staff.area_id == bindparam("area_id"), Staff.active, Staff.openid.is_not(None))
+    .order_by(Staff.priority, Staff.id)
+    .limit(1)
+)
+
+
 def _by_code(session: Session, code: str) -> Area:
-    return session.scalars(select(Area).where(Area.code == code)).one()
+    return session.scalars(AREA_BY_CODE, {"code": code}).one()
 
 
 def area_by_code(session: Session, code: str) -> Area | None:
@@ -176,11 +213,7 @@ def responsible_staff(session: Session, area: Area | None) -> Staff | None:
     """The person a ticket in `area` goes to: its worker (primary, then backup), else the
     lowest staff member above it who covers it (the duty desk)."""
     while area is not None:
-        staff = session.scalars(
-            select(Staff)
-            .where(Staff.area_id == area.id, Staff.active, Staff.openid.is_not(None))
-            .order_by(Staff.priority, Staff.id)
-        ).first()
+        staff = session.scalars(AREA_STAFF, {"area_id": area.id}).first()
         if staff is not None:
             return staff
         area = area.parent

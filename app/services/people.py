@@ -29,20 +29,34 @@ def staff_by_openid(session: Session, openid: str) -> Staff | None:
     return session.scalars(select(Staff).where(Staff.openid == openid, Staff.active)).first()
 
 
+SEEN_EVERY = timedelta(minutes=1)
+"""A rider's `last_seen_at` is written at most this often, not with every message."""
+
+
 def register_rider(
-    session: Session, openid: str, now: datetime, *, qr_scene: str | None = None
+    session: Session,
+    openid: str,
+    now: datetime,
+    *,
+    qr_scene: str | None = None,
+    known: Rider | None = None,
 ) -> Rider:
-    """The rider for `openid`, created on first contact; keeps the first QR scene seen."""
-    rider = session.scalars(select(Rider).where(Rider.openid == openid)).first()
+    """The rider for `openid`, created on first contact; keeps the first QR scene seen.
+
+    `known`: the rider's row when the caller has loaded it already (app/arrival.py).
+    """
+    rider = known or session.scalars(select(Rider).where(Rider.openid == openid)).first()
     if rider is None:
         rider = Rider(openid=openid, created_at=now, last_seen_at=now, qr_scene=qr_scene)
         session.add(rider)
         session.flush()
-    else:
-        rider.last_seen_at = now
+        return rider
+    if not rider.subscribed:
         rider.subscribed = True
-        if qr_scene and not rider.qr_scene:
-            rider.qr_scene = qr_scene
+    if qr_scene and not rider.qr_scene:
+        rider.qr_scene = qr_scene
+    if rider.last_seen_at < now - SEEN_EVERY:
+        rider.last_seen_at = now
     return rider
 
 

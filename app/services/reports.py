@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from app.domain.categories import Category, classify
@@ -107,11 +107,11 @@ def submit(
         draft = ReportDraft(rider_id=rider.id, started_at=now, photos=[])
         session.add(draft)
     _merge(session, rider, draft, piece, now)
+    # A half-made draft is written with the message's commit (a draft this rider started
+    # in a concurrent message fails there on its unique rider, and the message reruns).
     if draft.lat is None:
-        session.flush()
         return Intake(Outcome.NEED_LOCATION, draft=draft)
     if not draft.photos and not draft.description:
-        session.flush()
         return Intake(Outcome.NEED_DETAILS, draft=draft)
     ticket = file_ticket(
         session, rider, draft, now=now, locator=rules.locator, message_key=message_key, rules=rules
@@ -168,10 +168,24 @@ def _merge(session: Session, rider: Rider, draft: ReportDraft, piece: Piece, now
     draft.updated_at = now
 
 
+# The statements every report runs, built once (building one costs about what running it does).
+RIDERS_DRAFT = select(ReportDraft).where(ReportDraft.rider_id == bindparam("rider_id"))
+RIDERS_RECENT_TICKET = (
+    select(Ticket.id)
+    .where(
+        Ticket.reporter_id == bindparam("rider_id"),
+        Ticket.created_at >= bindparam("since"),
+        Ticket.status.in_([*OPEN, Status.MERGED.value]),
+    )
+    .order_by(Ticket.created_at.desc())
+    .limit(1)
+)
+
+
 def active_draft(
     session: Session, rider: Rider, *, now: datetime, window: timedelta
 ) -> ReportDraft | None:
-    draft = session.scalars(select(ReportDraft).where(ReportDraft.rider_id == rider.id)).first()
+    draft = session.scalars(RIDERS_DRAFT, {"rider_id": rider.id}).first()
     if draft is not None and draft.started_at < now - window:
         _drop_draft_photos(session, draft)
         session.delete(draft)
@@ -202,16 +216,7 @@ def recent_ticket(
 ) -> Ticket | None:
     # Look for the id alone: the ticket's eager joins cost more than the search itself,
     # and a rider's text usually finds no recent ticket (this runs for every text).
-    ticket_id = session.scalar(
-        select(Ticket.id)
-        .where(
-            Ticket.reporter_id == rider.id,
-            Ticket.created_at >= now - window,
-            Ticket.status.in_([*OPEN, Status.MERGED.value]),
-        )
-        .order_by(Ticket.created_at.desc())
-        .limit(1)
-    )
+    ticket_id = session.scalar(RIDERS_RECENT_TICKET, {"rider_id": rider.id, "since": now - window})
     return session.get(Ticket, ticket_id) if ticket_id is not None else None
 
 

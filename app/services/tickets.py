@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.domain import tickets as lifecycle
@@ -347,12 +347,13 @@ def open_for_staff(session: Session, staff: Staff, limit: int = 20) -> list[Tick
     )
 
 
+RIDERS_TICKETS = (
+    select(Ticket)
+    .where(Ticket.reporter_id == bindparam("rider_id"))
+    .order_by(Ticket.created_at.desc())
+    .limit(bindparam("limit"))
+)
+
+
 def for_rider(session: Session, rider: Rider, limit: int = 10) -> list[Ticket]:
-    return list(
-        session.scalars(
-            select(Ticket)
-            .where(Ticket.reporter_id == rider.id)
-            .order_by(Ticket.created_at.desc())
-            .limit(limit)
-        ).unique()
-    )
+    return list(session.scalars(RIDERS_TICKETS, {"rider_id": rider.id, "limit": limit}).unique())

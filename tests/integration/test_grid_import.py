@@ -91,3 +91,28 @@ def test_the_locator_sees_a_reimport_without_a_restart(sessions):
             "31019900100199",
         }
         assert locator.place(s, 31.19225, 121.432625).grid.name == "枫苑一网格"
+
+
+def test_the_locator_sees_another_process_change_the_areas_within_a_second(
+    sessions, monkeypatch
+):
+    import app.services.grids as grids
+
+    with unit_of_work(sessions) as s:
+        import_geojson(s, COLLECTION)
+    clock = [1000.0]
+    monkeypatch.setattr(grids.time, "monotonic", lambda: clock[0])
+    locator = GridLocator(max_nearest_m=0)
+    point = (31.19225, 121.432625)
+    with sessions() as s:
+        assert locator.place(s, *point).grid.code == "31019900100101"
+    # Another process takes the grid's polygon away (no import in this process).
+    with unit_of_work(sessions) as s:
+        area = s.scalars(select(Area).where(Area.code == "31019900100101")).one()
+        area.geometry = None
+    with sessions() as s:
+        clock[0] += 0.5  # within the interval: the index in memory answers, no query
+        assert locator.place(s, *point).grid.code == "31019900100101"
+        clock[0] += 0.6
+        placed = locator.place(s, *point)
+    assert placed.grid is None or placed.grid.code != "31019900100101"

@@ -121,3 +121,22 @@ def test_subscribe_registers_the_rider_with_the_qr_scene(chat, demo_sessions):
 
 def test_pleasantries_get_a_polite_answer(chat):
     assert "不客气" in chat.text("rider-1", "谢谢！")
+
+
+def test_a_rider_who_comes_back_is_subscribed_again_and_seen(chat, demo_sessions, clock):
+    from sqlalchemy import select
+
+    from models import Rider
+
+    def rider():
+        with demo_sessions() as s:
+            return s.scalars(select(Rider).where(Rider.openid == "rider-9")).one()
+
+    chat.event("rider-9", "subscribe")
+    chat.event("rider-9", "unsubscribe")
+    first_seen = rider().last_seen_at
+    clock.advance(minutes=5)
+    assert "已受理" not in chat.text("rider-9", "我的上报")
+    back = rider()
+    assert back.subscribed is True
+    assert back.last_seen_at > first_seen
