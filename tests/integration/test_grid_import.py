@@ -93,9 +93,7 @@ def test_the_locator_sees_a_reimport_without_a_restart(sessions):
         assert locator.place(s, 31.19225, 121.432625).grid.name == "枫苑一网格"
 
 
-def test_the_locator_sees_another_process_change_the_areas_within_a_second(
-    sessions, monkeypatch
-):
+def test_the_locator_sees_another_process_change_the_areas_within_a_second(sessions, monkeypatch):
     import app.services.grids as grids
 
     with unit_of_work(sessions) as s:
