@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -37,6 +37,11 @@ REPLY_LIMIT_BYTES = 2000
 """WeChat cuts passive text replies at about 2048 bytes; stop short at a line break."""
 
 INBOX_INSERT = insert(InboxMessage.__table__)
+INBOX_REPLY = (
+    update(InboxMessage.__table__)
+    .where(InboxMessage.__table__.c.dedup_key == bindparam("key"))
+    .values(reply=bindparam("reply"))
+)
 
 NO_REPLY_EVENTS = frozenset({"location", "unsubscribe", "view"})
 """Events whose passive reply the user never sees: held notices must not ride on them."""
@@ -110,15 +115,10 @@ class ChatEngine:
                 if known.handled:  # a WeChat retry of a message handled already
                     session.rollback()
                     return known.stored_reply, False
-                ctx = self._context(session, msg, now, known)
-                reply = fit_reply(self.dispatcher.dispatch(ctx))
-                if known.held_notices:
-                    reply = self._with_held_notices(session, msg, reply, now)
-                if known.failed_before:
-                    self._mark_recovered(session, msg, now)
-                # The inbox row goes in last, with its reply: a copy of this message being
-                # handled at the same time fails on its key here (PostgreSQL holds it until
-                # this one commits) and is answered with the stored reply.
+                # The inbox row goes in before any handler runs: a copy of this message
+                # being handled at the same time (another process) waits here until this
+                # one commits, then fails on the key and gets the stored reply, without
+                # doing the work twice.
                 session.execute(
                     INBOX_INSERT,
                     {
@@ -126,10 +126,18 @@ class ChatEngine:
                         "openid": msg.openid,
                         "kind": _kind(msg),
                         "body": msg.text[:2000],
-                        "reply": reply,
+                        "reply": "",
                         "received_at": now,
                     },
                 )
+                ctx = self._context(session, msg, now, known)
+                reply = fit_reply(self.dispatcher.dispatch(ctx))
+                if known.held_notices:
+                    reply = self._with_held_notices(session, msg, reply, now)
+                if known.failed_before:
+                    self._mark_recovered(session, msg, now)
+                if reply:
+                    session.execute(INBOX_REPLY, {"key": msg.dedup_key, "reply": reply})
                 notify = bool(session.info.pop(PENDING_FLAG, False))
                 session.commit()
             except BaseException:

@@ -24,7 +24,7 @@ from sqlalchemy import event
 from bench import Context, Row, benchmark, median, percentile
 from bench.databases import KINDS, seed_demo, temporary_database
 
-KINDS_MEASURED = ("report text", "report location", "query 我的上报", "claim")
+KINDS_MEASURED = ("report text", "report location", "query 我的上报", "claim", "outbox notice")
 
 
 class Counter:
@@ -111,6 +111,16 @@ def run_path(url: str, n: int, *, profile: bool = False) -> dict[str, dict]:
     # to them, as "认领" without a number does.
     for i in range(max(n // 4, 1)):
         send("claim", f"worker-{i % 16 + 1}", "text", text="认领")
+    # The notices those messages owe (one per filed ticket and claim), drained as the
+    # server's outbox job does, through the sandbox channel.
+    from app.jobs import make_channel, make_sender
+
+    sender = make_sender(chat.settings, chat.sessions, make_channel(chat.settings, chat.sessions)[0])
+    before, t0 = counter.count, time.thread_time()
+    sent = sender.drain().sent
+    if sent:
+        samples["outbox notice"] = [(time.thread_time() - t0) / sent]
+        statements["outbox notice"] = [(counter.count - before) / sent]
     if profiler is not None:
         profiler.stop()
         print(profiler.output_text(unicode=True, color=False, show_all=False))
