@@ -27,7 +27,10 @@ def make_engine(url: str, **kwargs) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    # No pre-ping: it is a round trip before every message. A connection the server has
+    # dropped fails its first statement instead; SQLAlchemy then empties the pool, and
+    # the message is retried (app/chat.py) or the job runs again on its next tick.
+    return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800, **kwargs)
 
 
 def _tune_sqlite(engine: Engine) -> None:

@@ -115,7 +115,9 @@ def run_path(url: str, n: int, *, profile: bool = False) -> dict[str, dict]:
     # server's outbox job does, through the sandbox channel.
     from app.jobs import make_channel, make_sender
 
-    sender = make_sender(chat.settings, chat.sessions, make_channel(chat.settings, chat.sessions)[0])
+    sender = make_sender(
+        chat.settings, chat.sessions, make_channel(chat.settings, chat.sessions)[0]
+    )
     before, t0 = counter.count, time.thread_time()
     sent = sender.drain().sent
     if sent:

@@ -10,9 +10,20 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import SandboxMessage, utcnow
+
+_INSERT_ONCE = {
+    "postgresql": postgresql.insert(SandboxMessage.__table__).on_conflict_do_nothing(
+        index_elements=["outbox_id"]
+    ),
+    "sqlite": sqlite.insert(SandboxMessage.__table__).on_conflict_do_nothing(
+        index_elements=["outbox_id"]
+    ),
+}
+"""A sandbox row per outbox id, once, in one statement (the sandbox stands in for WeChat)."""
 
 
 class SandboxChannel:
@@ -35,15 +46,11 @@ class SandboxChannel:
     def send_text(self, openid: str, text: str, *, outbox_id: int) -> None:
         # Idempotent by outbox id: a resend after a crash stores nothing new.
         with self.sessions() as session, session.begin():
-            already = session.scalar(
-                select(SandboxMessage.id).where(SandboxMessage.outbox_id == outbox_id)
+            insert = _INSERT_ONCE[session.get_bind().dialect.name]
+            session.execute(
+                insert,
+                {"to_openid": openid, "text": text, "outbox_id": outbox_id, "created_at": utcnow()},
             )
-            if already is None:
-                session.add(
-                    SandboxMessage(
-                        to_openid=openid, text=text, outbox_id=outbox_id, created_at=utcnow()
-                    )
-                )
 
     def send_template(
         self, openid: str, template_id: str, fields: Mapping[str, str], *, outbox_id: int

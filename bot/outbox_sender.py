@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -96,6 +96,15 @@ def template_fields(notice: Notice) -> dict[str, str]:
         "character_string2": f"#{notice.ticket_id}" if notice.ticket_id else "-",
         "thing3": short_field(rest or "详情请在公众号内回复任意消息查看"),
     }
+
+
+_OUTBOX = OutboxMessage.__table__
+MARK_SENT = (
+    update(_OUTBOX)
+    .where(_OUTBOX.c.id == bindparam("outbox_id"), _OUTBOX.c.status != "sent")
+    .values(status="sent", sent_at=bindparam("now"), delivered_via=bindparam("via"), last_error="")
+)
+"""One statement marks a notice sent; none changed means another lease sent it first."""
 
 
 class OutboxSender:
@@ -193,16 +202,14 @@ class OutboxSender:
 
     def _sent(self, notice: Notice, via: str) -> None:
         with self.sessions() as session, session.begin():
-            row = session.get(OutboxMessage, notice.id, with_for_update=True)
-            if row.status == "sent":
-                # Another lease delivered it too: the at-least-once window, made visible.
-                log.warning("outbox %s delivered twice (lease ran out mid-send)", notice.id)
-                METRICS.inc("gridbot_outbox_duplicate_sends_total")
-                return
-            row.status = "sent"
-            row.sent_at = self.clock()
-            row.delivered_via = via
-            row.last_error = ""
+            marked = session.execute(
+                MARK_SENT, {"outbox_id": notice.id, "now": self.clock(), "via": via}
+            ).rowcount
+        if not marked:
+            # Another lease delivered it too: the at-least-once window, made visible.
+            log.warning("outbox %s delivered twice (lease ran out mid-send)", notice.id)
+            METRICS.inc("gridbot_outbox_duplicate_sends_total")
+            return
         METRICS.inc("gridbot_outbox_sent_total", via=via)
 
     def _fall_back(self, notice: Notice, exc: Exception, code: int, result: DrainResult) -> None:

@@ -63,3 +63,27 @@ def test_a_new_riders_first_messages_racing_are_both_handled(demo_sessions, cloc
     assert all("不客气" in r for r in replies)
     assert _count(demo_sessions, InboxMessage) == 6
     assert _count(demo_sessions, Rider) == 1
+
+
+def test_a_connection_the_database_dropped_costs_no_message(demo_sessions, db_url, clock):
+    """PostgreSQL restarted, or an idle connection was cut: the next message still lands
+    (there is no ping before each message; the failed attempt is retried)."""
+    import psycopg
+    import pytest
+
+    from tests.conftest import PG_ADMIN
+
+    if not db_url.startswith("postgresql"):
+        pytest.skip("only a server drops connections")
+    chat = Chat(demo_sessions, clock)
+    assert "您还没有上报过问题" in chat.text("rider-1", "我的上报")  # a pooled connection
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        cut = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            [db_url.rsplit("/", 1)[1]],
+        ).fetchone()[0]
+    assert cut >= 1
+    chat.text("rider-1", "路口积水很深")
+    assert "已受理" in chat.location("rider-1", FENGYUAN_1)
+    assert _count(demo_sessions, Ticket) == 1
