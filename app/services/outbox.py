@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from models import OutboxMessage
 
 PENDING_FLAG = "outbox_pending"
+
+
+OUTBOX_INSERT = insert(OutboxMessage.__table__).returning(OutboxMessage.__table__.c.id)
 
 
 def enqueue(
@@ -21,24 +24,30 @@ def enqueue(
     now: datetime,
     ticket_id: int | None = None,
     image: bytes | None = None,
-) -> OutboxMessage | None:
+) -> int | None:
     """Owe `to_openid` a notice (an image when `image` holds PNG bytes); sent after the
-    caller commits. No openid, no notice."""
+    caller commits. Returns the outbox row's id; no openid, no notice (None)."""
     if not to_openid:
         return None
-    row = OutboxMessage(
-        to_openid=to_openid,
-        kind=kind,
-        text=text,
-        ticket_id=ticket_id,
-        image=image,
-        created_at=now,
-        next_attempt_at=now,
-    )
-    session.add(row)
+    outbox_id = session.execute(
+        OUTBOX_INSERT,
+        {
+            "to_openid": to_openid,
+            "kind": kind,
+            "text": text,
+            "ticket_id": ticket_id,
+            "image": image,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "last_error": "",
+            "delivered_via": "",
+            "created_at": now,
+        },
+    ).scalar_one()
     # Lets the caller wake the sender once the transaction has committed.
     session.info[PENDING_FLAG] = True
-    return row
+    return outbox_id
 
 
 HELD_HEADER = "您有 {n} 条新通知："

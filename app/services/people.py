@@ -5,8 +5,8 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.services.errors import InvalidInput, NotFound
 from app.services.grids import area_by_code
@@ -29,6 +29,8 @@ def staff_by_openid(session: Session, openid: str) -> Staff | None:
     return session.scalars(select(Staff).where(Staff.openid == openid, Staff.active)).first()
 
 
+RIDER_INSERT = insert(Rider.__table__).returning(Rider.__table__.c.id)
+
 SEEN_EVERY = timedelta(minutes=1)
 """A rider's `last_seen_at` is written at most this often, not with every message."""
 
@@ -47,9 +49,18 @@ def register_rider(
     """
     rider = known or session.scalars(select(Rider).where(Rider.openid == openid)).first()
     if rider is None:
-        rider = Rider(openid=openid, created_at=now, last_seen_at=now, qr_scene=qr_scene)
+        # One INSERT ... RETURNING, and the row joins the session as loaded: cheaper than
+        # a flush of a new object on the path of every new rider's first message.
+        values = {
+            "openid": openid,
+            "qr_scene": qr_scene,
+            "subscribed": True,
+            "created_at": now,
+            "last_seen_at": now,
+        }
+        rider = Rider(id=session.execute(RIDER_INSERT, values).scalar_one(), **values)
+        make_transient_to_detached(rider)
         session.add(rider)
-        session.flush()
         return rider
     if not rider.subscribed:
         rider.subscribed = True

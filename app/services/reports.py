@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.orm import Session
 
 from app.domain.categories import Category, classify
@@ -103,21 +103,44 @@ def submit(
         if recent is not None:
             add_to_ticket(session, recent, rider, piece, now=now, message_key=message_key)
             return Intake(Outcome.ADDED, ticket=recent)
+    new = draft is None
     if draft is None:
-        draft = ReportDraft(rider_id=rider.id, started_at=now, photos=[])
-        session.add(draft)
+        draft = ReportDraft(rider_id=rider.id, started_at=now, photos=[], description="")
     _merge(session, rider, draft, piece, now)
-    # A half-made draft is written with the message's commit (a draft this rider started
-    # in a concurrent message fails there on its unique rider, and the message reruns).
-    if draft.lat is None:
-        return Intake(Outcome.NEED_LOCATION, draft=draft)
-    if not draft.photos and not draft.description:
+    if draft.lat is None or (not draft.photos and not draft.description):
+        if new:
+            _insert_draft(session, draft)
+        if draft.lat is None:
+            return Intake(Outcome.NEED_LOCATION, draft=draft)
         return Intake(Outcome.NEED_DETAILS, draft=draft)
     ticket = file_ticket(
         session, rider, draft, now=now, locator=rules.locator, message_key=message_key, rules=rules
     )
-    session.delete(draft)
+    if not new:
+        session.delete(draft)
     return Intake(Outcome.JOINED if ticket.merged_into_id else Outcome.FILED, ticket=ticket)
+
+
+DRAFT_INSERT = insert(ReportDraft.__table__)
+
+
+def _insert_draft(session: Session, draft: ReportDraft) -> None:
+    """A rider's new draft, written with one INSERT (a report's first message is usually
+    its last change before the location comes). A draft this rider started in a
+    concurrent message fails here on its unique rider, and the message reruns."""
+    session.execute(
+        DRAFT_INSERT,
+        {
+            "rider_id": draft.rider_id,
+            "description": draft.description,
+            "lat": draft.lat,
+            "lng": draft.lng,
+            "place": draft.place or "",
+            "photos": draft.photos,
+            "started_at": draft.started_at,
+            "updated_at": draft.updated_at,
+        },
+    )
 
 
 def new_photo(

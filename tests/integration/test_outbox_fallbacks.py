@@ -46,11 +46,9 @@ def _sender(sessions, api, clock, **kw):
 
 def _owe(sessions, clock, *texts, to="worker-1", kind="ticket_assigned"):
     with unit_of_work(sessions) as s:
-        rows = [
+        return [
             enqueue(s, to_openid=to, kind=kind, text=t, now=clock(), ticket_id=None) for t in texts
         ]
-        s.flush()
-        return [r.id for r in rows]
 
 
 def _rows(sessions):
