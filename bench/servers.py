@@ -114,7 +114,12 @@ def gridbot_at(ref: str, workdir: Path) -> Path:
 def gridbot_command_at(tree: Path, port: int) -> tuple[list[str], dict[str, str]]:
     """`gridbot serve` from another source tree (see `gridbot_at`): command and extra env."""
     # First on sys.path: `-c` puts the working directory (this tree) before PYTHONPATH.
-    code = f"import sys; sys.path.insert(0, {str(tree)!r}); from app.cli import main; main()"
+    # And the working directory too: `serve --workers N` spawns processes that start from
+    # the working directory's code, whatever the parent imported (checked with a marker).
+    code = (
+        f"import os, sys; os.chdir({str(tree)!r}); sys.path.insert(0, {str(tree)!r}); "
+        "from app.cli import main; main()"
+    )
     command = [sys.executable, "-c", code, "serve"]
     command += ["--host", "127.0.0.1", "--port", str(port)]
     return command, {"PYTHONPATH": str(tree)}

@@ -62,7 +62,12 @@ def storm(ctx: Context) -> list[Row]:
     with ctx.database("postgres") as url:
         timings = load_city(url, city)
         extra = ["--workers", str(workers)] if workers > 1 and gridbot_supports_workers() else []
-        processes = f"{workers} workers" if extra else "1 process (no --workers in this branch)"
+        if extra:
+            processes = f"{workers} workers"
+        elif workers > 1:
+            processes = "1 process (no --workers in this branch)"
+        else:
+            processes = "1 process"
         port = free_port()
         env = gridbot_env(url, ctx.workdir, followup_minutes=0)
         command = gridbot_command(port, *extra)
