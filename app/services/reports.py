@@ -277,6 +277,8 @@ def file_ticket(
         location_source=location_source,
     )
     ticket.photos = _draft_photos(session, rider, draft, now)
+    if rules is not None:
+        ticket.old_photo = any(photo_is_old(p, rules.photo_stale_after) for p in ticket.photos)
     routing = f"派往 {area.code} {area.name}" if area else "无匹配区域"
     if placement.distance_m:
         routing += f"（不在任何网格内，最近网格 {placement.distance_m:.0f} 米）"
@@ -291,8 +293,6 @@ def file_ticket(
         message_key=message_key,
     )
     if rules is not None:
-        stale = rules.photo_stale_after
-        ticket.old_photo = any(photo_is_old(p, stale) for p in ticket.photos)
         match = duplicates.find_duplicate(session, ticket, rules.duplicates)
         if match is not None:
             duplicates.merge(

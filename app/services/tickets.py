@@ -40,9 +40,6 @@ def record(
     transition = lifecycle.apply(ticket.status, action, note)
     ticket.status = transition.to_status.value
     ticket.updated_at = now
-    if ticket.id is None:  # a new ticket: its number is needed for the event
-        session.add(ticket)
-        session.flush()
     if transition.to_status is Status.CLAIMED and ticket.claimed_at is None:
         ticket.claimed_at = now
     if transition.to_status is Status.RESOLVED:
@@ -50,6 +47,11 @@ def record(
     if transition.to_status in (Status.CLOSED, Status.REJECTED):
         ticket.closed_at = now
     deadlines.track(ticket, transition, now)
+    if ticket.id is None:
+        # A new ticket: its number is needed for the event. Written once its deadlines
+        # are set, so the INSERT carries them (no UPDATE of the row it just wrote).
+        session.add(ticket)
+        session.flush()
     # One INSERT, not an ORM object for the flush to work out: every change of every
     # ticket passes here. A log loaded in this session is expired to show the new line.
     session.execute(
