@@ -138,7 +138,11 @@ class OutboxSender:
     def drain(self) -> DrainResult:
         """Send everything due now; returns what happened."""
         result = DrainResult()
-        while leased := self._lease():
+        more = True
+        while more and (leased := self._lease()):
+            # A short lease took all that was due: no empty lease to find that out. What
+            # is enqueued meanwhile wakes the sender again.
+            more = len(leased) == self.batch
             for position, notice in enumerate(leased):
                 try:
                     if notice.image is not None:
