@@ -22,8 +22,9 @@ class Area(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"), index=True)
     path: Mapped[str] = mapped_column(String(512), index=True)
     """Codes from the root down, '/'-joined with a trailing '/': a cheap ancestor test."""
-    geometry: Mapped[str | None] = mapped_column(Text)
-    """GeoJSON geometry in WGS-84, or None for an area without a polygon."""
+    geometry: Mapped[str | None] = mapped_column(Text, deferred=True)
+    """GeoJSON geometry in WGS-84, or None for an area without a polygon. Deferred: a
+    ticket loads its grid and area with it, and only the grid index reads polygons."""
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     parent: Mapped[Area | None] = relationship(remote_side=[id])

@@ -140,3 +140,22 @@ def test_a_rider_who_comes_back_is_subscribed_again_and_seen(chat, demo_sessions
     back = rider()
     assert back.subscribed is True
     assert back.last_seen_at > first_seen
+
+
+def test_loading_tickets_leaves_the_grid_polygons_in_the_database(chat, demo_sessions):
+    """A ticket loads its grid and area with it; their polygons (kilobytes of GeoJSON in a
+    real city) are read only by the grid index."""
+    from sqlalchemy import event
+
+    chat.text("rider-1", "路口积水很深")
+    chat.location("rider-1", FENGYUAN_1)
+    statements = []
+    engine = demo_sessions.kw["bind"]
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert "#1" in chat.text("rider-1", "我的上报")
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert any("areas" in sql for sql in statements)
+    assert not any("geometry" in sql for sql in statements)
