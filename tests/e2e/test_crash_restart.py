@@ -122,7 +122,9 @@ def test_kill_mid_requests_then_wechat_retries(serve, demo_sessions, fake, db_ur
     stop = threading.Event()
 
     def rider_sends(index: int, rider: str) -> None:
-        time.sleep(index * 0.02)  # riders arrive over about half a second
+        # Riders arrive over three seconds, so that the kill below (after 8 tickets)
+        # falls mid-stream however fast the server is.
+        time.sleep(index * 0.1)
         for req in reports[rider]:
             if stop.is_set():
                 return
