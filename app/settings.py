@@ -42,7 +42,8 @@ class Settings(BaseSettings):
     outbox_poll_seconds: float = 1.0
     outbox_max_attempts: int = 8
     digest_time: str = "08:00"
-    """Local time (HH:MM) from which the previous day's digest is sent to supervisors."""
+    """Local time (HH:MM) from which the previous day's digest is sent to supervisors;
+    "off" sends none (日报 in chat still answers)."""
     digest_poll_seconds: float = 60.0
     """How often the digest sweep looks for supervisors still owed one."""
 
@@ -94,9 +95,11 @@ class Settings(BaseSettings):
                 "GRIDBOT_WECHAT_TOKEN must be set to the token of the official account"
             )
         try:
-            time.fromisoformat(self.digest_time)
+            _ = self.digest_send_at
         except ValueError:
-            raise ValueError("GRIDBOT_DIGEST_TIME must be a local time like 08:00") from None
+            raise ValueError(
+                'GRIDBOT_DIGEST_TIME must be a local time like 08:00, or "off"'
+            ) from None
         if self.media_dir is None:
             self.media_dir = self.data_dir / "media"
         if self.channel != "sandbox" and (
@@ -112,7 +115,10 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def digest_send_at(self) -> time:
+    def digest_send_at(self) -> time | None:
+        """None when scheduled digests are off."""
+        if self.digest_time.strip().lower() == "off":
+            return None
         return time.fromisoformat(self.digest_time)
 
 

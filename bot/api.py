@@ -158,11 +158,12 @@ class WeChatAPI:
             raise WeChatTransportError("media/upload answer without media_id")
         return media_id
 
-    def send_image(self, openid: str, media_id: str) -> None:
-        """Customer-service image message of uploaded media."""
+    def send_image(self, openid: str, media_id: str, *, dedup_key: str = "") -> None:
+        """Customer-service image message of uploaded media (`dedup_key` as for send_text)."""
         self.post_json(
             "cgi-bin/message/custom/send",
             {"touser": openid, "msgtype": "image", "image": {"media_id": media_id}},
+            dedup_key=dedup_key,
         )
 
     def post_json(

@@ -83,7 +83,8 @@ class WeChatChannel:
 
     def send_image(self, openid: str, png: bytes, *, outbox_id: int) -> None:
         """Upload as temporary media, then send it as a customer-service image message."""
-        self.api.send_image(openid, self.api.upload_image(png, f"outbox-{outbox_id}.png"))
+        media_id = self.api.upload_image(png, f"outbox-{outbox_id}.png")
+        self.api.send_image(openid, media_id, dedup_key=f"outbox-{outbox_id}")
 
     def send_template(
         self, openid: str, template_id: str, fields: Mapping[str, str], *, outbox_id: int

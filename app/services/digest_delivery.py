@@ -165,11 +165,14 @@ def daily_sweep(
     """The scheduled job: `send_due` with the configured time zone, time and chart."""
     from app.services.digest_chart import render_chart
 
+    send_at = settings.digest_send_at
+    if send_at is None:
+        return SweepResult()  # GRIDBOT_DIGEST_TIME=off
     return send_due(
         sessions,
         now=now or utcnow(),
         tz=ZoneInfo(settings.timezone),
-        send_at=settings.digest_send_at,
+        send_at=send_at,
         chart=render_chart,
     )
 

@@ -226,3 +226,5 @@ def test_the_wechat_channel_delivers_an_outbox_image(api, fake):
 
     WeChatChannel(api).send_image(OPENID, PNG, outbox_id=7)
     assert fake.images_to(OPENID) == [PNG]
+    # Carries the outbox id like a text notice: a resend after a crash is recognisable.
+    assert [m["dedup"] for m in fake.sent] == ["outbox-7"]

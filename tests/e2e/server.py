@@ -41,6 +41,9 @@ class ServeProcess:
             "GRIDBOT_WECHAT_APP_ID": APP_ID,
             "GRIDBOT_WECHAT_APP_SECRET": "secret",
             "GRIDBOT_WECHAT_API_BASE": api_base,
+            # These tests count notices: a morning digest at start-up (after 08:00 in
+            # Shanghai) would add its own.
+            "GRIDBOT_DIGEST_TIME": "off",
             "GRIDBOT_OUTBOX_POLL_SECONDS": "0.2",
             "GRIDBOT_OUTBOX_LEASE_SECONDS": "2",
             # every report here is a problem of its own: no merging of nearby reports

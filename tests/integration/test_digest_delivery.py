@@ -148,3 +148,15 @@ def test_the_sender_delivers_the_chart_as_an_image(week, tmp_path):
     path = image.removeprefix("[图片] ")
     with open(path, "rb") as f:
         assert f.read(4) == b"\x89PNG"
+
+
+def test_digest_time_off_sends_no_scheduled_digest(week):
+    from app.settings import Settings
+
+    with pytest.raises(ValueError, match="08:00"):
+        Settings(database_url="sqlite://", digest_time="8点")
+    off = Settings(database_url="sqlite://", digest_time="off")
+    assert digest_delivery.daily_sweep(week, off, now=NOW + timedelta(hours=3)).sent == 0
+    assert owed(week) == []
+    on = Settings(database_url="sqlite://", digest_time="08:00", timezone="Asia/Shanghai")
+    assert digest_delivery.daily_sweep(week, on, now=NOW + timedelta(hours=3)).sent == len(LEADS)
