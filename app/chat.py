@@ -206,7 +206,7 @@ class ChatEngine:
         scene = None
         if msg.kind == "event" and msg.event in ("subscribe", "scan") and msg.event_key:
             scene = msg.event_key.removeprefix("qrscene_")
-        rider = people.register_rider(session, msg.openid, now, qr_scene=scene, known=known.rider)
+        rider = people.register_rider(session, known.rider, msg.openid, now, qr_scene=scene)
         return ChatContext(
             msg=msg,
             session=session,

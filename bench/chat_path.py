@@ -27,7 +27,7 @@ from bench.databases import KINDS, seed_demo, temporary_database
 KINDS_MEASURED = ("report text", "report location", "query 我的上报", "claim", "outbox notice")
 
 
-class Counter:
+class StatementCounter:
     def __init__(self, engine) -> None:
         self.count = 0
         event.listen(engine, "before_cursor_execute", self._on)
@@ -65,7 +65,7 @@ def run_path(url: str, n: int, *, profile: bool = False) -> dict[str, dict]:
     from bot.inbound import InboundMessage
 
     engine, chat, clock = _engine_for(url, {})
-    counter = Counter(engine)
+    counter = StatementCounter(engine)
     points = demo_points()
     ids = itertools.count(9_000_000_000)
     samples: dict[str, list[float]] = defaultdict(list)

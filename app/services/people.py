@@ -37,17 +37,16 @@ SEEN_EVERY = timedelta(minutes=1)
 
 def register_rider(
     session: Session,
+    rider: Rider | None,
     openid: str,
     now: datetime,
     *,
     qr_scene: str | None = None,
-    known: Rider | None = None,
 ) -> Rider:
-    """The rider for `openid`, created on first contact; keeps the first QR scene seen.
+    """The sender's rider row, created on first contact; keeps the first QR scene seen.
 
-    `known`: the rider's row when the caller has loaded it already (app/arrival.py).
+    `rider`: the row as app/arrival.py found it, None on a person's first message.
     """
-    rider = known or session.scalars(select(Rider).where(Rider.openid == openid)).first()
     if rider is None:
         # One INSERT ... RETURNING, and the row joins the session as loaded: cheaper than
         # a flush of a new object on the path of every new rider's first message.
