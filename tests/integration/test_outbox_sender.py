@@ -105,3 +105,24 @@ def test_a_late_result_from_an_expired_lease_does_not_undo_a_newer_one(sessions,
     (row,) = _rows(sessions)
     assert (row.status, row.last_error) == ("sent", "")
     assert fast_channel.delivered == [("worker-1", "慢通知")]
+
+
+def test_a_drain_leases_in_batches_and_stops_at_a_short_one(sessions, clock):
+    from sqlalchemy import event
+
+    _owe(sessions, clock, *[f"通知 {i}" for i in range(5)])
+    leases = []
+
+    def on_execute(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("SELECT") and "FROM outbox" in statement:
+            leases.append(statement)
+
+    engine = sessions.kw["bind"]
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        channel = FlakyChannel(failures=0)
+        assert OutboxSender(sessions, channel, clock=clock, batch=2).drain().sent == 5
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+    assert len(channel.delivered) == 5
+    assert len(leases) == 3  # 2 + 2 + 1: the short third lease ends it, no empty fourth

@@ -51,3 +51,30 @@ def test_a_follower_process_does_not_run_sweeps():
         assert not ran.wait(timeout=0.5)
     finally:
         jobs.shutdown()
+
+
+def test_a_burst_of_wake_ups_is_drained_once_after_the_gathering_pause():
+    import time
+
+    class CountingSender:
+        def __init__(self):
+            self.drains = []
+            self.drained = threading.Event()
+
+        def drain(self):
+            self.drains.append(time.monotonic())
+            self.drained.set()
+
+    sender = CountingSender()
+    jobs = Jobs(sender, outbox_poll_seconds=60, outbox_gather_seconds=0.3)
+    jobs.start()
+    try:
+        first = time.monotonic()
+        for _ in range(20):  # twenty messages that each owe a notice, at once
+            jobs.wake_outbox()
+        assert sender.drained.wait(timeout=5)
+        time.sleep(0.5)
+    finally:
+        jobs.shutdown()
+    assert len(sender.drains) == 1
+    assert sender.drains[0] - first >= 0.25
