@@ -19,8 +19,11 @@ def pg_admin() -> str:
 
 
 @contextmanager
-def temporary_database(kind: str, workdir: Path, *, migrate: bool = True) -> Iterator[str]:
-    """A fresh database URL of `kind`, at the newest schema unless `migrate` is False."""
+def temporary_database(
+    kind: str, workdir: Path, *, migrate: bool = True, keep: bool = False
+) -> Iterator[str]:
+    """A fresh database URL of `kind`, at the newest schema unless `migrate` is False;
+    dropped afterwards unless `keep` (PostgreSQL only: for looking at it by hand)."""
     if kind not in KINDS:
         raise ValueError(f"unknown database kind {kind!r}; one of {', '.join(KINDS)}")
     name = f"gridbot_bench_{uuid.uuid4().hex[:12]}"
@@ -44,8 +47,11 @@ def temporary_database(kind: str, workdir: Path, *, migrate: bool = True) -> Ite
             _upgrade(url)
         yield url
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if keep:
+            print(f"kept database {url}")
+        else:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _upgrade(url: str) -> None:

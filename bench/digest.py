@@ -15,13 +15,12 @@ Target: median under 2 s. Checked (a failure exits `python -m bench` with 1): th
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import re
 import statistics
 import sys
+import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -35,13 +34,12 @@ from app.db import make_engine, make_sessionmaker, unit_of_work
 from app.demo.seed import seed
 from app.domain.categories import Category
 from app.domain.deadlines import URGENT
-from app.migrate import upgrade
 from app.services import digests
 from app.services.grids import area_by_code
 from bench import Context, Row, benchmark, met
+from bench.databases import temporary_database
 from models import Area, Staff
 
-PG_ADMIN = os.environ.get("GRIDBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 21, 8, 0, tzinfo=TZ).astimezone(UTC)
 DAY = (NOW.astimezone(TZ) - timedelta(days=1)).date()
@@ -293,20 +291,12 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
 
-    name = f"gridbot_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-    try:
-        upgrade(url)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        temporary_database("postgres", Path(tmp), keep=args.keep) as url,
+    ):
         m = measure(url, args.tickets, args.runs)
         print(f"tickets generated on {DAY}: {m['generated_new']} (digest new: {m['figures'].new})")
-    finally:
-        if not args.keep:
-            with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        else:
-            print(f"kept database {url}")
 
 
 if __name__ == "__main__":

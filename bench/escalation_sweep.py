@@ -18,12 +18,12 @@ tickets, the catch-up sweep finds exactly the tickets made due.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
+import tempfile
 import time
-import uuid
 from datetime import timedelta
+from pathlib import Path
 
 import psycopg
 from sqlalchemy import select, update
@@ -31,13 +31,11 @@ from sqlalchemy import select, update
 from app.db import make_engine, make_sessionmaker, unit_of_work
 from app.demo.seed import seed
 from app.jobs import JobContext, run_auto_close, run_escalation
-from app.migrate import upgrade
 from app.services.escalation import LADDER_STATUSES
 from app.settings import Settings
 from bench import Context, Row, benchmark, met
+from bench.databases import temporary_database
 from models import Area, Rider, Staff, Ticket, utcnow
-
-PG_ADMIN = os.environ.get("GRIDBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 COLUMNS = (
     "status, category, description, lat, lng, place, grid_id, area_id, assignee_id, "
@@ -217,21 +215,14 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
 
-    name = f"gridbot_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}"
-    try:
-        upgrade(url)
-        print(f"database {name}")
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        temporary_database("postgres", Path(tmp), keep=args.keep) as url,
+    ):
         m = measure(url, args.tickets, args.open, args.runs, 1_000)
         print("plan of the due-ticket query:")
         for line in m["plan"]:
             print("   ", line)
-    finally:
-        if not args.keep:
-            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
