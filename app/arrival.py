@@ -1,7 +1,7 @@
 """What the chat engine must know when a message arrives, asked in one statement.
 
 Was this message handled already (a WeChat retry), who is sending it (rider row, staff
-id), are notices held for them, and did an earlier attempt at it fail? Asked one by one
+id), are notices held for them, did an earlier attempt at it fail, was it parked? Asked one by one
 these were five round trips per message, the largest share of a short message's cost.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from models import InboxFailure, InboxMessage, OutboxMessage, Rider, Staff
+from models import InboxFailure, InboxMessage, OutboxMessage, ParkedMessage, Rider, Staff
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,11 @@ class Arrival:
     held_notices: bool
     failed_before: bool
     """An earlier attempt failed and is kept in inbox_failures, not yet recovered."""
+    parked: bool
+    """Acknowledged already ("success"): its answer goes by customer-service message."""
+    others_parked: bool
+    """Other messages of this sender were parked and are not handled yet: those sent
+    earlier must be handled first (see late_answers.earlier_unhandled)."""
 
 
 def _facts(openid, dedup_key) -> tuple:
@@ -46,7 +51,19 @@ def _facts(openid, dedup_key) -> tuple:
         exists()
         .where(InboxFailure.dedup_key == dedup_key, InboxFailure.recovered_at.is_(None))
         .label("failed"),
+        exists().where(ParkedMessage.dedup_key == dedup_key).label("parked"),
+        exists()
+        .where(
+            _EARLIER.openid == openid,
+            _EARLIER.answered_at.is_(None),
+            _EARLIER.dedup_key != dedup_key,
+            ~exists().where(InboxMessage.dedup_key == _EARLIER.dedup_key),
+        )
+        .label("parked_unhandled"),
     )
+
+
+_EARLIER = aliased(ParkedMessage)
 
 
 # Built once: constructing a statement of this size costs more than running it.
@@ -60,5 +77,14 @@ def arrival(session: Session, openid: str, dedup_key: str) -> Arrival:
     row = session.execute(KNOWN_RIDER, params).first()
     if row is None:  # a person's first message: the same facts without a rider row
         row = (None, *session.execute(NEW_PERSON, params).one())
-    rider, staff_id, stored, handled, held, failed = row
-    return Arrival(rider, staff_id, bool(handled), stored or "", bool(held), bool(failed))
+    rider, staff_id, stored, handled, held, failed, parked, others = row
+    return Arrival(
+        rider,
+        staff_id,
+        bool(handled),
+        stored or "",
+        bool(held),
+        bool(failed),
+        bool(parked),
+        bool(others),
+    )

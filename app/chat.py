@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.arrival import Arrival, arrival
-from app.services import people
+from app.services import late_answers, people
 from app.services.grids import GridLocator
 from app.services.outbox import PENDING_FLAG, deliver_held
 from app.services.reports import IntakeRules
@@ -83,11 +83,25 @@ class ChatEngine:
         self.rules = IntakeRules.from_settings(settings, self.locator)
 
     def handle(self, msg: InboundMessage) -> str:
-        """The passive reply for `msg` ("" for none), handling each message once."""
+        """The passive reply for `msg` ("" for none), handling each message once.
+
+        A message that was parked (acknowledged early, see late_answers) gets "": its
+        reply, stored in the inbox, goes by customer-service message instead.
+        """
         METRICS.inc("gridbot_messages_in_total", type=_kind(msg))
+        return self._handle(msg, earlier_first=True)
+
+    def _handle(self, msg: InboundMessage, *, earlier_first: bool) -> str:
         for _ in range(CONFLICT_RETRIES):
             try:
-                reply, notify = self._handle_once(msg)
+                reply, notify = self._handle_once(msg, earlier_first)
+            except _EarlierFirst as first:
+                # The rider's earlier messages wait, parked, maybe in another process:
+                # handle them here first (once each: the inbox decides), then this one.
+                for earlier in first.messages:
+                    self._handle(earlier, earlier_first=False)
+                earlier_first = False
+                continue
             except (IntegrityError, StaleDataError, OperationalError):
                 # Either this message was handled already (a WeChat retry) or it raced
                 # another message from the same person over some row (a new rider's first
@@ -107,14 +121,48 @@ class ChatEngine:
         self._keep_failure(msg, f"gave up after {CONFLICT_RETRIES} write conflicts")
         return BUSY
 
-    def _handle_once(self, msg: InboundMessage) -> tuple[str, bool]:
+    def park(self, msgs: list[InboundMessage]) -> list[str | None]:
+        """Keep `msgs` (committed, in one transaction) so that they can be acknowledged
+        before they are answered: None for each kept, or its stored reply when it was
+        answered already (nothing kept)."""
+        with self.sessions() as session, session.begin():
+            return late_answers.park(session, msgs, self.clock())
+
+    def answer_late(self, msg: InboundMessage, fallback: str = "") -> bool:
+        """Owe the sender of parked `msg` its stored reply by customer-service message,
+        once; `fallback` (the handler's answer) when nothing was stored (it failed)."""
+        with self.sessions() as session, session.begin():
+            owed = late_answers.settle(session, msg, fallback, self.clock())
+            notify = bool(session.info.pop(PENDING_FLAG, False))
+        if notify:
+            self.on_outbox()
+        return owed
+
+    def answer_stale(self, older_than: timedelta, limit: int = 200) -> int:
+        """Handle and answer parked messages whose process died first; how many."""
+        with self.sessions() as session, session.begin():
+            late_answers.forget_answered(session, self.clock())
+            stale = late_answers.stale(session, self.clock(), older_than, limit)
+        for msg in stale:
+            log.warning(
+                "answering %s, parked %s ago and still unanswered", msg.dedup_key, older_than
+            )
+            self.answer_late(msg, self.handle(msg))
+        return len(stale)
+
+    def _handle_once(self, msg: InboundMessage, earlier_first: bool) -> tuple[str, bool]:
         now = self.clock()
         with self.sessions() as session:
             try:
                 known = arrival(session, msg.openid, msg.dedup_key)
                 if known.handled:  # a WeChat retry of a message handled already
                     session.rollback()
-                    return known.stored_reply, False
+                    return ("" if known.parked else known.stored_reply), False
+                if earlier_first and known.others_parked:
+                    earlier = late_answers.earlier_unhandled(session, msg, now)
+                    if earlier:
+                        session.rollback()
+                        raise _EarlierFirst(earlier)
                 # The inbox row goes in before any handler runs: a copy of this message
                 # being handled at the same time (another process) waits here until this
                 # one commits, then fails on the key and gets the stored reply, without
@@ -143,7 +191,7 @@ class ChatEngine:
             except BaseException:
                 session.rollback()
                 raise
-            return reply, notify
+            return ("" if known.parked else reply), notify
 
     def _with_held_notices(
         self, session: Session, msg: InboundMessage, reply: str, now: datetime
@@ -218,16 +266,25 @@ class ChatEngine:
         )
 
     def _stored_reply(self, msg: InboundMessage) -> str | None:
-        """The reply of an earlier, committed attempt at `msg`, if there was one.
+        """The reply of an earlier, committed attempt at `msg`, if there was one ("" when
+        the message is parked: its answer goes late).
 
         A duplicate insert fails only once the first attempt has committed (PostgreSQL
         makes the second insert wait for it; SQLite serialises writers), so the row is
         visible here without polling.
         """
         with self.sessions() as session:
-            return session.scalar(
+            reply = session.scalar(
                 select(InboxMessage.reply).where(InboxMessage.dedup_key == msg.dedup_key)
             )
+            if reply is not None and late_answers.is_parked(session, msg.dedup_key):
+                return ""
+            return reply
+
+
+class _EarlierFirst(Exception):
+    def __init__(self, messages: list[InboundMessage]) -> None:
+        self.messages = messages
 
 
 def _kind(msg: InboundMessage) -> str:

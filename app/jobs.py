@@ -79,6 +79,18 @@ def run_more_reports(ctx: JobContext):
     return _photo_jobs(ctx).more_reports()
 
 
+LATE_ANSWERS_JOB = "late_answers"
+
+
+def run_late_answers(ctx: JobContext):
+    """Handle and answer parked messages whose process died before answering them."""
+    from app.chat import ChatEngine
+
+    chat = ChatEngine(settings=ctx.settings, sessions=ctx.sessions, clock=ctx.clock)
+    answered = chat.answer_stale(timedelta(seconds=ctx.settings.late_recovery_seconds))
+    return {"answered": answered}
+
+
 def run_outbox(ctx: JobContext):
     sender = ctx.sender or make_sender(ctx.settings, ctx.sessions)
     return sender.drain()
@@ -154,6 +166,13 @@ JOBS: tuple[JobSpec, ...] = (
         "tell workers about reports merged into their tickets, at most once per interval",
         lambda s: 60.0,
         run_more_reports,
+        scheduled_here=False,
+    ),
+    JobSpec(
+        LATE_ANSWERS_JOB,
+        "answer messages acknowledged early whose process died before answering them",
+        lambda s: 30.0,
+        run_late_answers,
         scheduled_here=False,
     ),
 )

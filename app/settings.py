@@ -39,6 +39,16 @@ class Settings(BaseSettings):
     """A point outside every grid goes to the nearest grid within this distance."""
     signature_window_seconds: int = 300
     max_body_bytes: int = 64 * 1024
+    ack_budget_seconds: float = 1.0
+    """A message not answered within this time is acknowledged at once ("success") and
+    its answer follows by customer-service message; 0 waits for every answer. WeChat
+    gives up at 5 s and sends the message again."""
+    handler_threads: int = 0
+    """Messages handled at once per process; 0: 1 on SQLite (one writer), 2 on
+    PostgreSQL. More threads take the GIL from the event loop that acknowledges."""
+    late_recovery_seconds: float = 120.0
+    """A message acknowledged early and still unanswered after this long (its process
+    died) is handled again by the leader and answered late."""
     outbox_poll_seconds: float = 1.0
     outbox_max_attempts: int = 8
     digest_time: str = "08:00"

@@ -69,6 +69,10 @@ def _escape(value: str) -> str:
 METRICS = Counters()
 METRICS.describe("gridbot_messages_in_total", "Inbound messages handled, by type.")
 METRICS.describe("gridbot_handler_errors_total", "Inbound messages whose handler failed.")
+METRICS.describe(
+    "gridbot_messages_parked_total",
+    "Messages acknowledged before their answer was ready (answered late).",
+)
 METRICS.describe("gridbot_outbox_sent_total", "Notices delivered, by route.")
 METRICS.describe("gridbot_outbox_failed_total", "Failed send attempts, by WeChat errcode.")
 METRICS.describe("gridbot_outbox_dead_total", "Notices given up on, by last errcode.")

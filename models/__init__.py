@@ -9,6 +9,7 @@ from models.messaging import (
     InboxFailure,
     InboxMessage,
     OutboxMessage,
+    ParkedMessage,
     SandboxMessage,
 )
 from models.people import ROLES, Rider, Staff, StaffInvite
@@ -24,6 +25,7 @@ __all__ = [
     "InboxFailure",
     "InboxMessage",
     "OutboxMessage",
+    "ParkedMessage",
     "ReportDraft",
     "Rider",
     "SandboxMessage",

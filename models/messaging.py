@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, utcnow
@@ -37,6 +37,9 @@ class OutboxMessage(Base):
     image: Mapped[bytes | None] = mapped_column(LargeBinary)
     """A PNG to send as an image message instead of `text` (which then describes it)."""
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    reply_to: Mapped[str | None] = mapped_column(String(160), unique=True)
+    """The dedup key of the message this answers late (see app/services/late_answers.py):
+    unique, so a message gets at most one late answer."""
     status: Mapped[str] = mapped_column(String(16), default="pending")
     """pending -> sent; dead after too many failed attempts; held when WeChat's
     customer-service window is closed (delivered inside the user's next passive reply)."""
@@ -49,6 +52,22 @@ class OutboxMessage(Base):
     """custom (customer-service message), template, or reply (inside a passive reply)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ParkedMessage(Base):
+    """A message acknowledged before its answer was ready; the answer is owed by
+    customer-service message."""
+
+    __tablename__ = "inbox_parked"
+
+    dedup_key: Mapped[str] = mapped_column(String(160), primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64), index=True)
+    message: Mapped[dict] = mapped_column(JSON)
+    """The InboundMessage's fields, to handle it again if this process dies first."""
+    parked_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When its answer was put in the outbox. The row stays a day after, so that a late
+    copy of the message still knows it was acknowledged (and answers "")."""
 
 
 class SandboxMessage(Base):

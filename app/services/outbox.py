@@ -24,6 +24,7 @@ def enqueue(
     now: datetime,
     ticket_id: int | None = None,
     image: bytes | None = None,
+    reply_to: str | None = None,
 ) -> int | None:
     """Owe `to_openid` a notice (an image when `image` holds PNG bytes); sent after the
     caller commits. Returns the outbox row's id; no openid, no notice (None)."""
@@ -37,6 +38,7 @@ def enqueue(
             "text": text,
             "ticket_id": ticket_id,
             "image": image,
+            "reply_to": reply_to,
             "status": "pending",
             "attempts": 0,
             "next_attempt_at": now,

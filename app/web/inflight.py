@@ -1,4 +1,4 @@
-"""Copies of one message handled once per process: WeChat's retries join the first attempt.
+"""Copies of one message handled once per process, each answered within a budget.
 
 WeChat retries a message it got no answer for within 5 seconds, often while the first
 attempt is still running — that is, exactly when the server is slow. Without this, every
@@ -6,39 +6,121 @@ copy costs a database round trip that waits on the first attempt's inbox row, th
 rerun to read the stored reply: the busier the server, the more work it gets. A copy that
 arrives while the same dedup key is in flight in this process waits for that attempt's
 reply instead. Across processes the inbox's unique key still decides.
+
+With a budget, no copy waits longer than that: when the answer is not ready in time the
+message is parked (`park`, a committed row) and the copy answers "" ("success"); every
+later copy does too, and once the handler is done its reply goes to `settle`, which owes
+it to the user by customer-service message (app/services/late_answers.py). If another
+process has answered the message meanwhile, `park` returns that answer instead and the
+copies give it. If parking fails the copy waits for the answer as it would without a
+budget.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.metrics import METRICS
+
+log = logging.getLogger(__name__)
+
+Park = Callable[[], Awaitable[str | None]]
+"""Parks the message: None when parked, or the stored reply when another process has
+answered it already (then there is nothing to park: that reply is the answer)."""
+Settle = Callable[[str], Awaitable[object]]
+
+
+@dataclass(eq=False)
+class _Attempt:
+    task: asyncio.Future[str] | None = None
+    parking: asyncio.Future[object] | None = None
+    """Set once, by the first copy whose budget ran out: resolves to what `park` gave,
+    or to _FAILED."""
 
 
 class InFlight:
-    def __init__(self) -> None:
-        self._running: dict[str, asyncio.Future[str]] = {}
+    def __init__(self, budget_seconds: float = 0.0) -> None:
+        self.budget = budget_seconds if budget_seconds > 0 else None
+        self._running: dict[str, _Attempt] = {}
 
     def __len__(self) -> int:
         return len(self._running)
 
-    async def run(self, key: str, handle: Callable[[], Awaitable[str]]) -> str:
-        """The reply of `handle()`, or of the attempt at `key` already running here."""
-        first = self._running.get(key)
-        if first is not None:
-            with contextlib.suppress(Exception):
-                return await asyncio.shield(first)
-            return await handle()  # the first attempt failed: the inbox decides again
-        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        self._running[key] = future
-        try:
-            reply = await handle()
-        except BaseException as exc:
-            future.set_exception(exc if isinstance(exc, Exception) else RuntimeError(repr(exc)))
-            future.exception()  # marked retrieved: no warning when nobody was waiting
-            raise
-        else:
-            future.set_result(reply)
-            return reply
-        finally:
-            del self._running[key]
+    async def run(
+        self,
+        key: str,
+        handle: Callable[[], Awaitable[str]],
+        *,
+        park: Park | None = None,
+        settle: Settle | None = None,
+        budget: float | None = None,
+    ) -> str:
+        """The reply of `handle()` (or of the attempt at `key` already running here), or ""
+        when the message was parked because the reply was not ready within the budget
+        (`budget` for this copy, e.g. 0 to park at once; without a budget, none)."""
+        attempt = self._running.get(key)
+        mine = attempt is None
+        if attempt is None:
+            attempt = self._start(key, handle, settle)
+        assert attempt.task is not None
+        if park is None:
+            budget = None
+        elif budget is None or self.budget is None:
+            budget = self.budget
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(attempt.task), budget)
+        # A timeout can land in the same turn of the loop as the answer: check the task.
+        if not attempt.task.done() and attempt.parking is None and park is not None:
+            attempt.parking = asyncio.ensure_future(_parked(park, key))
+        if attempt.parking is None:
+            if attempt.task.exception() is not None and not mine:
+                return await handle()  # the first attempt failed: the inbox decides again
+            return attempt.task.result()
+        outcome = await asyncio.shield(attempt.parking)
+        if outcome is None:
+            return ""
+        if isinstance(outcome, str):
+            return outcome
+        return await asyncio.shield(attempt.task)  # could not park: wait for the answer
+
+    def _start(
+        self, key: str, handle: Callable[[], Awaitable[str]], settle: Settle | None
+    ) -> _Attempt:
+        attempt = _Attempt()
+
+        async def answer() -> str:
+            try:
+                reply = await handle()
+                parked = attempt.parking is not None and await attempt.parking is None
+                if parked and settle is not None:
+                    try:
+                        await settle(reply)
+                    except Exception:  # still parked: the leader's sweep answers it later
+                        log.exception("could not owe the late answer to %s", key)
+                return reply
+            finally:
+                del self._running[key]
+
+        attempt.task = asyncio.ensure_future(answer())
+        # Nobody may be waiting when it fails (every copy was answered ""): no warning.
+        attempt.task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        self._running[key] = attempt
+        return attempt
+
+
+_FAILED = object()
+
+
+async def _parked(park: Park, key: str) -> object:
+    try:
+        answered = await park()
+    except Exception:
+        log.exception("could not park %s: waiting for its answer instead", key)
+        return _FAILED
+    if answered is None:
+        METRICS.inc("gridbot_messages_parked_total")
+    return answered

@@ -2,22 +2,36 @@
 
 from __future__ import annotations
 
+import sys
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import anyio
 from fastapi import FastAPI
 
 from app.chat import ChatEngine
 from app.db import make_engine, make_sessionmaker
-from app.jobs import JobContext, leader_sweeps, make_channel, make_sender
+from app.jobs import LATE_ANSWERS_JOB, JobContext, leader_sweeps, make_channel, make_sender
 from app.leader import Leader
 from app.photo_jobs import MORE_REPORTS_JOB, PHOTOS_JOB, photo_jobs
 from app.scheduler import Jobs, Sweep
 from app.settings import Settings, get_settings
 from app.web import health, media, sandbox, wechat
+from app.web.backlog import Backlog
 from app.web.inflight import InFlight
+from app.web.parking import Parking
 from bot.codec import WeChatCodec
 from bot.security import ReplayGuard
+
+
+def handler_threads(settings: Settings, dialect: str) -> int:
+    """Threads handling messages at once. SQLite has one writer: more threads only queue in
+    its busy handler, whose growing sleeps made the slowest answers take seconds. On
+    PostgreSQL two overlap one's database waits with the other's work; more would only
+    share the GIL with the event loop, which must stay free to acknowledge messages."""
+    if settings.handler_threads > 0:
+        return settings.handler_threads
+    return 1 if dialect == "sqlite" else 2
 
 
 def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> FastAPI:
@@ -37,9 +51,15 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     photos = photo_jobs(settings, sessions, api, chat.rules)
     jobs.add_sweep(Sweep(PHOTOS_JOB, settings.photo_poll_seconds, photos.pipeline.run))
     jobs.add_sweep(Sweep(MORE_REPORTS_JOB, 60, photos.more_reports))
+    late_after = timedelta(seconds=settings.late_recovery_seconds)
+    jobs.add_sweep(Sweep(LATE_ANSWERS_JOB, 30, lambda: chat.answer_stale(late_after)))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Handler threads are CPU-bound Python; at the default 5 ms a thread coming back
+        # from the database (parking, the event loop itself) waits up to 5 ms for the GIL
+        # at every step, which under load made acknowledging a message take seconds.
+        sys.setswitchinterval(0.001)
         if run_jobs:
             jobs.start()
         try:
@@ -64,12 +84,12 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.state.photos = photos
     app.state.media_store = photos.store
     app.state.media_links = chat.rules.links
-    # Threads handling messages at once. SQLite has one writer: more threads only queue in
-    # its busy handler, whose growing sleeps made the slowest answers take seconds.
-    app.state.chat_limiter = anyio.CapacityLimiter(
-        1 if engine.dialect.name == "sqlite" else engine.pool.size()
-    )
-    app.state.in_flight = InFlight()
+    app.state.chat_limiter = anyio.CapacityLimiter(handler_threads(settings, engine.dialect.name))
+    app.state.backlog = Backlog(app.state.chat_limiter)
+    # Parking must not queue behind the handlers it stands in for: threads of its own.
+    app.state.parking = Parking(chat.park, anyio.CapacityLimiter(2))
+    app.state.late_limiter = anyio.CapacityLimiter(1)
+    app.state.in_flight = InFlight(settings.ack_budget_seconds)
     app.include_router(wechat.router)
     app.include_router(media.router)
     app.include_router(sandbox.router)

@@ -1,4 +1,8 @@
-"""The WeChat webhook: verify, authenticate, decode, handle once, reply passively."""
+"""The WeChat webhook: verify, authenticate, decode, handle once, reply passively.
+
+A reply not ready within the ack budget is sent later by customer-service message; the
+webhook answers "success" once the message is parked (see app/web/inflight.py).
+"""
 
 from __future__ import annotations
 
@@ -47,9 +51,19 @@ async def receive(request: Request) -> Response:
         return PlainTextResponse(exc.reason, status_code=getattr(exc, "status", 400))
     if not state.replay_guard.accept(query.get("timestamp", ""), query.get("nonce", "")):
         return PlainTextResponse("stale or replayed request", status_code=403)
+    chat, backlog = state.chat, state.backlog
+    # Behind a queue longer than the budget: park at once instead of waiting it out.
+    budget = 0.0 if backlog.expected_wait() > state.settings.ack_budget_seconds else None
     reply = await state.in_flight.run(
         msg.dedup_key,
-        lambda: anyio.to_thread.run_sync(state.chat.handle, msg, limiter=state.chat_limiter),
+        lambda: anyio.to_thread.run_sync(
+            backlog.timed(chat.handle), msg, limiter=state.chat_limiter
+        ),
+        budget=budget,
+        park=lambda: state.parking.park(msg),
+        settle=lambda reply: anyio.to_thread.run_sync(
+            chat.answer_late, msg, reply, limiter=state.late_limiter
+        ),
     )
     if not reply:
         return PlainTextResponse("success")

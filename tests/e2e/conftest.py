@@ -61,6 +61,11 @@ class Gridbot:
     _server: uvicorn.Server = field(repr=False)
     _thread: threading.Thread = field(repr=False)
 
+    @property
+    def app(self):
+        """The FastAPI app this server runs (its `state` holds the chat engine)."""
+        return self._server.config.app
+
     # -- inbound ---------------------------------------------------------------------------
 
     def post(self, req: SimulatedRequest) -> httpx.Response:
@@ -132,6 +137,9 @@ def gridbot(db_url, demo_sessions, fake, tmp_path) -> Iterator[Callable[..., Gri
             wechat_aes_key=overrides.pop("wechat_aes_key", aes_key),
             wechat_api_base=fake.base_url,
             outbox_poll_seconds=0.2,
+            # These tests read passive replies; a first message slowed by start-up work
+            # must not be answered late instead. test_ack_budget.py sets a budget.
+            ack_budget_seconds=overrides.pop("ack_budget_seconds", 0),
             media_secret="e2e-media-secret-0123456789",
             data_dir=tmp_path / "data",
             **overrides,

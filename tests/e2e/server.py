@@ -48,6 +48,9 @@ class ServeProcess:
             "GRIDBOT_OUTBOX_LEASE_SECONDS": "2",
             # every report here is a problem of its own: no merging of nearby reports
             "GRIDBOT_DUPLICATE_DISTANCE_M": "0",
+            # These tests play WeChat retrying what got no answer; a message acknowledged
+            # early (parked) is not retried by WeChat, and has a kill test of its own.
+            "GRIDBOT_ACK_BUDGET_SECONDS": "0",
             **{f"GRIDBOT_{k.upper()}": str(v) for k, v in env.items()},
         }
         self.proc: subprocess.Popen | None = None

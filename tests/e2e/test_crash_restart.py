@@ -16,11 +16,11 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
 from app.db import unit_of_work
 from app.domain.coords import wgs84_to_gcj02
-from models import ChannelPause, OutboxMessage, Ticket, utcnow
+from models import ChannelPause, InboxMessage, OutboxMessage, ParkedMessage, Ticket, utcnow
 from tests.chatkit import FENGYUAN_1
 from tests.e2e.server import ServeProcess
 from tests.fakewechat import start_fake_wechat
@@ -161,3 +161,42 @@ def test_kill_mid_requests_then_wechat_retries(serve, demo_sessions, fake, db_ur
     _wait_until(lambda: {r.status for r in _outbox(demo_sessions)} == {"sent"})
     _delivered_once(demo_sessions, fake)
     assert len(fake.messages_to("worker-1")) == len(riders)
+
+
+@postgres_only
+def test_kill_after_acknowledging_before_answering(demo_sessions, db_url, fake, tmp_path):
+    """Messages answered "success" before their handler ran are answered after a crash."""
+    serve = ServeProcess(
+        db_url=db_url,
+        api_base=fake.base_url,
+        log_dir=tmp_path,
+        ack_budget_seconds=0.3,
+        late_recovery_seconds=1,
+    )
+    engine = demo_sessions.kw["bind"]
+    try:
+        serve.start()
+        riders = [f"rider-{i}" for i in range(3)]
+        # A database stuck for the handlers (they read riders first), not for parking.
+        with engine.connect() as blocker:
+            blocker.execute(text("LOCK TABLE riders IN ACCESS EXCLUSIVE MODE"))
+            answers = [serve.post(serve.simulator.text(r, "路口积水很深")) for r in riders]
+            assert answers == ["", "", ""]  # WeChat got "success" and will not retry
+            serve.kill9()  # before any handler could run
+            blocker.rollback()
+        with demo_sessions() as s:
+            assert s.scalar(select(func.count()).select_from(InboxMessage)) == 0
+            assert s.scalar(select(func.count()).select_from(ParkedMessage)) == 3
+
+        serve.start()  # the leader answers what the dead process acknowledged
+        _wait_until(lambda: all(fake.messages_to(r) for r in riders))
+        time.sleep(0.5)  # room for a wrong second answer
+        for rider in riders:
+            [answer] = fake.messages_to(rider)
+            assert "位置" in answer
+        with demo_sessions() as s:
+            assert s.scalar(select(func.count()).select_from(InboxMessage)) == 3
+            unanswered = select(func.count()).where(ParkedMessage.answered_at.is_(None))
+            assert s.scalar(unanswered.select_from(ParkedMessage)) == 0
+    finally:
+        serve.stop()

@@ -167,6 +167,7 @@ def test_jobs_list_and_run(cli, db_url, clock):
         "digest",
         "photos",
         "more_reports",
+        "late_answers",
     ]
     assert "no job named" in cli("jobs", "run", "nope", ok=False).output
 
@@ -196,4 +197,5 @@ def test_jobs_list_and_run(cli, db_url, clock):
     assert "sent=" in cli("jobs", "run", "outbox").stdout
     assert cli("jobs", "run", "photos").stdout.startswith("photos:")
     assert cli("jobs", "run", "more_reports").stdout.startswith("more_reports:")
+    assert cli("jobs", "run", "late_answers").stdout.startswith("late_answers:")
     assert len(chat.notices_to("lead-1")) == 1

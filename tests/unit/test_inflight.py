@@ -55,3 +55,102 @@ def test_a_copy_handles_the_message_itself_when_the_first_attempt_fails():
         return copy, len(inflight)
 
     assert asyncio.run(main()) == ("ok", 0)
+
+
+def _slow_answer():
+    """A handler held until the test releases it, and what parking and settling saw."""
+    release = asyncio.Event()
+    seen: dict[str, list] = {"handled": [], "parked": [], "settled": []}
+
+    async def handle():
+        seen["handled"].append(1)
+        await release.wait()
+        return "您的上报已登记"
+
+    async def park():
+        seen["parked"].append(1)
+
+    async def settle(reply):
+        seen["settled"].append(reply)
+
+    return release, seen, handle, park, settle
+
+
+def test_an_answer_not_ready_within_the_budget_is_parked_and_settled_once():
+    async def main():
+        inflight = InFlight(budget_seconds=0.05)
+        release, seen, handle, park, settle = _slow_answer()
+
+        def deliver():
+            return inflight.run("msg-3", handle, park=park, settle=settle)
+
+        first = asyncio.create_task(deliver())
+        await asyncio.sleep(0.02)
+        copy = asyncio.create_task(deliver())  # a WeChat retry while the first waits
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        acked = await first
+        waited = loop.time() - t0
+        late_copy = asyncio.create_task(deliver())  # arrives after the first was parked
+        await asyncio.sleep(0)
+        release.set()
+        replies = [acked, await copy, await late_copy]
+        while inflight:
+            await asyncio.sleep(0.01)
+        return replies, waited, seen
+
+    replies, waited, seen = asyncio.run(main())
+    assert replies == ["", "", ""]  # "success": no copy shows the user a second answer
+    assert waited < 0.5
+    assert seen == {"handled": [1], "parked": [1], "settled": ["您的上报已登记"]}
+
+
+def test_an_answer_ready_within_the_budget_is_a_passive_reply_and_nothing_is_parked():
+    async def main():
+        inflight = InFlight(budget_seconds=5)
+        release, seen, handle, park, settle = _slow_answer()
+        release.set()
+        reply = await inflight.run("msg-4", handle, park=park, settle=settle)
+        return reply, seen
+
+    reply, seen = asyncio.run(main())
+    assert reply == "您的上报已登记"
+    assert seen["parked"] == [] and seen["settled"] == []
+
+
+def test_when_parking_fails_the_copy_waits_for_the_answer():
+    async def main():
+        inflight = InFlight(budget_seconds=0.02)
+        release, seen, handle, _, settle = _slow_answer()
+
+        async def broken_park():
+            raise RuntimeError("database unreachable")
+
+        task = asyncio.create_task(inflight.run("msg-5", handle, park=broken_park, settle=settle))
+        await asyncio.sleep(0.1)
+        assert not task.done()  # not acknowledged: nothing would keep the message
+        release.set()
+        return await task, seen
+
+    reply, seen = asyncio.run(main())
+    assert reply == "您的上报已登记"
+    assert seen["settled"] == []
+
+
+def test_a_message_answered_elsewhere_meanwhile_gets_that_answer_not_success():
+    async def main():
+        inflight = InFlight(budget_seconds=0.02)
+        release, seen, handle, _, settle = _slow_answer()
+
+        async def answered_elsewhere():
+            return "另一进程的回复"
+
+        reply = await inflight.run("msg-6", handle, park=answered_elsewhere, settle=settle)
+        release.set()
+        while inflight:
+            await asyncio.sleep(0.01)
+        return reply, seen
+
+    reply, seen = asyncio.run(main())
+    assert reply == "另一进程的回复"
+    assert seen["settled"] == []

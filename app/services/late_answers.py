@@ -1,0 +1,159 @@
+"""Answers that miss WeChat's deadline: acknowledge at once, answer by customer-service message.
+
+WeChat waits 5 seconds for a passive reply, then sends the message again, and after the
+third try shows the user "该公众号暂时无法提供服务". When the server cannot answer within
+its budget (a storm of reports, a slow database), the webhook *parks* the message — one
+committed row holding the message — and answers "success". The handler goes on; its reply,
+stored in the inbox as always, is then owed to the user through the outbox, as a
+customer-service message (the user has just written, so the 48-hour window is open). Any
+copy of a parked message, in any process, answers "" so the user sees the answer once.
+
+The parked row is what makes the early acknowledgement safe: WeChat will not send the
+message again, so if this process dies before the handler commits, the leader's sweep
+handles the parked message again (the inbox makes that idempotent) and answers it.
+Whoever marks the parked row answered owes the answer, so it is owed once (the outbox's
+unique `reply_to` makes that a database fact as well); the row stays a day after that, so
+that a late copy parked again changes nothing and answers "".
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import bindparam, delete, exists, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from app.services.outbox import enqueue
+from bot.inbound import InboundMessage
+from models import InboxMessage, ParkedMessage
+
+LATE_KIND = "late_reply"
+
+_TABLE = ParkedMessage.__table__
+_PARK = {
+    "postgresql": postgresql.insert(_TABLE).on_conflict_do_nothing(index_elements=["dedup_key"]),
+    "sqlite": sqlite.insert(_TABLE).on_conflict_do_nothing(index_elements=["dedup_key"]),
+}
+_ANSWERED = (
+    update(_TABLE)
+    .where(_TABLE.c.dedup_key == bindparam("key"), _TABLE.c.answered_at.is_(None))
+    .values(answered_at=bindparam("now"))
+)
+KEEP_ANSWERED = timedelta(days=1)
+"""WeChat gives up on a message within seconds; a day is far more than any copy needs."""
+_STORED_REPLY = select(InboxMessage.reply).where(InboxMessage.dedup_key == bindparam("key"))
+_IS_PARKED = select(_TABLE.c.dedup_key).where(_TABLE.c.dedup_key == bindparam("key"))
+
+
+def park(session: Session, msgs: list[InboundMessage], now: datetime) -> list[str | None]:
+    """Keep each of `msgs` until its answer is owed (a copy parked already: nothing
+    changes): None for it; or the reply it got if another process answered it already."""
+    keys = [m.dedup_key for m in msgs]
+    stored = {
+        key: reply
+        for key, reply in session.execute(
+            select(InboxMessage.dedup_key, InboxMessage.reply).where(
+                InboxMessage.dedup_key.in_(keys)
+            )
+        )
+    }
+    parked = set(session.scalars(select(_TABLE.c.dedup_key).where(_TABLE.c.dedup_key.in_(keys))))
+    outcomes: list[str | None] = []
+    rows: dict[str, dict] = {}
+    for msg in msgs:
+        key = msg.dedup_key
+        if key in stored and key not in parked:
+            outcomes.append(stored[key])
+            continue
+        outcomes.append(None)
+        rows[key] = {
+            "dedup_key": key,
+            "openid": msg.openid,
+            "message": to_json(msg),
+            "parked_at": now,
+        }
+    if rows:
+        # In key order: two processes parking copies of the same messages in batches take
+        # the keys' locks in one order, never in opposite orders (a deadlock).
+        ordered = [rows[key] for key in sorted(rows)]
+        session.execute(_PARK[session.get_bind().dialect.name], ordered)
+    return outcomes
+
+
+def is_parked(session: Session, key: str) -> bool:
+    return session.scalar(_IS_PARKED, {"key": key}) is not None
+
+
+def settle(session: Session, msg: InboundMessage, fallback: str, now: datetime) -> bool:
+    """Owe `msg`'s sender its stored reply (`fallback` if none was stored: the handler
+    failed) unless another process did; True if this did."""
+    if session.execute(_ANSWERED, {"key": msg.dedup_key, "now": now}).rowcount != 1:
+        return False
+    stored = session.scalar(_STORED_REPLY, {"key": msg.dedup_key})
+    reply = fallback if stored is None else stored
+    if reply:
+        enqueue(
+            session,
+            to_openid=msg.openid,
+            kind=LATE_KIND,
+            text=reply,
+            now=now,
+            reply_to=msg.dedup_key,
+        )
+    return True
+
+
+def stale(
+    session: Session, now: datetime, older_than: timedelta, limit: int
+) -> list[InboundMessage]:
+    """Parked messages nobody answered within `older_than`: their process died."""
+    rows = session.scalars(
+        select(ParkedMessage)
+        .where(ParkedMessage.answered_at.is_(None), ParkedMessage.parked_at <= now - older_than)
+        .order_by(ParkedMessage.parked_at)
+        .limit(limit)
+    )
+    return [from_json(row.message) for row in rows]
+
+
+def earlier_unhandled(session: Session, msg: InboundMessage, now: datetime) -> list[InboundMessage]:
+    """The same sender's parked messages, not handled yet, parked before `msg` (or before
+    now, if `msg` was not parked), oldest first.
+
+    A parked message was acknowledged before the rider sent the next one, so parking order
+    is sending order; handling them first keeps a rider's text and location in order even
+    when they wait in different processes.
+    """
+    mine = session.scalar(select(_TABLE.c.parked_at).where(_TABLE.c.dedup_key == msg.dedup_key))
+    rows = session.scalars(
+        select(ParkedMessage.message)
+        .where(
+            ParkedMessage.openid == msg.openid,
+            ParkedMessage.answered_at.is_(None),
+            ParkedMessage.dedup_key != msg.dedup_key,
+            ParkedMessage.parked_at < (mine or now),
+            ~exists().where(InboxMessage.dedup_key == ParkedMessage.dedup_key),
+        )
+        .order_by(ParkedMessage.parked_at)
+    )
+    return [from_json(row) for row in rows]
+
+
+def forget_answered(session: Session, now: datetime) -> int:
+    """Drop the rows of messages answered more than KEEP_ANSWERED ago; how many."""
+    return session.execute(
+        delete(ParkedMessage).where(ParkedMessage.answered_at < now - KEEP_ANSWERED)
+    ).rowcount
+
+
+def to_json(msg: InboundMessage) -> dict:
+    fields = {
+        name: getattr(msg, name) for name in InboundMessage.__dataclass_fields__ if name != "raw"
+    }
+    fields["created_at"] = msg.created_at.isoformat()
+    return fields
+
+
+def from_json(data: dict) -> InboundMessage:
+    return InboundMessage(**{**data, "created_at": datetime.fromisoformat(data["created_at"])})

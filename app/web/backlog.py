@@ -1,0 +1,40 @@
+"""How long a message arriving now would wait for a handler thread.
+
+When that is already longer than the ack budget, waiting the budget out only holds WeChat's
+connection for nothing: the message is parked at once (see app/web/inflight.py).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+import anyio
+
+T = TypeVar("T")
+
+
+class Backlog:
+    def __init__(self, limiter: anyio.CapacityLimiter, *, weight: float = 0.05) -> None:
+        self.limiter = limiter
+        self.weight = weight
+        self.seconds_per_message = 0.0
+        """A moving average of how long one message keeps a handler thread."""
+
+    def timed(self, handle: Callable[..., T]) -> Callable[..., T]:
+        """`handle`, measured into the average (call it in the handler thread)."""
+
+        def run(*args, **kwargs) -> T:
+            t0 = time.perf_counter()
+            try:
+                return handle(*args, **kwargs)
+            finally:
+                took = time.perf_counter() - t0
+                self.seconds_per_message += self.weight * (took - self.seconds_per_message)
+
+        return run
+
+    def expected_wait(self) -> float:
+        waiting = self.limiter.statistics().tasks_waiting
+        return waiting * self.seconds_per_message / max(self.limiter.total_tokens, 1)

@@ -1,0 +1,70 @@
+"""A slow answer over HTTP: WeChat gets "success" in time, the rider gets the answer later."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from app.domain.coords import wgs84_to_gcj02
+from models import OutboxMessage, ParkedMessage, Ticket
+from tests.chatkit import FENGYUAN_1
+from tests.e2e.conftest import wait_for
+
+
+def _hold_handlers(bot) -> threading.Event:
+    """Make every handler wait (a slow database) until the returned event is set."""
+    chat = bot.app.state.chat
+    handle = chat.handle
+    release = threading.Event()
+
+    def slow(msg, **kw):
+        release.wait(10)
+        return handle(msg, **kw)
+
+    chat.handle = slow
+    return release
+
+
+def test_a_slow_answer_is_acknowledged_in_time_and_sent_late_once(gridbot):
+    bot = gridbot("safe", ack_budget_seconds=0.3)
+    release = _hold_handlers(bot)
+    text = bot.sim.text("rider-1", "路口积水很深")
+    copies = [text, bot.sim.resign(text), bot.sim.resign(text)]
+
+    def deliver(req):
+        t0 = time.monotonic()
+        return bot.deliver(req), time.monotonic() - t0
+
+    with ThreadPoolExecutor(len(copies)) as pool:
+        answers = list(pool.map(deliver, copies))
+
+    assert [reply for reply, _ in answers] == ["", "", ""]  # "success": WeChat stops retrying
+    # The handlers are held for 10 s: every copy was answered while they still waited,
+    # inside WeChat's 5 s.
+    assert max(took for _, took in answers) < 5.0
+    assert bot.count(ParkedMessage) == 1
+    assert bot.notices_to("rider-1") == []
+
+    release.set()
+    bot.wait_notice("rider-1", "位置")  # the answer, as a customer-service message
+    wait_for(
+        lambda: bot.count(ParkedMessage, ParkedMessage.answered_at.is_not(None)) == 1,
+        "the parked message to be answered",
+    )
+    assert bot.count(OutboxMessage, OutboxMessage.reply_to == f"msg:{text.msg_id}") == 1
+
+    # The rider goes on as usual; the answers are passive again.
+    lat, lng = wgs84_to_gcj02(*FENGYUAN_1)
+    assert "#1" in bot.deliver(bot.sim.location("rider-1", lat, lng, label="枫林路口"))
+    assert bot.count(Ticket) == 1
+    time.sleep(0.5)
+    assert len(bot.notices_to("rider-1")) == 1  # the late answer, once
+
+
+def test_with_no_budget_a_slow_answer_is_waited_for(gridbot):
+    bot = gridbot("safe", ack_budget_seconds=0)
+    release = _hold_handlers(bot)
+    threading.Timer(0.5, release.set).start()
+    assert "位置" in bot.say("rider-1", "路口积水很深")
+    assert bot.count(ParkedMessage) == 0

@@ -1,0 +1,207 @@
+"""Messages acknowledged before their answer was ready: answered once, late, never lost."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from app.chat import ChatEngine
+from app.domain.coords import wgs84_to_gcj02
+from app.jobs import JobContext, run_late_answers
+from app.services.late_answers import LATE_KIND, from_json, to_json
+from app.settings import Settings
+from bot.inbound import InboundMessage
+from models import OutboxMessage, ParkedMessage, ReportDraft, Ticket
+from tests.chatkit import FENGYUAN_1
+
+SETTINGS = dict(database_url="sqlite://", late_recovery_seconds=120)
+
+
+class TickingClock:
+    """The test clock, a millisecond later at every reading (handlers see time pass)."""
+
+    def __init__(self, clock) -> None:
+        self.clock = clock
+
+    def __call__(self):
+        return self.clock.advance(milliseconds=1)
+
+
+def _engine(sessions, clock) -> ChatEngine:
+    return ChatEngine(settings=Settings(**SETTINGS), sessions=sessions, clock=clock)
+
+
+def _text(clock, openid: str, text: str, msg_id: str) -> InboundMessage:
+    return InboundMessage(
+        kind="text", openid=openid, account="gh", created_at=clock(), msg_id=msg_id, text=text
+    )
+
+
+def _location(clock, openid: str, msg_id: str) -> InboundMessage:
+    lat, lng = wgs84_to_gcj02(*FENGYUAN_1)
+    return InboundMessage(
+        kind="location",
+        openid=openid,
+        account="gh",
+        created_at=clock(),
+        msg_id=msg_id,
+        lat=lat,
+        lng=lng,
+        label="枫林路口",
+    )
+
+
+def _late_answers(sessions) -> list[tuple[str, str, str]]:
+    with sessions() as s:
+        rows = s.execute(
+            select(OutboxMessage.to_openid, OutboxMessage.reply_to, OutboxMessage.text)
+            .where(OutboxMessage.kind == LATE_KIND)
+            .order_by(OutboxMessage.id)
+        )
+        return [tuple(r) for r in rows]
+
+
+def _unanswered(sessions) -> list[str]:
+    with sessions() as s:
+        query = select(ParkedMessage.dedup_key).where(ParkedMessage.answered_at.is_(None))
+        return list(s.scalars(query))
+
+
+def test_a_parked_message_is_answered_once_by_customer_service_message(demo_sessions, clock):
+    chat = _engine(demo_sessions, clock)
+    msg = _text(clock, "rider-1", "路口积水很深", "9001")
+    chat.park([msg])
+    chat.park([msg])  # a copy parked in another process: still one row
+    assert chat.handle(msg) == ""  # acknowledged already: nothing to say passively
+
+    assert chat.answer_late(msg) is True
+    assert chat.answer_late(msg) is False  # the other process's copy: owed already
+    [(to, key, reply)] = _late_answers(demo_sessions)
+    assert (to, key) == ("rider-1", "msg:9001") and "位置" in reply
+    assert _unanswered(demo_sessions) == []
+
+    # A copy that waited out its budget after all that parks it again: nothing changes.
+    chat.park([msg])
+    assert chat.answer_late(msg) is False
+    assert chat.handle(msg) == ""
+    assert len(_late_answers(demo_sessions)) == 1
+
+
+def test_a_copy_of_a_parked_message_gets_success_and_the_late_answer_is_the_stored_reply(
+    demo_sessions, clock
+):
+    chat = _engine(demo_sessions, clock)
+    chat.handle(_text(clock, "rider-1", "路口积水很深", "9002"))
+    msg = _location(clock, "rider-1", "9003")
+    assert chat.park([msg]) == [None]
+    assert chat.handle(msg) == ""  # the handler of the parked message: nothing passive
+    # A WeChat retry handled by another process: the user must not see the answer twice.
+    assert chat.handle(msg) == ""
+    chat.answer_late(msg)
+    [answer] = [t for _, _, t in _late_answers(demo_sessions)]
+    assert "#1" in answer
+    with demo_sessions() as s:
+        assert len(s.scalars(select(Ticket)).all()) == 1
+
+
+def test_a_message_another_process_answered_already_is_not_parked(demo_sessions, clock):
+    chat = _engine(demo_sessions, clock)
+    msg = _text(clock, "rider-1", "路口积水很深", "9010")
+    reply = chat.handle(msg)
+    assert chat.park([msg]) == [reply]  # the copy gives that answer, passively
+    assert _unanswered(demo_sessions) == [] and _late_answers(demo_sessions) == []
+
+
+def test_the_leader_answers_what_a_dead_process_parked_and_nothing_younger(demo_sessions, clock):
+    chat = _engine(demo_sessions, clock)
+    unhandled = _text(clock, "rider-1", "井盖丢了，很危险", "9004")
+    chat.park([unhandled])  # the process died before its handler ran
+    handled = _text(clock, "rider-2", "路口积水很深", "9005")
+    chat.park([handled])
+    chat.handle(handled)  # ... or after it committed, before answering
+    clock.advance(seconds=60)
+    young = _text(clock, "rider-3", "路灯坏了", "9006")
+    chat.park([young])
+
+    ctx = JobContext(sessions=demo_sessions, settings=Settings(**SETTINGS), clock=clock)
+    clock.advance(seconds=61)  # the first two are 121 s old, the third 61 s
+    assert run_late_answers(ctx) == {"answered": 2}
+
+    answers = {to: text for to, _, text in _late_answers(demo_sessions)}
+    assert "位置" in answers["rider-2"]
+    assert "位置" in answers["rider-1"]  # handled now: the rider is asked for the place
+    assert "rider-3" not in answers
+    with demo_sessions() as s:
+        descriptions = s.scalars(select(ReportDraft.description)).all()
+        assert sorted(descriptions) == sorted(["井盖丢了，很危险", "路口积水很深"])
+    assert _unanswered(demo_sessions) == ["msg:9006"]
+    assert run_late_answers(ctx) == {"answered": 0}
+
+
+def test_a_parked_message_keeps_every_field_it_is_handled_with(clock):
+    msg = _location(clock, "rider-1", "9007")
+    assert from_json(to_json(msg)) == msg
+    event = InboundMessage(
+        kind="event",
+        openid="r",
+        account="gh",
+        created_at=clock(),
+        event="subscribe",
+        event_key="qrscene_grid-7",
+    )
+    back = from_json(to_json(event))
+    assert back == event and back.dedup_key == event.dedup_key
+
+
+def test_a_parked_message_whose_handler_failed_is_answered_with_the_handlers_answer(
+    demo_sessions, clock
+):
+    chat = _engine(demo_sessions, clock)
+    msg = _text(clock, "rider-1", "路口积水很深", "9008")
+    chat.park([msg])  # the handler failed: nothing stored for it in the inbox
+    chat.answer_late(msg, fallback="系统繁忙，请稍后重发")
+    assert [t for _, _, t in _late_answers(demo_sessions)] == ["系统繁忙，请稍后重发"]
+
+
+def test_answered_messages_are_forgotten_after_a_day(demo_sessions, clock):
+    chat = _engine(demo_sessions, clock)
+    msg = _text(clock, "rider-1", "路口积水很深", "9009")
+    chat.park([msg])
+    chat.handle(msg)
+    chat.answer_late(msg)
+    clock.advance(hours=23)
+    chat.answer_stale(timedelta(minutes=2))
+    with demo_sessions() as s:
+        assert s.scalar(select(ParkedMessage.dedup_key)) == "msg:9009"
+    clock.advance(hours=2)
+    chat.answer_stale(timedelta(minutes=2))
+    with demo_sessions() as s:
+        assert s.scalar(select(ParkedMessage.dedup_key)) is None
+
+
+def test_a_riders_parked_messages_are_handled_in_the_order_they_were_sent(demo_sessions, clock):
+    # Two reports, not one report and its follow-up: no follow-up window.
+    settings = Settings(**SETTINGS, followup_minutes=0)
+    chat = ChatEngine(settings=settings, sessions=demo_sessions, clock=TickingClock(clock))
+    sent = [
+        _text(clock, "rider-1", "[一] 路口积水很深", "9101"),
+        _location(clock, "rider-1", "9102"),
+        _text(clock, "rider-1", "[二] 井盖丢了", "9103"),
+        _location(clock, "rider-1", "9104"),
+    ]
+    for msg in sent:  # each acknowledged before the rider sent the next
+        chat.park([msg])
+        clock.advance(seconds=2)
+    # The handlers run in the opposite order, as they may across processes.
+    for msg in reversed(sent):
+        assert chat.handle(msg) == ""
+    for msg in sent:
+        chat.answer_late(msg)
+
+    with demo_sessions() as s:
+        tickets = s.execute(select(Ticket.id, Ticket.description).order_by(Ticket.id)).all()
+    assert [d for _, d in tickets] == ["[一] 路口积水很深", "[二] 井盖丢了"]
+    answers = [t for _, _, t in _late_answers(demo_sessions)]
+    assert "位置" in answers[0] and "#1" in answers[1]
+    assert "位置" in answers[2] and "#2" in answers[3]
