@@ -93,11 +93,13 @@ class Context:
         """A fresh, empty database URL ("sqlite" or "postgres"), dropped afterwards.
 
         PostgreSQL databases are created on the local server (GRIDBOT_BENCH_PG, default
-        postgresql://postgres@127.0.0.1:5432/postgres) under a unique name.
+        postgresql://postgres@127.0.0.1:5432/postgres) under a unique name, and kept for
+        looking at by hand with `--set keep_db=1`.
         """
         from bench.databases import temporary_database
 
-        with temporary_database(kind, self.workdir, migrate=migrate) as url:
+        keep = str(self.option("keep_db", "")) not in ("", "0")  # --set keep_db=1
+        with temporary_database(kind, self.workdir, migrate=migrate, keep=keep) as url:
             yield url
 
     def cleanup(self) -> None:

@@ -96,7 +96,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"   ({time.perf_counter() - started:.1f} s)", flush=True)
             rows += got
     finally:
-        ctx.cleanup()
+        if str(ctx.option("keep_db", "")) in ("", "0"):
+            ctx.cleanup()
+        else:  # servers' logs and databases, for looking at by hand
+            print(f"kept {ctx.workdir}")
     print("\n# results")
     for row in rows:
         print(format_row(row))

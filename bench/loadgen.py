@@ -268,8 +268,11 @@ async def storm(spec: dict) -> dict:
     lag = [0.0]
     start = time.perf_counter()
 
+    sent_at: dict[tuple[str, int], float] = {}
+
     async def one_copy(raw: bytes, delay: float, key: tuple[str, int]) -> None:
         await asyncio.sleep(delay)
+        sent_at.setdefault(key, time.time())
         t0 = time.perf_counter()
         try:
             status, body = await pool.request(raw)
@@ -301,13 +304,24 @@ async def storm(spec: dict) -> dict:
     await asyncio.gather(*(rider(plan) for plan in by_rider.values()))
     elapsed = time.perf_counter() - start
     inconsistent = 0
+    inconsistent_keys: list[str] = []
     tickets: dict[str, int | None] = {}
+    answers: dict[str, str] = {}
+    """Message key (as the inbox and outbox.reply_to name it) -> its passive answer."""
+    by_key = {(r.tag, i): c[0].msg_id for r in reports for i, c in enumerate(r.copies)}
+    numbers: dict[tuple[str, int], int] = {}
     for (tag, kind), bodies in replies.items():
-        texts = {sim.reply_text(b) for b in bodies}
+        # "" (success) shows the user nothing: two different answers are a duplicate, an
+        # answer and "" are not (the message was answered late, or by the other copy).
+        texts = {sim.reply_text(b) for b in bodies} - {""}
         inconsistent += len(texts) > 1
-        if kind == 1:
-            m = TICKET_NUMBER.search(next(iter(texts)))
-            tickets[tag] = int(m.group(1)) if m else None
+        if len(texts) > 1 and len(inconsistent_keys) < 5:
+            inconsistent_keys.append(f"msg:{by_key[tag, kind]}")
+        answer = answers[f"msg:{by_key[tag, kind]}"] = next(iter(texts), "")
+        if m := TICKET_NUMBER.search(answer):
+            numbers[tag, kind] = int(m.group(1))
+    for r in reports:  # the location's answer names the ticket (the text's, if it came later)
+        tickets[r.tag] = numbers.get((r.tag, 1), numbers.get((r.tag, 0)))
     return {
         "reports": count,
         "riders": len(by_rider),
@@ -318,8 +332,12 @@ async def storm(spec: dict) -> dict:
         "failures": len(failures),
         "failure_samples": failures[:5],
         "inconsistent_replies": inconsistent,
+        "inconsistent_keys": inconsistent_keys,
         "acked": sum(1 for n in tickets.values() if n is not None),
         "ticket_numbers": tickets,
+        "answers": answers,
+        "keys": {f"msg:{by_key[k]}": k[0] for k in by_key},
+        "sent_at": {f"msg:{by_key[k]}": t for k, t in sent_at.items()},
         "tags": [r.tag for r in reports],
         "max_start_lag": lag[0],
         "connections_opened": pool.opened,

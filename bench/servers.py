@@ -212,6 +212,9 @@ def gridbot_env(database_url: str, workdir: Path, **settings: object) -> dict[st
         # Every generated report is its own problem: merging reports that land near an
         # open ticket (a feature) would turn them into confirmations, not tickets.
         "GRIDBOT_DUPLICATE_DISTANCE_M": "0",
+        # After 08:00 in Shanghai a fresh server would first send every supervisor the
+        # morning digest (hundreds in the generated city): load that is not the benchmark's.
+        "GRIDBOT_DIGEST_TIME": "off",
     }
     env.update({f"GRIDBOT_{k.upper()}": str(v) for k, v in settings.items()})
     return env

@@ -26,13 +26,15 @@ from __future__ import annotations
 import re
 import time
 from collections import Counter
+from datetime import UTC, datetime
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from app.domain.coords import wgs84_to_gcj02
 from bench import Context, Row, benchmark, loadgen, met, percentile
 from bench.city import inside_points, load_city, make_city
+from bench.loadgen import TICKET_NUMBER
 from bench.servers import (
     SIM,
     cpu_seconds,
@@ -101,6 +103,8 @@ def storm(ctx: Context) -> list[Row]:
             }
             cpu_before = cpu_seconds(server.pids())
             result = loadgen.run(spec, timeout=duration + 300)
+            # Messages acknowledged early are still being answered: wait for the last.
+            result["backlog_s"] = _wait_answered(url, timeout=600)
             result["server_cpu_s"] = cpu_seconds(server.pids()) - cpu_before
             after = server.memory_mb()
         db = _database_checks(url)
@@ -117,11 +121,43 @@ def _first_report(base_url: str, point: list[float]) -> None:
             http.post("/wechat", params=req.params, content=req.body).raise_for_status()
 
 
+def _wait_answered(url: str, timeout: float) -> float:
+    """Seconds until no message waits for a late answer (0 on a branch without them)."""
+    from app.db import make_engine
+
+    engine = make_engine(url)
+    t0 = time.perf_counter()
+    try:
+        if not inspect(engine).has_table("inbox_parked"):
+            return 0.0
+        with engine.connect() as conn:
+            while time.perf_counter() - t0 < timeout:
+                if not conn.execute(
+                    text("SELECT count(*) FROM inbox_parked WHERE answered_at IS NULL")
+                ).scalar_one():
+                    break
+                conn.rollback()
+                time.sleep(0.5)
+    finally:
+        engine.dispose()
+    return time.perf_counter() - t0
+
+
 def _database_checks(url: str) -> dict:
     from app.db import make_engine
 
     engine = make_engine(url)
+    late: dict[str, tuple[str, datetime]] = {}
+    parked = 0
     try:
+        if inspect(engine).has_table("inbox_parked"):
+            with engine.connect() as conn:
+                query = "SELECT reply_to, text, created_at FROM outbox WHERE kind = 'late_reply'"
+                for key, answer, at in conn.execute(text(query)):
+                    late[key] = (answer, at if at.tzinfo else at.replace(tzinfo=UTC))
+                parked = conn.execute(
+                    text("SELECT count(*) FROM inbox_parked WHERE answered_at IS NULL")
+                ).scalar_one()
         with engine.connect() as conn:
             per_tag = Counter()
             numbers: dict[str, int] = {}
@@ -144,6 +180,8 @@ def _database_checks(url: str) -> dict:
         "numbers": numbers,
         "doubled_notices": doubled_notices,
         "inbox": inbox,
+        "late": late,
+        "parked": parked,
     }
 
 
@@ -152,20 +190,41 @@ def _rows(result, db, processes, timings, grids, idle, indexed, after) -> list[R
     per_tag = db["per_tag"]
     lost = sum(1 for t in tags if per_tag[t] == 0)
     duplicates = sum(n - 1 for n in per_tag.values() if n > 1)
-    replies = result["ticket_numbers"]
+    replies = dict(result["ticket_numbers"])
+    late, answers = db["late"], result["answers"]
+    for key, (answer, _) in late.items():  # answers sent late name the ticket too
+        m = TICKET_NUMBER.search(answer)
+        tag = result["keys"].get(key)
+        if m and tag and replies.get(tag) is None:
+            replies[tag] = int(m.group(1))
     wrong_number = sum(1 for t in tags if replies.get(f"[{t}]") not in (None, db["numbers"].get(t)))
-    dup_replies = result["inconsistent_replies"] + db["doubled_notices"]
+    # A message answered passively by one copy and late as well: the user saw it twice.
+    twice = [key for key in late if answers.get(key)]
+    answered_twice = len(twice)
+    unanswered = sum(1 for key, a in answers.items() if not a and key not in late)
+    late_s = [
+        (at.timestamp() - result["sent_at"][key])
+        for key, (_, at) in late.items()
+        if key in result["sent_at"]
+    ]
+    dup_replies = result["inconsistent_replies"] + db["doubled_notices"] + answered_twice
     lat = result["latencies"]
     worst = max(lat) if lat else float("nan")
     failed = []
     if lost:
-        failed.append(f"{lost} reports lost")
+        failed.append(f"{lost} reports lost, e.g. {[t for t in tags if per_tag[t] == 0][:3]}")
     if duplicates:
         failed.append(f"{duplicates} duplicate tickets")
     if dup_replies:
-        failed.append(f"{dup_replies} duplicate replies")
+        failed.append(
+            f"{dup_replies} duplicate replies (different answers to copies: "
+            f"{result['inconsistent_keys'] or '-'}; answered passively and late: "
+            f"{twice[:5] or '-'}; tickets notified twice: {db['doubled_notices']})"
+        )
     if result["failures"]:
         failed.append(f"{result['failures']} failed deliveries {result['failure_samples'][:2]}")
+    if unanswered or db["parked"]:
+        failed.append(f"{unanswered} messages unanswered, {db['parked']} still parked")
     if wrong_number:
         failed.append(f"{wrong_number} answers name another ticket than the report's")
     storm_row = Row(
@@ -178,7 +237,11 @@ def _rows(result, db, processes, timings, grids, idle, indexed, after) -> list[R
             "lost": lost,
             "dup tickets": duplicates,
             "dup replies": dup_replies,
-            "acked": result["acked"],
+            "acked": sum(1 for t in tags if replies.get(f"[{t}]") is not None),
+            "answered late": len(late),
+            "late p50 s": percentile(late_s, 50) if late_s else 0.0,
+            "late max s": max(late_s, default=0.0),
+            "backlog s": result["backlog_s"],
             "p50 ms": percentile(lat, 50) * 1000,
             "p99 ms": percentile(lat, 99) * 1000,
             "max ms": worst * 1000,

@@ -127,7 +127,9 @@ def webhook(ctx: Context) -> list[Row]:
                     command,
                     port=ports[t.key],
                     workdir=ctx.workdir,
-                    env={**gridbot_env(url, ctx.workdir), **extra_env},
+                    # ack_budget_seconds=0: every answer is the full path, passive;
+                    # none is acknowledged early and answered later (see README).
+                    env={**gridbot_env(url, ctx.workdir, ack_budget_seconds=0), **extra_env},
                     wait=False,
                 )
             )
