@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -71,3 +74,15 @@ def seed_demo(url: str) -> None:
             seed(session)
     finally:
         engine.dispose()
+
+
+def seed_demo_at(tree: Path, url: str) -> None:
+    """Migrate and seed `url` with the code of another source tree (see servers.gridbot_at)."""
+    code = (
+        f"import os, sys; os.chdir({str(tree)!r}); sys.path.insert(0, {str(tree)!r}); "
+        "from app.migrate import upgrade; from bench.databases import seed_demo; "
+        f"upgrade({url!r}); seed_demo({url!r})"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONPATH": str(tree)}
+    )

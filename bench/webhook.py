@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from shapely.geometry import shape
 
 from bench import Context, Row, benchmark, loadgen, median, met, percentile
-from bench.databases import seed_demo
+from bench.databases import seed_demo, seed_demo_at
 from bench.servers import (
     SIM,
     bench_app_env,
@@ -116,11 +116,16 @@ def webhook(ctx: Context) -> list[Row]:
         )
         for t in targets[2:]:
             kind, _, ref = t.key.partition("@")
-            url = stack.enter_context(ctx.database(kind))
-            seed_demo(url)
+            # An older tree migrates and seeds its database itself: it would not know
+            # this tree's newer migrations.
+            url = stack.enter_context(ctx.database(kind, migrate=not ref))
             command, extra_env = gridbot_command(ports[t.key]), {}
             if ref:
-                command, extra_env = gridbot_command_at(gridbot_at(ref, ctx.workdir), ports[t.key])
+                tree = gridbot_at(ref, ctx.workdir)
+                seed_demo_at(tree, url)
+                command, extra_env = gridbot_command_at(tree, ports[t.key])
+            else:
+                seed_demo(url)
             servers[t.key] = stack.enter_context(
                 running(
                     f"gridbot-{kind}{'-' + ref if ref else ''}",
