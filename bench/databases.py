@@ -78,11 +78,18 @@ def seed_demo(url: str) -> None:
 
 def seed_demo_at(tree: Path, url: str) -> None:
     """Migrate and seed `url` with the code of another source tree (see servers.gridbot_at)."""
+    _run_at(tree, f"from bench.databases import seed_demo; upgrade({url!r}); seed_demo({url!r})")
+
+
+def migrate_at(tree: Path, url: str) -> None:
+    """Migrate `url` with the migrations of another source tree."""
+    _run_at(tree, f"upgrade({url!r})")
+
+
+def _run_at(tree: Path, statements: str) -> None:
     code = (
         f"import os, sys; os.chdir({str(tree)!r}); sys.path.insert(0, {str(tree)!r}); "
-        "from app.migrate import upgrade; from bench.databases import seed_demo; "
-        f"upgrade({url!r}); seed_demo({url!r})"
+        f"from app.migrate import upgrade; {statements}"
     )
-    subprocess.run(
-        [sys.executable, "-c", code], check=True, env={**os.environ, "PYTHONPATH": str(tree)}
-    )
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env)

@@ -34,6 +34,7 @@ from sqlalchemy import inspect, text
 from app.domain.coords import wgs84_to_gcj02
 from bench import Context, Row, benchmark, loadgen, met, percentile
 from bench.city import inside_points, load_city, make_city
+from bench.databases import migrate_at
 from bench.loadgen import TICKET_NUMBER
 from bench.servers import (
     SIM,
@@ -61,7 +62,13 @@ def storm(ctx: Context) -> list[Row]:
     workers = int(ctx.option("workers", 2))
     city = make_city(grids)
     points = [list(wgs84_to_gcj02(lat, lng)) for lat, lng in inside_points(city, 2000)]
-    with ctx.database("postgres") as url:
+    # --set ref=<git ref>: storm gridbot as it was at that commit (before/after), on a
+    # database its own migrations made.
+    ref = str(ctx.option("ref", ""))
+    tree = gridbot_at(ref, ctx.workdir) if ref else None
+    with ctx.database("postgres", migrate=tree is None) as url:
+        if tree is not None:
+            migrate_at(tree, url)
         timings = load_city(url, city)
         extra = ["--workers", str(workers)] if workers > 1 and gridbot_supports_workers() else []
         if extra:
@@ -73,10 +80,8 @@ def storm(ctx: Context) -> list[Row]:
         port = free_port()
         env = gridbot_env(url, ctx.workdir, followup_minutes=0)
         command = gridbot_command(port, *extra)
-        # --set ref=<git ref>: storm gridbot as it was at that commit (before/after).
-        ref = str(ctx.option("ref", ""))
-        if ref:
-            command, extra_env = gridbot_command_at(gridbot_at(ref, ctx.workdir), port)
+        if tree is not None:
+            command, extra_env = gridbot_command_at(tree, port)
             command += extra
             env.update(extra_env)
             processes += f" @{ref}"
