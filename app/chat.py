@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -27,7 +27,7 @@ from bot.metrics import METRICS
 from handlers import build_dispatcher
 from handlers.context import ChatContext
 from handlers.texts import BUSY
-from models import InboxFailure, InboxMessage, Staff, utcnow
+from models import InboxFailure, InboxMessage, ParkedMessage, Staff, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +37,13 @@ REPLY_LIMIT_BYTES = 2000
 """WeChat cuts passive text replies at about 2048 bytes; stop short at a line break."""
 
 INBOX_INSERT = insert(InboxMessage.__table__)
+_INBOX = InboxMessage.__table__
 INBOX_REPLY = (
-    update(InboxMessage.__table__)
-    .where(InboxMessage.__table__.c.dedup_key == bindparam("key"))
+    update(_INBOX)
+    .where(_INBOX.c.dedup_key == bindparam("key"))
     .values(reply=bindparam("reply"))
+    # Parked meanwhile by another process's copy? Then that one answers, late.
+    .returning(exists().where(ParkedMessage.dedup_key == bindparam("key")))
 )
 
 NO_REPLY_EVENTS = frozenset({"location", "unsubscribe", "view"})
@@ -184,14 +187,16 @@ class ChatEngine:
                     reply = self._with_held_notices(session, msg, reply, now)
                 if known.failed_before:
                     self._mark_recovered(session, msg, now)
+                parked = known.parked
                 if reply:
-                    session.execute(INBOX_REPLY, {"key": msg.dedup_key, "reply": reply})
+                    params = {"key": msg.dedup_key, "reply": reply}
+                    parked = session.execute(INBOX_REPLY, params).scalar_one() or parked
                 notify = bool(session.info.pop(PENDING_FLAG, False))
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
-            return ("" if known.parked else reply), notify
+            return ("" if parked else reply), notify
 
     def _with_held_notices(
         self, session: Session, msg: InboundMessage, reply: str, now: datetime

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from app.chat import ChatEngine
@@ -205,3 +206,25 @@ def test_a_riders_parked_messages_are_handled_in_the_order_they_were_sent(demo_s
     answers = [t for _, _, t in _late_answers(demo_sessions)]
     assert "位置" in answers[0] and "#1" in answers[1]
     assert "位置" in answers[2] and "#2" in answers[3]
+
+
+def test_a_message_parked_elsewhere_while_its_handler_runs_is_answered_once(
+    demo_sessions, clock, db_url
+):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer: nothing parks while a handler writes")
+    chat = _engine(demo_sessions, clock)
+    other = _engine(demo_sessions, clock)  # another process, whose copy ran out of time
+    msg = _text(clock, "rider-1", "路口积水很深", "9201")
+    dispatch = chat.dispatcher.dispatch
+
+    def parked_meanwhile(ctx):
+        reply = dispatch(ctx)
+        assert other.park([msg]) == [None]  # this handler's inbox row is not committed yet
+        return reply
+
+    chat.dispatcher.dispatch = parked_meanwhile
+    assert chat.handle(msg) == ""  # the other process answers it, late
+    other.answer_late(msg)
+    [(_, key, answer)] = _late_answers(demo_sessions)
+    assert key == "msg:9201" and "位置" in answer
