@@ -147,9 +147,7 @@ class ChatEngine:
             late_answers.forget_answered(session, self.clock())
             stale = late_answers.stale(session, self.clock(), older_than, limit)
         for msg in stale:
-            log.warning(
-                "answering %s, parked %s ago and still unanswered", msg.dedup_key, older_than
-            )
+            log.warning("answering %s: parked over %s ago, unanswered", msg.dedup_key, older_than)
             self.answer_late(msg, self.handle(msg))
         return len(stale)
 

@@ -109,12 +109,12 @@ def stale(
 ) -> list[InboundMessage]:
     """Parked messages nobody answered within `older_than`: their process died."""
     rows = session.scalars(
-        select(ParkedMessage)
+        select(ParkedMessage.message)
         .where(ParkedMessage.answered_at.is_(None), ParkedMessage.parked_at <= now - older_than)
         .order_by(ParkedMessage.parked_at)
         .limit(limit)
     )
-    return [from_json(row.message) for row in rows]
+    return [from_json(row) for row in rows]
 
 
 def earlier_unhandled(session: Session, msg: InboundMessage, now: datetime) -> list[InboundMessage]:

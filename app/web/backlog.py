@@ -35,6 +35,13 @@ class Backlog:
 
         return run
 
+    def budget(self, ack_budget_seconds: float) -> float | None:
+        """How long the next message may wait for its answer before it is parked: the
+        ack budget; 0 behind a queue longer than that; None when parking is off (0)."""
+        if ack_budget_seconds <= 0:
+            return None
+        return 0.0 if self.expected_wait() > ack_budget_seconds else ack_budget_seconds
+
     def expected_wait(self) -> float:
         waiting = self.limiter.statistics().tasks_waiting
         return waiting * self.seconds_per_message / max(self.limiter.total_tokens, 1)

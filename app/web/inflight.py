@@ -43,8 +43,7 @@ class _Attempt:
 
 
 class InFlight:
-    def __init__(self, budget_seconds: float = 0.0) -> None:
-        self.budget = budget_seconds if budget_seconds > 0 else None
+    def __init__(self) -> None:
         self._running: dict[str, _Attempt] = {}
 
     def __len__(self) -> int:
@@ -60,8 +59,8 @@ class InFlight:
         budget: float | None = None,
     ) -> str:
         """The reply of `handle()` (or of the attempt at `key` already running here), or ""
-        when the message was parked because the reply was not ready within the budget
-        (`budget` for this copy, e.g. 0 to park at once; without a budget, none)."""
+        when the message was parked because the reply was not ready within `budget`
+        seconds (0 parks at once; None, or no `park`, waits for the reply)."""
         attempt = self._running.get(key)
         mine = attempt is None
         if attempt is None:
@@ -69,8 +68,6 @@ class InFlight:
         assert attempt.task is not None
         if park is None:
             budget = None
-        elif budget is None or self.budget is None:
-            budget = self.budget
         with contextlib.suppress(Exception):
             await asyncio.wait_for(asyncio.shield(attempt.task), budget)
         # A timeout can land in the same turn of the loop as the answer: check the task.

@@ -86,10 +86,11 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.state.media_links = chat.rules.links
     app.state.chat_limiter = anyio.CapacityLimiter(handler_threads(settings, engine.dialect.name))
     app.state.backlog = Backlog(app.state.chat_limiter)
+    app.state.timed_handle = app.state.backlog.timed(chat.handle)
     # Parking must not queue behind the handlers it stands in for: threads of its own.
     app.state.parking = Parking(chat.park, anyio.CapacityLimiter(2))
     app.state.late_limiter = anyio.CapacityLimiter(1)
-    app.state.in_flight = InFlight(settings.ack_budget_seconds)
+    app.state.in_flight = InFlight()
     app.include_router(wechat.router)
     app.include_router(media.router)
     app.include_router(sandbox.router)

@@ -51,15 +51,11 @@ async def receive(request: Request) -> Response:
         return PlainTextResponse(exc.reason, status_code=getattr(exc, "status", 400))
     if not state.replay_guard.accept(query.get("timestamp", ""), query.get("nonce", "")):
         return PlainTextResponse("stale or replayed request", status_code=403)
-    chat, backlog = state.chat, state.backlog
-    # Behind a queue longer than the budget: park at once instead of waiting it out.
-    budget = 0.0 if backlog.expected_wait() > state.settings.ack_budget_seconds else None
+    chat = state.chat
     reply = await state.in_flight.run(
         msg.dedup_key,
-        lambda: anyio.to_thread.run_sync(
-            backlog.timed(chat.handle), msg, limiter=state.chat_limiter
-        ),
-        budget=budget,
+        lambda: anyio.to_thread.run_sync(state.timed_handle, msg, limiter=state.chat_limiter),
+        budget=state.backlog.budget(state.settings.ack_budget_seconds),
         park=lambda: state.parking.park(msg),
         settle=lambda reply: anyio.to_thread.run_sync(
             chat.answer_late, msg, reply, limiter=state.late_limiter

@@ -13,15 +13,15 @@ from tests.e2e.conftest import wait_for
 
 def _hold_handlers(bot) -> threading.Event:
     """Make every handler wait (a slow database) until the returned event is set."""
-    chat = bot.app.state.chat
-    handle = chat.handle
+    state = bot.app.state
+    handle = state.timed_handle  # what the webhook runs in a handler thread
     release = threading.Event()
 
-    def slow(msg, **kw):
+    def slow(msg):
         release.wait(10)
-        return handle(msg, **kw)
+        return handle(msg)
 
-    chat.handle = slow
+    state.timed_handle = slow
     return release
 
 

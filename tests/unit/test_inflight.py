@@ -78,11 +78,11 @@ def _slow_answer():
 
 def test_an_answer_not_ready_within_the_budget_is_parked_and_settled_once():
     async def main():
-        inflight = InFlight(budget_seconds=0.05)
+        inflight = InFlight()
         release, seen, handle, park, settle = _slow_answer()
 
         def deliver():
-            return inflight.run("msg-3", handle, park=park, settle=settle)
+            return inflight.run("msg-3", handle, park=park, settle=settle, budget=0.05)
 
         first = asyncio.create_task(deliver())
         await asyncio.sleep(0.02)
@@ -107,10 +107,10 @@ def test_an_answer_not_ready_within_the_budget_is_parked_and_settled_once():
 
 def test_an_answer_ready_within_the_budget_is_a_passive_reply_and_nothing_is_parked():
     async def main():
-        inflight = InFlight(budget_seconds=5)
+        inflight = InFlight()
         release, seen, handle, park, settle = _slow_answer()
         release.set()
-        reply = await inflight.run("msg-4", handle, park=park, settle=settle)
+        reply = await inflight.run("msg-4", handle, park=park, settle=settle, budget=5)
         return reply, seen
 
     reply, seen = asyncio.run(main())
@@ -120,13 +120,15 @@ def test_an_answer_ready_within_the_budget_is_a_passive_reply_and_nothing_is_par
 
 def test_when_parking_fails_the_copy_waits_for_the_answer():
     async def main():
-        inflight = InFlight(budget_seconds=0.02)
+        inflight = InFlight()
         release, seen, handle, _, settle = _slow_answer()
 
         async def broken_park():
             raise RuntimeError("database unreachable")
 
-        task = asyncio.create_task(inflight.run("msg-5", handle, park=broken_park, settle=settle))
+        task = asyncio.create_task(
+            inflight.run("msg-5", handle, park=broken_park, settle=settle, budget=0.02)
+        )
         await asyncio.sleep(0.1)
         assert not task.done()  # not acknowledged: nothing would keep the message
         release.set()
@@ -139,13 +141,15 @@ def test_when_parking_fails_the_copy_waits_for_the_answer():
 
 def test_a_message_answered_elsewhere_meanwhile_gets_that_answer_not_success():
     async def main():
-        inflight = InFlight(budget_seconds=0.02)
+        inflight = InFlight()
         release, seen, handle, _, settle = _slow_answer()
 
         async def answered_elsewhere():
             return "另一进程的回复"
 
-        reply = await inflight.run("msg-6", handle, park=answered_elsewhere, settle=settle)
+        reply = await inflight.run(
+            "msg-6", handle, park=answered_elsewhere, settle=settle, budget=0.02
+        )
         release.set()
         while inflight:
             await asyncio.sleep(0.01)
@@ -154,3 +158,22 @@ def test_a_message_answered_elsewhere_meanwhile_gets_that_answer_not_success():
     reply, seen = asyncio.run(main())
     assert reply == "另一进程的回复"
     assert seen["settled"] == []
+
+
+def test_behind_a_long_queue_a_message_is_parked_at_once():
+    async def main():
+        inflight = InFlight()
+        release, seen, handle, park, settle = _slow_answer()
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        reply = await inflight.run("msg-7", handle, park=park, settle=settle, budget=0)
+        waited = loop.time() - t0
+        release.set()
+        while inflight:
+            await asyncio.sleep(0.01)
+        return reply, waited, seen
+
+    reply, waited, seen = asyncio.run(main())
+    assert reply == "" and seen["parked"] == [1]
+    assert seen["settled"] == ["您的上报已登记"]
+    assert waited < 1.0  # the handler was held until after the answer

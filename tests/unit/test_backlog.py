@@ -1,0 +1,31 @@
+"""The wait a new message would have for a handler thread decides whether it parks at once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import anyio
+
+from app.web.backlog import Backlog
+
+
+def test_a_queue_longer_than_the_budget_parks_at_once_and_none_is_no_parking():
+    async def main():
+        limiter = anyio.CapacityLimiter(1)
+        backlog = Backlog(limiter, weight=1.0)  # the average is the last handling time
+        backlog.timed(time.sleep)(0.2)
+        quiet = backlog.budget(1.0)
+        await limiter.acquire()  # the one thread is busy ...
+        waiting = [asyncio.create_task(limiter.acquire_on_behalf_of(object())) for _ in range(6)]
+        await asyncio.sleep(0.01)  # ... and six messages wait for it: about 1.2 s
+        busy, off = backlog.budget(1.0), backlog.budget(0)
+        for task in waiting:
+            task.cancel()
+        limiter.release()
+        return quiet, busy, off
+
+    quiet, busy, off = asyncio.run(main())
+    assert quiet == 1.0  # nobody waits: the whole budget
+    assert busy == 0.0  # would wait longer than the budget: park now
+    assert off is None  # GRIDBOT_ACK_BUDGET_SECONDS=0: wait for every answer
