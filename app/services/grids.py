@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 from shapely.geometry import shape
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.domain.geo import GridIndex
@@ -127,6 +127,8 @@ class Placement:
     grid: Area | None
     area: Area | None
     distance_m: float = 0.0
+    worker: Staff | None = None
+    """The routed area's own first-choice staff member, when it has one (read with it)."""
 
     @property
     def routed_area(self) -> Area | None:
@@ -178,31 +180,45 @@ class GridLocator:
     def place(self, session: Session, lat: float, lng: float) -> Placement:
         grids, areas = self._indexes(session)
         code = grids.locate(lat, lng)
+        distance_m = 0.0
+        if code is None:
+            near = grids.nearest(lat, lng, self.max_nearest_m)
+            if near is not None:
+                code, distance_m = near
         if code is not None:
-            return Placement(grid=_by_code(session, code), area=None)
-        near = grids.nearest(lat, lng, self.max_nearest_m)
-        if near is not None:
-            return Placement(grid=_by_code(session, near[0]), area=None, distance_m=near[1])
+            grid, worker = _with_worker(session, code)
+            return Placement(grid=grid, area=None, distance_m=distance_m, worker=worker)
         enclosing = areas.locate(lat, lng)
         if enclosing is not None:
-            return Placement(grid=None, area=_by_code(session, enclosing))
+            area, worker = _with_worker(session, enclosing)
+            return Placement(grid=None, area=area, worker=worker)
         root = session.scalars(
             select(Area).where(Area.parent_id.is_(None)).order_by(Area.id)
         ).first()
         return Placement(grid=None, area=root)
 
 
-AREA_BY_CODE = select(Area).where(Area.code == bindparam("code"))
+_ON_DUTY = (Staff.active, Staff.openid.is_not(None))
+_BY_PRIORITY = (Staff.priority, Staff.id)
+# An area and its first-choice staff member in one statement: every report needs both.
+AREA_WITH_WORKER = (
+    select(Area, Staff)
+    .outerjoin(Staff, and_(Staff.area_id == Area.id, *_ON_DUTY))
+    .where(Area.code == bindparam("code"))
+    .order_by(*_BY_PRIORITY)
+    .limit(1)
+)
 AREA_STAFF = (
     select(Staff)
-    .where(Staff.area_id == bindparam("area_id"), Staff.active, Staff.openid.is_not(None))
-    .order_by(Staff.priority, Staff.id)
+    .where(Staff.area_id == bindparam("area_id"), *_ON_DUTY)
+    .order_by(*_BY_PRIORITY)
     .limit(1)
 )
 
 
-def _by_code(session: Session, code: str) -> Area:
-    return session.scalars(AREA_BY_CODE, {"code": code}).one()
+def _with_worker(session: Session, code: str) -> tuple[Area, Staff | None]:
+    area, worker = session.execute(AREA_WITH_WORKER, {"code": code}).one()
+    return area, worker
 
 
 def area_by_code(session: Session, code: str) -> Area | None:

@@ -113,11 +113,13 @@ def submit(
         if draft.lat is None:
             return Intake(Outcome.NEED_LOCATION, draft=draft)
         return Intake(Outcome.NEED_DETAILS, draft=draft)
+    if not new:
+        # Deleted before filing, so that no UPDATE writes the piece into a row that is
+        # about to go (the draft's values stay readable on the object).
+        session.delete(draft)
     ticket = file_ticket(
         session, rider, draft, now=now, locator=rules.locator, message_key=message_key, rules=rules
     )
-    if not new:
-        session.delete(draft)
     return Intake(Outcome.JOINED if ticket.merged_into_id else Outcome.FILED, ticket=ticket)
 
 
@@ -270,15 +272,15 @@ def file_ticket(
         place=draft.place,
         grid=placement.grid,
         area=area,
-        assignee=responsible_staff(session, area),
+        assignee=placement.worker or responsible_staff(session, area),
         reporter=rider,
         created_at=now,
         updated_at=now,
         location_source=location_source,
     )
-    ticket.photos = _draft_photos(session, rider, draft, now)
+    photos = _draft_photos(session, rider, draft, now)
     if rules is not None:
-        ticket.old_photo = any(photo_is_old(p, rules.photo_stale_after) for p in ticket.photos)
+        ticket.old_photo = any(photo_is_old(p, rules.photo_stale_after) for p in photos)
     routing = f"派往 {area.code} {area.name}" if area else "无匹配区域"
     if placement.distance_m:
         routing += f"（不在任何网格内，最近网格 {placement.distance_m:.0f} 米）"
@@ -292,6 +294,7 @@ def file_ticket(
         note=routing,
         message_key=message_key,
     )
+    ticket.photos = photos  # the ticket is written: the photos' rows now point at it
     if rules is not None:
         match = duplicates.find_duplicate(session, ticket, rules.duplicates)
         if match is not None:

@@ -107,6 +107,22 @@ def test_point_far_from_every_grid_goes_to_the_duty_desk(chat):
     assert chat.notices_to("supervisor")
 
 
+def test_a_grid_whose_worker_left_sends_reports_to_the_community_lead(chat, demo_sessions):
+    from sqlalchemy import update
+
+    from models import Staff
+
+    with demo_sessions.begin() as s:
+        s.execute(update(Staff).where(Staff.openid == "worker-1").values(active=False))
+    chat.text("rider-1", "井盖丢了")
+    reply = chat.location("rider-1", FENGYUAN_1)
+    assert "枫苑一网格" in reply and "张伟" not in reply
+    (ticket,) = chat.tickets()
+    assert ticket.grid.code == "31019900100101"
+    assert ticket.assignee.openid == "lead-1" and ticket.assignee.role == "community_lead"
+    assert chat.notices_to("lead-1") and not chat.notices_to("worker-1")
+
+
 def test_subscribe_registers_the_rider_with_the_qr_scene(chat, demo_sessions):
     from sqlalchemy import select
 
