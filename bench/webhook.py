@@ -1,10 +1,12 @@
 """Webhook throughput and latency: gridbot's full inbound path against its ceilings.
 
-Four servers run side by side, each a real uvicorn subprocess with one worker and the
+Five servers run side by side, each a real uvicorn subprocess with one worker and the
 settings `gridbot serve` uses:
 
 - (a) a bare FastAPI route that reads the body and answers "success";
 - (b) wechatpy: msg_signature, decrypt, parse, encrypted passive reply, no database;
+- (c) gridbot's own app with a handler that answers at once, without the database
+  (bench/apps/gridbot_no_handler.py): what gridbot's web layer costs by itself;
 - gridbot on SQLite and on PostgreSQL (`gridbot serve`, safe mode, demo district): the
   signature, timestamp and replay checks, decrypt, parse, inbox dedup insert, handler,
   ticket write with its event and outbox notice, encrypted passive reply.
@@ -49,6 +51,8 @@ class Target:
     reuse: bool
     """Requests may be sent again (no dedup on the other side)."""
     checks_replies: bool = False
+    pool_scale: int = 1
+    """Requests generated, in multiples of `pool`: a fast target without reuse needs more."""
     results: list[dict] = field(default_factory=list)
     paced: list[dict] = field(default_factory=list)
 
@@ -82,6 +86,8 @@ def webhook(ctx: Context) -> list[Row]:
     targets = [
         Target("a", "(a) bare FastAPI", reuse=True),
         Target("b", "(b) wechatpy, no db", reuse=True),
+        # Unique requests: gridbot's replay check refuses a delivery seen before.
+        Target("c", "(c) gridbot, no-op handler", reuse=False, pool_scale=3),
         Target("sqlite", "gridbot sqlite", reuse=False, checks_replies=True),
         Target("postgres", "gridbot postgres", reuse=False, checks_replies=True),
     ]
@@ -95,26 +101,9 @@ def webhook(ctx: Context) -> list[Row]:
     with ExitStack() as stack:
         servers = {}
         ports = {t.key: free_port() for t in targets}
-        servers["a"] = stack.enter_context(
-            running(
-                "bare",
-                uvicorn_command("bench.apps.bare:app", ports["a"]),
-                port=ports["a"],
-                workdir=ctx.workdir,
-                wait=False,
-            )
-        )
-        servers["b"] = stack.enter_context(
-            running(
-                "wechatpy",
-                uvicorn_command("bench.apps.wechatpy_reply:app", ports["b"]),
-                port=ports["b"],
-                workdir=ctx.workdir,
-                env=bench_app_env(),
-                wait=False,
-            )
-        )
-        for t in targets[2:]:
+        gridbot_targets = [t for t in targets if t.checks_replies]
+        sqlite_url = ""
+        for t in gridbot_targets:
             kind, _, ref = t.key.partition("@")
             # An older tree migrates and seeds its database itself: it would not know
             # this tree's newer migrations.
@@ -126,6 +115,8 @@ def webhook(ctx: Context) -> list[Row]:
                 command, extra_env = gridbot_command_at(tree, ports[t.key])
             else:
                 seed_demo(url)
+                if kind == "sqlite":
+                    sqlite_url = url
             servers[t.key] = stack.enter_context(
                 running(
                     f"gridbot-{kind}{'-' + ref if ref else ''}",
@@ -135,6 +126,28 @@ def webhook(ctx: Context) -> list[Row]:
                     # ack_budget_seconds=0: every answer is the full path, passive;
                     # none is acknowledged early and answered later (see README).
                     env={**gridbot_env(url, ctx.workdir, ack_budget_seconds=0), **extra_env},
+                    wait=False,
+                )
+            )
+        # The reference apps; (c) runs gridbot's app on the SQLite target's settings, but
+        # its handler never reaches the database.
+        references = {
+            "a": ("bare", "bench.apps.bare:app", {}),
+            "b": ("wechatpy", "bench.apps.wechatpy_reply:app", bench_app_env()),
+            "c": (
+                "gridbot-no-handler",
+                "bench.apps.gridbot_no_handler:app",
+                gridbot_env(sqlite_url, ctx.workdir, ack_budget_seconds=0),
+            ),
+        }
+        for key, (name, app, env) in references.items():
+            servers[key] = stack.enter_context(
+                running(
+                    name,
+                    uvicorn_command(app, ports[key]),
+                    port=ports[key],
+                    workdir=ctx.workdir,
+                    env=env,
                     wait=False,
                 )
             )
@@ -153,7 +166,7 @@ def webhook(ctx: Context) -> list[Row]:
                     "connections": connections,
                     "duration": duration,
                     "warmup": warmup,
-                    "pool": pool if not t.reuse else min(pool, 2000),
+                    "pool": pool * t.pool_scale if not t.reuse else min(pool, 2000),
                     "reuse": t.reuse,
                     "check_replies": t.checks_replies,
                 }

@@ -13,7 +13,7 @@ from wechatpy import parse_message
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.replies import TextReply
 
-REPLY = "已受理！工单号 #1234（道路积水），已派往枫苑一网格（张伟）。处理进展会通知您。"
+from bench.apps import REPLY
 
 crypto = WeChatCrypto(
     os.environ["BENCH_WECHAT_TOKEN"],
