@@ -102,7 +102,6 @@ def webhook(ctx: Context) -> list[Row]:
         servers = {}
         ports = {t.key: free_port() for t in targets}
         gridbot_targets = [t for t in targets if t.checks_replies]
-        sqlite_url = ""
         for t in gridbot_targets:
             kind, _, ref = t.key.partition("@")
             # An older tree migrates and seeds its database itself: it would not know
@@ -115,8 +114,6 @@ def webhook(ctx: Context) -> list[Row]:
                 command, extra_env = gridbot_command_at(tree, ports[t.key])
             else:
                 seed_demo(url)
-                if kind == "sqlite":
-                    sqlite_url = url
             servers[t.key] = stack.enter_context(
                 running(
                     f"gridbot-{kind}{'-' + ref if ref else ''}",
@@ -129,15 +126,18 @@ def webhook(ctx: Context) -> list[Row]:
                     wait=False,
                 )
             )
-        # The reference apps; (c) runs gridbot's app on the SQLite target's settings, but
-        # its handler never reaches the database.
+        # The reference apps. (c) is gridbot's app on a database of its own (seeded, never
+        # written: its handler does not reach it), so that nothing it holds open can
+        # touch the SQLite target's file.
+        idle_url = stack.enter_context(ctx.database("sqlite"))
+        seed_demo(idle_url)
         references = {
             "a": ("bare", "bench.apps.bare:app", {}),
             "b": ("wechatpy", "bench.apps.wechatpy_reply:app", bench_app_env()),
             "c": (
                 "gridbot-no-handler",
                 "bench.apps.gridbot_no_handler:app",
-                gridbot_env(sqlite_url, ctx.workdir, ack_budget_seconds=0),
+                gridbot_env(idle_url, ctx.workdir, ack_budget_seconds=0),
             ),
         }
         for key, (name, app, env) in references.items():
