@@ -46,6 +46,10 @@ INBOX_REPLY = (
     .returning(exists().where(ParkedMessage.dedup_key == bindparam("key")))
 )
 
+STORED_REPLY = select(
+    _INBOX.c.reply, exists().where(ParkedMessage.dedup_key == bindparam("key"))
+).where(_INBOX.c.dedup_key == bindparam("key"))
+
 NO_REPLY_EVENTS = frozenset({"location", "unsubscribe", "view"})
 """Events whose passive reply the user never sees: held notices must not ride on them."""
 
@@ -277,12 +281,11 @@ class ChatEngine:
         visible here without polling.
         """
         with self.sessions() as session:
-            reply = session.scalar(
-                select(InboxMessage.reply).where(InboxMessage.dedup_key == msg.dedup_key)
-            )
-            if reply is not None and late_answers.is_parked(session, msg.dedup_key):
-                return ""
-            return reply
+            row = session.execute(STORED_REPLY, {"key": msg.dedup_key}).first()
+        if row is None:
+            return None
+        reply, parked = row
+        return "" if parked else reply
 
 
 class _EarlierFirst(Exception):

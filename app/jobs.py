@@ -80,6 +80,7 @@ def run_more_reports(ctx: JobContext):
 
 
 LATE_ANSWERS_JOB = "late_answers"
+LATE_ANSWERS_EVERY_SECONDS = 30.0
 
 
 def run_late_answers(ctx: JobContext):
@@ -171,7 +172,7 @@ JOBS: tuple[JobSpec, ...] = (
     JobSpec(
         LATE_ANSWERS_JOB,
         "answer messages acknowledged early whose process died before answering them",
-        lambda s: 30.0,
+        lambda s: LATE_ANSWERS_EVERY_SECONDS,
         run_late_answers,
         scheduled_here=False,
     ),

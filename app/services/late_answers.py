@@ -43,7 +43,6 @@ _ANSWERED = (
 KEEP_ANSWERED = timedelta(days=1)
 """WeChat gives up on a message within seconds; a day is far more than any copy needs."""
 _STORED_REPLY = select(InboxMessage.reply).where(InboxMessage.dedup_key == bindparam("key"))
-_IS_PARKED = select(_TABLE.c.dedup_key).where(_TABLE.c.dedup_key == bindparam("key"))
 
 
 def park(session: Session, msgs: list[InboundMessage], now: datetime) -> list[str | None]:
@@ -79,10 +78,6 @@ def park(session: Session, msgs: list[InboundMessage], now: datetime) -> list[st
         ordered = [rows[key] for key in sorted(rows)]
         session.execute(_PARK[session.get_bind().dialect.name], ordered)
     return outcomes
-
-
-def is_parked(session: Session, key: str) -> bool:
-    return session.scalar(_IS_PARKED, {"key": key}) is not None
 
 
 def settle(session: Session, msg: InboundMessage, fallback: str, now: datetime) -> bool:

@@ -76,7 +76,12 @@ def record(
 # The whole row comes back: the columns left to their defaults are loaded too.
 TICKET_INSERT = insert(Ticket.__table__).returning(*Ticket.__table__.c)
 _TICKET_COLUMNS = tuple(c.key for c in Ticket.__table__.c if c.key != "id")
-_TICKET_LINKS = {"grid_id": "grid", "area_id": "area", "assignee_id": "assignee"}
+_TICKET_LINKS = {
+    "grid_id": "grid",
+    "area_id": "area",
+    "assignee_id": "assignee",
+    "reporter_id": "reporter",
+}
 
 
 def _insert_new(session: Session, ticket: Ticket) -> None:
@@ -88,8 +93,6 @@ def _insert_new(session: Session, ticket: Ticket) -> None:
         if column not in values:
             related = ticket.__dict__.get(link)
             values[column] = related.id if related is not None else None
-    if "reporter_id" not in values:
-        values["reporter_id"] = ticket.reporter.id
     row = session.execute(TICKET_INSERT, values).one()
     for key, value in row._mapping.items():
         setattr(ticket, key, value)

@@ -11,7 +11,14 @@ from fastapi import FastAPI
 
 from app.chat import ChatEngine
 from app.db import make_engine, make_sessionmaker
-from app.jobs import LATE_ANSWERS_JOB, JobContext, leader_sweeps, make_channel, make_sender
+from app.jobs import (
+    LATE_ANSWERS_EVERY_SECONDS,
+    LATE_ANSWERS_JOB,
+    JobContext,
+    leader_sweeps,
+    make_channel,
+    make_sender,
+)
 from app.leader import Leader
 from app.photo_jobs import MORE_REPORTS_JOB, PHOTOS_JOB, photo_jobs
 from app.scheduler import Jobs, Sweep
@@ -52,7 +59,9 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     jobs.add_sweep(Sweep(PHOTOS_JOB, settings.photo_poll_seconds, photos.pipeline.run))
     jobs.add_sweep(Sweep(MORE_REPORTS_JOB, 60, photos.more_reports))
     late_after = timedelta(seconds=settings.late_recovery_seconds)
-    jobs.add_sweep(Sweep(LATE_ANSWERS_JOB, 30, lambda: chat.answer_stale(late_after)))
+    jobs.add_sweep(
+        Sweep(LATE_ANSWERS_JOB, LATE_ANSWERS_EVERY_SECONDS, lambda: chat.answer_stale(late_after))
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -228,3 +228,26 @@ def test_a_message_parked_elsewhere_while_its_handler_runs_is_answered_once(
     other.answer_late(msg)
     [(_, key, answer)] = _late_answers(demo_sessions)
     assert key == "msg:9201" and "位置" in answer
+
+
+def test_a_copy_that_loses_the_inbox_race_for_a_parked_message_answers_success(
+    demo_sessions, clock, monkeypatch
+):
+    import app.chat as chat_module
+    from app.arrival import arrival
+
+    chat = _engine(demo_sessions, clock)
+    parked, answered = (_text(clock, "rider-1", "路口积水很深", i) for i in ("9501", "9502"))
+    # What copies of both read on arrival before the first attempts committed: nothing.
+    with demo_sessions() as s:
+        before = {m.dedup_key: arrival(s, m.openid, m.dedup_key) for m in (parked, answered)}
+    chat.park([parked])
+    assert chat.handle(parked) == ""
+    reply = chat.handle(answered)
+    assert "请发送位置" in reply
+    monkeypatch.setattr(chat_module, "arrival", lambda session, openid, key: before[key])
+    # Each copy fails on the inbox key and takes what the first attempt left: "success"
+    # for the parked message (its answer goes late, once), the stored reply otherwise.
+    assert chat.handle(parked) == ""
+    assert chat.handle(answered) == reply
+    assert [key for _, key, _ in _late_answers(demo_sessions)] == []  # not settled here

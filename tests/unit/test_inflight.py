@@ -9,6 +9,12 @@ import pytest
 from app.web.inflight import InFlight
 
 
+async def _finished(inflight: InFlight) -> None:
+    """Until every attempt has ended, its late answer settled."""
+    while inflight:
+        await asyncio.sleep(0.01)
+
+
 def test_copies_arriving_during_the_first_attempt_share_its_reply():
     calls = []
 
@@ -95,8 +101,7 @@ def test_an_answer_not_ready_within_the_budget_is_parked_and_settled_once():
         await asyncio.sleep(0)
         release.set()
         replies = [acked, await copy, await late_copy]
-        while inflight:
-            await asyncio.sleep(0.01)
+        await _finished(inflight)
         return replies, waited, seen
 
     replies, waited, seen = asyncio.run(main())
@@ -151,8 +156,7 @@ def test_a_message_answered_elsewhere_meanwhile_gets_that_answer_not_success():
             "msg-6", handle, park=answered_elsewhere, settle=settle, budget=0.02
         )
         release.set()
-        while inflight:
-            await asyncio.sleep(0.01)
+        await _finished(inflight)
         return reply, seen
 
     reply, seen = asyncio.run(main())
@@ -169,8 +173,7 @@ def test_behind_a_long_queue_a_message_is_parked_at_once():
         reply = await inflight.run("msg-7", handle, park=park, settle=settle, budget=0)
         waited = loop.time() - t0
         release.set()
-        while inflight:
-            await asyncio.sleep(0.01)
+        await _finished(inflight)
         return reply, waited, seen
 
     reply, waited, seen = asyncio.run(main())
