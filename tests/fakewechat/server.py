@@ -1,57 +1,27 @@
-"""A fake WeChat API server for tests: tokens, customer-service and template sends, media.
-
-    server = start_fake_wechat()
-    api = WeChatAPI(app_id="wx", app_secret="s", base_url=server.base_url)
-    ...
-    server.stop()
-
-It runs a ThreadingHTTPServer on 127.0.0.1 in a daemon thread (starts in milliseconds).
-Like the real API, errors are JSON {"errcode", "errmsg"} with HTTP 200, and \\uXXXX
-escapes in a JSON body are NOT decoded (they arrive as literal text), so a client that
-ASCII-escapes Chinese is caught.
+"""The fake WeChat API itself: `FakeWeChat` (tokens, customer-service and template
+sends, media upload and download, and what was sent) and `start_fake_wechat`.
 """
 
 from __future__ import annotations
 
 import email.policy
-import json
 import random
-import re
-import socket
 import threading
 import time
 from dataclasses import dataclass
 from email.parser import BytesParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+
+from tests.fakewechat.failures import FailureModes, Rule
+from tests.fakewechat.transport import (
+    QuietServer,
+    answer_error,
+    answer_json,
+    handler_for,
+    load_json,
+)
 
 TOKEN_LIFETIME = 7200
-ERRMSG = {
-    -1: "system error",
-    40001: "invalid credential, access_token is invalid or not latest",
-    40007: "invalid media_id",
-    40004: "invalid media type",
-    40013: "invalid appid",
-    40014: "invalid access_token",
-    40125: "invalid appsecret",
-    41001: "access_token missing",
-    41005: "media data missing",
-    42001: "access_token expired",
-    45009: "reach max api daily quota limit",
-    45015: "response out of time limit or subscription is canceled",
-    45047: "out of response count limit",
-    47001: "data format error",
-}
-_ESCAPE = re.compile(r"\\(\\|u)")
-
-
-@dataclass
-class _Rule:
-    kind: str  # "errcode" | "http" | "delay" | "drop"
-    value: float
-    times: int
-    path_contains: str
 
 
 @dataclass
@@ -61,12 +31,14 @@ class _Token:
     expired_code: int = 0  # non-zero once expire_tokens() hit it
 
 
-class FakeWeChat:
+class FakeWeChat(FailureModes):
+    """The fake API; its failure modes come from `FailureModes`."""
+
     def __init__(self, *, app_id: str | None = None, app_secret: str | None = None):
         self.app_id = app_id
         self.app_secret = app_secret
         self._lock = threading.Lock()
-        self._httpd = _QuietServer(("127.0.0.1", 0), _handler_for(self))
+        self._httpd = QuietServer(("127.0.0.1", 0), handler_for(self))
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -84,7 +56,7 @@ class FakeWeChat:
         with self._lock:
             self.sent: list[dict[str, Any]] = []
             self.requests: list[tuple[str, str]] = []
-            self._rules: list[_Rule] = []
+            self._rules: list[Rule] = []
             self._media: dict[str, tuple[bytes, str]] = {}
             self.uploads: list[tuple[str, str, bytes]] = []
             self._tokens: dict[str, _Token] = {}
@@ -99,40 +71,6 @@ class FakeWeChat:
     def add_media(self, media_id: str, data: bytes, content_type: str = "image/jpeg") -> None:
         with self._lock:
             self._media[media_id] = (data, content_type)
-
-    def fail_next(
-        self,
-        errcode: int,
-        times: int = 1,
-        path_contains: str = "message/custom/send",
-    ) -> None:
-        """The next `times` matching calls answer {"errcode": errcode} with HTTP 200."""
-        self._add_rule(_Rule("errcode", errcode, times, path_contains))
-
-    def fail_http(
-        self, status: int, times: int = 1, path_contains: str = "message/custom/send"
-    ) -> None:
-        self._add_rule(_Rule("http", status, times, path_contains))
-
-    def chaos(
-        self,
-        share: float,
-        outcomes: tuple[int, ...] = (-1, 45009, 500, 0),
-        path_contains: str = "message/",
-    ) -> None:
-        """Fail `share` of matching calls at random with one of `outcomes`: an errcode,
-        an HTTP status (500-599), 0 = drop the connection without acting, or -2 = act on
-        the call, then drop the connection (the answer is lost)."""
-        with self._lock:
-            self._chaos = (share, tuple(outcomes), path_contains) if share > 0 else None
-
-    def drop_next(self, times: int = 1, path_contains: str = "message/custom/send") -> None:
-        """The next `times` matching calls close the connection without an answer."""
-        self._add_rule(_Rule("drop", 0, times, path_contains))
-
-    def delay(self, seconds: float, times: int = 1, path_contains: str = "") -> None:
-        """The next `times` matching calls sleep `seconds` before answering."""
-        self._add_rule(_Rule("delay", seconds, times, path_contains))
 
     def expire_tokens(self, errcode: int = 42001) -> None:
         """Every token issued so far is refused from now on (42001 expired, or 40001)."""
@@ -158,23 +96,6 @@ class FakeWeChat:
 
     # -- request handling (called from server threads) ---------------------------------------
 
-    def _add_rule(self, rule: _Rule) -> None:
-        with self._lock:
-            self._rules.append(rule)
-
-    def _take_rules(self, path: str) -> list[_Rule]:
-        taken: list[_Rule] = []
-        with self._lock:
-            seen_kinds: set[str] = set()
-            for rule in self._rules:
-                if rule.kind in seen_kinds or rule.path_contains not in path or rule.times <= 0:
-                    continue
-                seen_kinds.add(rule.kind)
-                rule.times -= 1
-                taken.append(rule)
-            self._rules = [r for r in self._rules if r.times > 0]
-        return taken
-
     def _issue(self) -> _Token:
         self._issued += 1
         token = _Token(f"tok-{self._issued}", time.time() + TOKEN_LIFETIME)
@@ -197,7 +118,7 @@ class FakeWeChat:
                 # A repeat of a delivered notice: real WeChat would show it again (it has
                 # no idempotency key); the fake counts it and answers as if it had sent it.
                 self.resends += 1
-                return _ok({"errcode": 0, "errmsg": "ok"})
+                return answer_json({"errcode": 0, "errmsg": "ok"})
             chaos = self._chaos
             roll = self._rng.random()
             outcome = self._rng.choice(chaos[1]) if chaos else None
@@ -209,7 +130,7 @@ class FakeWeChat:
                 return None
             if 500 <= outcome < 600:
                 return outcome, "text/html", b"<html>error</html>"
-            return _error(outcome)
+            return answer_error(outcome)
         return self._answer(method, path, query, body, headers)
 
     def _answer(self, method, path, query, body, headers):
@@ -224,7 +145,7 @@ class FakeWeChat:
         if failure is not None and failure.kind == "http":
             return int(failure.value), "text/html", b"<html>error</html>"
         if failure is not None:
-            return _error(int(failure.value))
+            return answer_error(int(failure.value))
 
         route = (method, path)
         if route == ("POST", "/cgi-bin/stable_token"):
@@ -233,7 +154,7 @@ class FakeWeChat:
             return self._classic_token(query)
         auth_error = self._check_token(query.get("access_token"))
         if auth_error:
-            return _error(auth_error)
+            return answer_error(auth_error)
         dedup = (headers or {}).get("x-gridbot-dedup", "")
         if route == ("POST", "/cgi-bin/message/custom/send"):
             answer = self._custom_send(body, dedup)
@@ -251,7 +172,11 @@ class FakeWeChat:
             )
         return 404, "application/json", b'{"errcode":-1,"errmsg":"no such api"}'
 
-    def _credentials_error(self, appid: Any, secret: Any) -> int:
+    def _token_request_error(self, params: dict[str, Any] | None) -> int:
+        """The errcode for a token request's grant type and credentials, 0 when fine."""
+        if params is None or params.get("grant_type") != "client_credential":
+            return 47001
+        appid, secret = params.get("appid"), params.get("secret")
         if self.app_id is not None and appid != self.app_id:
             return 40013
         if self.app_secret is not None and secret != self.app_secret:
@@ -259,12 +184,10 @@ class FakeWeChat:
         return 0 if appid and secret else 40013
 
     def _stable_token(self, body: bytes):
-        payload = _load(body)
-        if payload is None or payload.get("grant_type") != "client_credential":
-            return _error(47001)
-        error = self._credentials_error(payload.get("appid"), payload.get("secret"))
-        if error:
-            return _error(error)
+        payload = load_json(body)
+        error = self._token_request_error(payload)
+        if payload is None or error:
+            return answer_error(error)
         with self._lock:
             self.token_requests += 1
             current = self._tokens.get(self._stable or "")
@@ -279,18 +202,16 @@ class FakeWeChat:
                 current = self._issue()
                 self._stable = current.value
             expires_in = max(0, int(current.expires_at - time.time()))
-            return _ok({"access_token": current.value, "expires_in": expires_in})
+            return answer_json({"access_token": current.value, "expires_in": expires_in})
 
     def _classic_token(self, query: dict[str, str]):
-        if query.get("grant_type") != "client_credential":
-            return _error(47001)
-        error = self._credentials_error(query.get("appid"), query.get("secret"))
+        error = self._token_request_error(query)
         if error:
-            return _error(error)
+            return answer_error(error)
         with self._lock:
             self.token_requests += 1
             token = self._issue()
-        return _ok({"access_token": token.value, "expires_in": TOKEN_LIFETIME})
+        return answer_json({"access_token": token.value, "expires_in": TOKEN_LIFETIME})
 
     def _check_token(self, value: str | None) -> int:
         if not value:
@@ -306,20 +227,20 @@ class FakeWeChat:
         return 0
 
     def _custom_send(self, body: bytes, dedup: str = ""):
-        payload = _load(body)
+        payload = load_json(body)
         if payload is None or not payload.get("touser") or not payload.get("msgtype"):
-            return _error(47001)
+            return answer_error(47001)
         record: dict[str, Any] = {"touser": payload["touser"], "msgtype": payload["msgtype"]}
         if payload["msgtype"] == "text":
             content = (payload.get("text") or {}).get("content")
             if not isinstance(content, str):
-                return _error(47001)
+                return answer_error(47001)
             record["content"] = content
         if payload["msgtype"] == "image":
             media_id = (payload.get("image") or {}).get("media_id")
             with self._lock:
                 if media_id not in self._media:
-                    return _error(40007)
+                    return answer_error(40007)
             record["media_id"] = media_id
         record["payload"] = payload
         record["dedup"] = dedup
@@ -327,12 +248,12 @@ class FakeWeChat:
             if dedup:
                 self._dedup.add(dedup)
             self.sent.append(record)
-        return _ok({"errcode": 0, "errmsg": "ok"})
+        return answer_json({"errcode": 0, "errmsg": "ok"})
 
     def _template_send(self, body: bytes, dedup: str = ""):
-        payload = _load(body)
+        payload = load_json(body)
         if payload is None or not payload.get("touser") or not payload.get("template_id"):
-            return _error(47001)
+            return answer_error(47001)
         record = {
             "touser": payload["touser"],
             "msgtype": "template",
@@ -347,12 +268,12 @@ class FakeWeChat:
                 self._dedup.add(dedup)
             self.sent.append(record)
             msgid = len(self.sent)
-        return _ok({"errcode": 0, "errmsg": "ok", "msgid": msgid})
+        return answer_json({"errcode": 0, "errmsg": "ok", "msgid": msgid})
 
     def _media_upload(self, kind: str, body: bytes, content_type: str):
         """Multipart upload of one file in the field "media", like media/upload."""
         if kind not in ("image", "voice", "video", "thumb"):
-            return _error(40004)
+            return answer_error(40004)
         message = BytesParser(policy=email.policy.HTTP).parsebytes(
             f"Content-Type: {content_type}\r\n\r\n".encode() + body
         )
@@ -362,12 +283,12 @@ class FakeWeChat:
         )
         data = media.get_payload(decode=True) if media is not None else None
         if not data:
-            return _error(41005)
+            return answer_error(41005)
         with self._lock:
             media_id = f"upload-{len(self._media) + 1}"
             self._media[media_id] = (data, media.get_content_type())
             self.uploads.append((kind, media_id, data))
-        return _ok({"type": kind, "media_id": media_id, "created_at": int(time.time())})
+        return answer_json({"type": kind, "media_id": media_id, "created_at": int(time.time())})
 
     def images_to(self, openid: str) -> list[bytes]:
         """The bytes of every image message sent to `openid`, in order."""
@@ -382,7 +303,7 @@ class FakeWeChat:
         with self._lock:
             media = self._media.get(media_id)
         if media is None:
-            return _error(40007)
+            return answer_error(40007)
         return 200, media[1], media[0]
 
 
@@ -391,70 +312,3 @@ def start_fake_wechat(*, app_id: str | None = None, app_secret: str | None = Non
     server = FakeWeChat(app_id=app_id, app_secret=app_secret)
     server._thread.start()
     return server
-
-
-def _load(body: bytes) -> dict[str, Any] | None:
-    try:
-        text = body.decode("utf-8")
-        # Keep \uXXXX escapes literal, as WeChat does.
-        text = _ESCAPE.sub(lambda m: m.group(0) if m.group(1) == "\\" else "\\\\u", text)
-        data = json.loads(text)
-    except (UnicodeDecodeError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _ok(data: dict[str, Any]):
-    return 200, "application/json; charset=utf-8", json.dumps(data).encode()
-
-
-def _error(errcode: int):
-    return _ok({"errcode": errcode, "errmsg": ERRMSG.get(errcode, "error")})
-
-
-class _QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that timed out and hung up is expected in tests, not an error.
-        pass
-
-
-def _handler_for(server: FakeWeChat) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def setup(self) -> None:
-            super().setup()
-            # Headers and body go out in two writes; without this, Nagle plus delayed
-            # ACKs add ~40 ms to every keep-alive request.
-            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-        def do_GET(self) -> None:
-            self._serve("GET")
-
-        def do_POST(self) -> None:
-            self._serve("POST")
-
-        def _serve(self, method: str) -> None:
-            url = urlsplit(self.path)
-            query = {k: v[-1] for k, v in parse_qs(url.query).items()}
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            answer = server.handle(method, url.path, query, body, headers)
-            if answer is None:  # drop: close the socket without a word
-                self.close_connection = True
-                self.connection.shutdown(2)
-                return
-            status, content_type, data = answer
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
