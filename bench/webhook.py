@@ -20,9 +20,11 @@ work on the machine falls on all of them alike; figures are medians over the rou
 from __future__ import annotations
 
 import json
+import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 
+import httpx
 from shapely.geometry import shape
 
 from bench import Context, Row, benchmark, loadgen, median, met, percentile
@@ -182,6 +184,10 @@ def webhook(ctx: Context) -> list[Row]:
                 result["cpu_ms"] = (
                     (cpu_seconds(pids) - cpu_before) * 1000 / max(result["total_requests"], 1)
                 )
+                if t.checks_replies:
+                    # The closed loop leaves notices to send (one per ticket). Draining them
+                    # would fall on the next measurement, of this target or another.
+                    result["drain_s"] = wait_for_outbox(servers[t.key].url)
                 t.results.append(result)
                 # Latency at a fixed offered rate (open loop), below saturation.
                 paced = {
@@ -197,7 +203,21 @@ def webhook(ctx: Context) -> list[Row]:
                     "connections_max": connections,
                 }
                 t.paced.append(loadgen.run(paced, timeout=paced_s + 120))
+                if t.checks_replies:
+                    wait_for_outbox(servers[t.key].url)
     return rows_for(targets, connections, rate)
+
+
+def wait_for_outbox(url: str, timeout: float = 180.0) -> float:
+    """Seconds until the server's outbox has nothing pending (its /readyz backlog); the
+    timeout when it never empties."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        outbox = httpx.get(url + "/readyz", timeout=10.0).json().get("outbox")
+        if not outbox or not outbox.get("pending"):
+            break
+        time.sleep(0.2)
+    return time.monotonic() - start
 
 
 def summary(t: Target) -> dict:
@@ -210,6 +230,11 @@ def summary(t: Target) -> dict:
         "p50 ms": median(p50),
         "p99 ms": median(p99),
         "server cpu ms/req": median([r["cpu_ms"] for r in t.results]),
+        **(
+            {"outbox drain s": median([r["drain_s"] for r in t.results])}
+            if t.checks_replies
+            else {}
+        ),
         "paced p50 ms": median([percentile(r["latencies"], 50) * 1000 for r in t.paced]),
         "paced p99 ms": median([percentile(r["latencies"], 99) * 1000 for r in t.paced]),
     }
