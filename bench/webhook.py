@@ -202,10 +202,47 @@ def webhook(ctx: Context) -> list[Row]:
                     "think": (0.0, 0.0),
                     "connections_max": connections,
                 }
+                before = timing(servers[t.key].url) if t.checks_replies else None
                 t.paced.append(loadgen.run(paced, timeout=paced_s + 120))
+                if before is not None:
+                    t.paced[-1]["timing"] = timing_delta(before, timing(servers[t.key].url))
                 if t.checks_replies:
                     wait_for_outbox(servers[t.key].url)
     return rows_for(targets, connections, rate)
+
+
+TIMING = (
+    "gridbot_handler_seconds_sum",
+    "gridbot_handler_seconds_count",
+    "gridbot_answer_seconds_sum",
+    "gridbot_answer_seconds_count",
+)
+
+
+def timing(url: str) -> dict[str, float] | None:
+    """The server's handler and answer time summaries (None from a tree without them)."""
+    found = {}
+    for line in httpx.get(url + "/metrics", timeout=10.0).text.splitlines():
+        name, _, value = line.partition(" ")
+        if name in TIMING:
+            found[name] = float(value)
+    return found if len(found) == len(TIMING) else None
+
+
+def timing_delta(before: dict | None, after: dict | None) -> dict[str, float] | None:
+    """Mean handling and mean wait for a handler (answer minus handling), in ms, between
+    two scrapes."""
+    if before is None or after is None:
+        return None
+    d = {k: after[k] - before[k] for k in TIMING}
+    handled, answered = d["gridbot_handler_seconds_count"], d["gridbot_answer_seconds_count"]
+    if not handled or not answered:
+        return None
+    handling = d["gridbot_handler_seconds_sum"] / handled
+    return {
+        "handling_ms": handling * 1000,
+        "wait_ms": (d["gridbot_answer_seconds_sum"] / answered - handling) * 1000,
+    }
 
 
 def wait_for_outbox(url: str, timeout: float = 180.0) -> float:
@@ -237,6 +274,19 @@ def summary(t: Target) -> dict:
         ),
         "paced p50 ms": median([percentile(r["latencies"], 50) * 1000 for r in t.paced]),
         "paced p99 ms": median([percentile(r["latencies"], 99) * 1000 for r in t.paced]),
+        **_paced_timing(t),
+    }
+
+
+def _paced_timing(t: Target) -> dict:
+    """Of a paced answer's mean time, how much was handling and how much waiting for a
+    handler thread (from the server's /metrics; nothing for a tree without them)."""
+    found = [r["timing"] for r in t.paced if r.get("timing")]
+    if not found:
+        return {}
+    return {
+        "paced handling ms": median([f["handling_ms"] for f in found]),
+        "paced wait ms": median([f["wait_ms"] for f in found]),
     }
 
 

@@ -12,6 +12,8 @@ from typing import TypeVar
 
 import anyio
 
+from bot.metrics import METRICS
+
 T = TypeVar("T")
 
 
@@ -23,7 +25,8 @@ class Backlog:
         """A moving average of how long one message keeps a handler thread."""
 
     def timed(self, handle: Callable[..., T]) -> Callable[..., T]:
-        """`handle`, measured into the average (call it in the handler thread)."""
+        """`handle`, measured into the average and the handler-time summary (call it in
+        the handler thread)."""
 
         def run(*args, **kwargs) -> T:
             t0 = time.perf_counter()
@@ -32,6 +35,7 @@ class Backlog:
             finally:
                 took = time.perf_counter() - t0
                 self.seconds_per_message += self.weight * (took - self.seconds_per_message)
+                METRICS.observe("gridbot_handler_seconds", took)
 
         return run
 

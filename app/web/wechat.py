@@ -6,11 +6,14 @@ webhook answers "success" once the message is parked (see app/web/inflight.py).
 
 from __future__ import annotations
 
+import time
+
 import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from bot.codec import BadRequest
+from bot.metrics import METRICS
 
 router = APIRouter(tags=["wechat"])
 
@@ -41,6 +44,7 @@ async def _capped_body(request: Request, limit: int) -> bytes | None:
 @router.post("/wechat")
 async def receive(request: Request) -> Response:
     state = request.app.state
+    arrived = time.perf_counter()
     body = await _capped_body(request, state.settings.max_body_bytes)
     if body is None:
         return PlainTextResponse("body too large", status_code=413)
@@ -62,6 +66,9 @@ async def receive(request: Request) -> Response:
         ),
     )
     if not reply:
-        return PlainTextResponse("success")
-    encrypted = query.get("encrypt_type") == "aes"
-    return Response(state.codec.encode_reply(reply, msg, encrypted=encrypted), media_type=XML)
+        answer = PlainTextResponse("success")
+    else:
+        encrypted = query.get("encrypt_type") == "aes"
+        answer = Response(state.codec.encode_reply(reply, msg, encrypted=encrypted), media_type=XML)
+    METRICS.observe("gridbot_answer_seconds", time.perf_counter() - arrived)
+    return answer
