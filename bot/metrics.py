@@ -116,7 +116,8 @@ METRICS.describe(
 METRICS.describe(
     "gridbot_answer_seconds",
     "Time from a message's arrival at the webhook to its answer (a reply or success). "
-    "Minus the handler's time, on average: the wait for a handler thread.",
+    "While nothing is parked, minus the handler's time: on average, the wait for a "
+    "handler thread.",
     summary=True,
 )
 METRICS.describe("gridbot_messages_in_total", "Inbound messages handled, by type.")
