@@ -1,6 +1,7 @@
-"""Process-local counters, rendered in the Prometheus text format for GET /metrics.
+"""Process-local counters and summaries, rendered in the Prometheus text format for
+GET /metrics.
 
-Counters live in the process that counted them (with `serve --workers N` each worker
+They live in the process that counted them (with `serve --workers N` each worker
 has its own; Prometheus sums them by scraping each, or an operator reads one worker's
 view). Database-wide figures (backlog, oldest pending age) are read at scrape time, so
 they are the same whichever process answers.
@@ -13,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 
-class Counters:
+class Metrics:
     """Named counters with label values, and summaries (the sum and count of observed
     durations); thread-safe; `render` gives Prometheus text."""
 
@@ -79,9 +80,7 @@ def gauge(name: str, help_text: str, value: float, **labels: object) -> str:
 
 
 def _family(name, kind, help_text, series) -> Iterable[str]:
-    if help_text:
-        yield f"# HELP {name} {help_text}"
-    yield f"# TYPE {name} {kind}"
+    yield from _header(name, kind, help_text)
     for key, value in sorted(series.items()):
         label_text = ",".join(f'{k}="{_escape(v)}"' for k, v in key)
         yield (
@@ -90,11 +89,15 @@ def _family(name, kind, help_text, series) -> Iterable[str]:
 
 
 def _summary(name: str, help_text: str, total: float, count: float) -> Iterable[str]:
-    if help_text:
-        yield f"# HELP {name} {help_text}"
-    yield f"# TYPE {name} summary"
+    yield from _header(name, "summary", help_text)
     yield f"{name}_sum {_number(total)}"
     yield f"{name}_count {_number(count)}"
+
+
+def _header(name: str, kind: str, help_text: str) -> Iterable[str]:
+    if help_text:
+        yield f"# HELP {name} {help_text}"
+    yield f"# TYPE {name} {kind}"
 
 
 def _number(value: float) -> str:
@@ -107,7 +110,7 @@ def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
-METRICS = Counters()
+METRICS = Metrics()
 METRICS.describe(
     "gridbot_handler_seconds",
     "Time a message kept a handler thread (its handling, database included).",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 import time
 
 from bot.metrics import METRICS
+from tests.prometheus import sample
 
 HELD = 0.3
 
@@ -13,9 +13,7 @@ HELD = 0.3
 def _scraped(bot, name: str) -> float:
     body = bot.http.get("/metrics").text
     assert f"# TYPE {name.rsplit('_', 1)[0]} summary" in body
-    match = re.search(rf"^{name} (\S+)$", body, re.M)
-    assert match, f"{name} not in /metrics"
-    return float(match.group(1))
+    return sample(body, name)
 
 
 def test_metrics_tell_the_wait_for_a_handler_from_the_handling(gridbot):

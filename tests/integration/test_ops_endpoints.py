@@ -1,7 +1,5 @@
 """What an operator's probes and Prometheus see."""
 
-import re
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -12,6 +10,7 @@ from app.web.main import create_app
 from bot.metrics import METRICS
 from models import utcnow
 from tests.chatkit import Chat
+from tests.prometheus import sample
 
 
 @pytest.fixture
@@ -19,14 +18,6 @@ def client(demo_sessions, db_url, tmp_path):
     app = create_app(Settings(database_url=db_url, data_dir=tmp_path), run_jobs=False)
     with TestClient(app) as c:
         yield c
-
-
-def _sample(body: str, name: str, **labels) -> float:
-    label_text = ",".join(f'{k}="{v}"' for k, v in sorted(labels.items()))
-    pattern = "^" + re.escape(f"{name}{{{label_text}}}" if labels else name) + r" (\S+)$"
-    match = re.search(pattern, body, re.M)
-    assert match, f"{name} {labels} not in metrics"
-    return float(match.group(1))
 
 
 def test_readyz_reports_the_outbox_backlog(client, demo_sessions):
@@ -46,7 +37,7 @@ def test_readyz_is_503_when_the_database_is_down(tmp_path):
     with TestClient(create_app(settings, run_jobs=False)) as c:
         assert c.get("/readyz").status_code == 503
         assert c.get("/healthz").status_code == 200
-        assert _sample(c.get("/metrics").text, "gridbot_database_up") == 0
+        assert sample(c.get("/metrics").text, "gridbot_database_up") == 0
 
 
 def test_metrics_count_messages_errors_and_outbox(client, demo_sessions, clock):
@@ -57,8 +48,8 @@ def test_metrics_count_messages_errors_and_outbox(client, demo_sessions, clock):
         enqueue(s, to_openid="worker-1", kind="test", text="待发", now=utcnow())
     body = client.get("/metrics").text
     assert "# TYPE gridbot_messages_in_total counter" in body
-    assert _sample(body, "gridbot_messages_in_total", type="text") == before_text + 1
-    assert _sample(body, "gridbot_outbox_notices", status="pending") == 1
-    assert _sample(body, "gridbot_database_up") == 1
-    assert _sample(body, "gridbot_outbox_oldest_pending_age_seconds") >= 0
+    assert sample(body, "gridbot_messages_in_total", type="text") == before_text + 1
+    assert sample(body, "gridbot_outbox_notices", status="pending") == 1
+    assert sample(body, "gridbot_database_up") == 1
+    assert sample(body, "gridbot_outbox_oldest_pending_age_seconds") >= 0
     assert client.get("/metrics").headers["content-type"].startswith("text/plain")

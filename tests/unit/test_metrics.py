@@ -1,10 +1,10 @@
 """The Prometheus text an operator's scraper reads."""
 
-from bot.metrics import Counters
+from bot.metrics import Metrics
 
 
 def test_a_large_counter_renders_exactly_so_its_rate_keeps_moving():
-    metrics = Counters()
+    metrics = Metrics()
     metrics.inc("gridbot_messages_in_total", 1_234_567, type="text")
     body = metrics.render()
     assert 'gridbot_messages_in_total{type="text"} 1234567\n' in body
@@ -13,7 +13,7 @@ def test_a_large_counter_renders_exactly_so_its_rate_keeps_moving():
 
 
 def test_a_summary_renders_its_sum_and_count_even_before_the_first_observation():
-    metrics = Counters()
+    metrics = Metrics()
     metrics.describe("gridbot_handler_seconds", "Handling time.", summary=True)
     assert metrics.render().splitlines() == [
         "# HELP gridbot_handler_seconds Handling time.",
