@@ -29,7 +29,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     # No pre-ping: it is a round trip before every message. A connection the server has
     # dropped fails its first statement instead; SQLAlchemy then empties the pool, and
-    # the message is retried (app/chat.py) or the job runs again on its next tick.
+    # the message is retried (app/inbox/chat.py) or the job runs again on its next tick.
     return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800, **kwargs)
 
 

@@ -85,7 +85,7 @@ LATE_ANSWERS_EVERY_SECONDS = 30.0
 
 def run_late_answers(ctx: JobContext):
     """Handle and answer parked messages whose process died before answering them."""
-    from app.chat import ChatEngine
+    from app.inbox.chat import ChatEngine
 
     chat = ChatEngine(settings=ctx.settings, sessions=ctx.sessions, clock=ctx.clock)
     answered = chat.answer_stale(timedelta(seconds=ctx.settings.late_recovery_seconds))

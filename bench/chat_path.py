@@ -37,8 +37,8 @@ class StatementCounter:
 
 
 def _engine_for(url: str, settings_over: dict):
-    from app.chat import ChatEngine
     from app.db import make_engine, make_sessionmaker
+    from app.inbox.chat import ChatEngine
     from app.settings import Settings
 
     engine = make_engine(url)

@@ -27,10 +27,10 @@ from shapely.geometry import shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.chat import ChatEngine
 from app.db import make_engine, make_sessionmaker, unit_of_work
 from app.demo.seed import DISTRICT, seed
 from app.domain.coords import wgs84_to_gcj02
+from app.inbox.chat import ChatEngine
 from app.migrate import upgrade
 from app.settings import Settings
 from bot.api import WeChatAPI

@@ -38,7 +38,7 @@ class OutboxMessage(Base):
     """A PNG to send as an image message instead of `text` (which then describes it)."""
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     reply_to: Mapped[str | None] = mapped_column(String(160), unique=True)
-    """The dedup key of the message this answers late (see app/services/late_answers.py):
+    """The dedup key of the message this answers late (see app/inbox/late_answers.py):
     unique, so a message gets at most one late answer."""
     status: Mapped[str] = mapped_column(String(16), default="pending")
     """pending -> sent; dead after too many failed attempts; held when WeChat's

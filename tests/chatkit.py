@@ -7,8 +7,8 @@ import itertools
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from app.chat import ChatEngine
 from app.domain.coords import wgs84_to_gcj02
+from app.inbox.chat import ChatEngine
 from app.settings import Settings
 from bot.inbound import InboundMessage
 from models import OutboxMessage, Ticket

@@ -45,7 +45,7 @@ def register_rider(
 ) -> Rider:
     """The sender's rider row, created on first contact; keeps the first QR scene seen.
 
-    `rider`: the row as app/arrival.py found it, None on a person's first message.
+    `rider`: the row as app/inbox/arrival.py found it, None on a person's first message.
     """
     if rider is None:
         # One INSERT ... RETURNING, and the row joins the session as loaded: cheaper than

@@ -9,8 +9,11 @@ from datetime import timedelta
 import anyio
 from fastapi import FastAPI
 
-from app.chat import ChatEngine
 from app.db import make_engine, make_sessionmaker
+from app.inbox.backlog import Backlog
+from app.inbox.chat import ChatEngine
+from app.inbox.inflight import InFlight
+from app.inbox.parking import Parking
 from app.jobs import (
     LATE_ANSWERS_EVERY_SECONDS,
     LATE_ANSWERS_JOB,
@@ -24,9 +27,6 @@ from app.photo_jobs import MORE_REPORTS_JOB, PHOTOS_JOB, photo_jobs
 from app.scheduler import Jobs, Sweep
 from app.settings import Settings, get_settings
 from app.web import health, media, sandbox, wechat
-from app.web.backlog import Backlog
-from app.web.inflight import InFlight
-from app.web.parking import Parking
 from bot.codec import WeChatCodec
 from bot.security import ReplayGuard
 

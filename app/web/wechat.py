@@ -1,7 +1,7 @@
 """The WeChat webhook: verify, authenticate, decode, handle once, reply passively.
 
 A reply not ready within the ack budget is sent later by customer-service message; the
-webhook answers "success" once the message is parked (see app/web/inflight.py).
+webhook answers "success" once the message is parked (see app/inbox/inflight.py).
 """
 
 from __future__ import annotations

@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from app.chat import ChatEngine
 from app.domain.coords import wgs84_to_gcj02
+from app.inbox.chat import ChatEngine
+from app.inbox.late_answers import LATE_KIND, from_json, to_json
 from app.jobs import JobContext, run_late_answers
-from app.services.late_answers import LATE_KIND, from_json, to_json
 from app.settings import Settings
 from bot.inbound import InboundMessage
 from models import OutboxMessage, ParkedMessage, ReportDraft, Ticket
@@ -233,8 +233,8 @@ def test_a_message_parked_elsewhere_while_its_handler_runs_is_answered_once(
 def test_a_copy_that_loses_the_inbox_race_for_a_parked_message_answers_success(
     demo_sessions, clock, monkeypatch
 ):
-    import app.chat as chat_module
-    from app.arrival import arrival
+    import app.inbox.chat as chat_module
+    from app.inbox.arrival import arrival
 
     chat = _engine(demo_sessions, clock)
     parked, answered = (_text(clock, "rider-1", "路口积水很深", i) for i in ("9501", "9502"))

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from app.chat import ChatEngine
+from app.inbox.chat import ChatEngine
 from app.settings import Settings
 from bot.inbound import InboundMessage
 from models import InboxMessage, Rider, Ticket

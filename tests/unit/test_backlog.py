@@ -7,7 +7,7 @@ import time
 
 import anyio
 
-from app.web.backlog import Backlog
+from app.inbox.backlog import Backlog
 
 
 def test_a_queue_longer_than_the_budget_parks_at_once_and_none_is_no_parking():

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from app.web.inflight import InFlight
+from app.inbox.inflight import InFlight
 
 
 async def _finished(inflight: InFlight) -> None:

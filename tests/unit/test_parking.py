@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import anyio
 
-from app.web.parking import Parking
+from app.inbox.parking import Parking
 from bot.inbound import InboundMessage
 
 

@@ -80,7 +80,7 @@ def test_dispatcher_tries_routes_in_order_and_falls_back():
 
 
 def test_long_replies_are_cut_at_a_line_inside_wechats_limit():
-    from app.chat import fit_reply
+    from app.inbox.chat import fit_reply
 
     lines = [f"#{i} 道路积水 处理中 11-20 10:00 枫林路与东安路口" for i in range(100)]
     text = "\n".join(lines)

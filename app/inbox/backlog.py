@@ -1,7 +1,7 @@
 """How long a message arriving now would wait for a handler thread.
 
 When that is already longer than the ack budget, waiting the budget out only holds WeChat's
-connection for nothing: the message is parked at once (see app/web/inflight.py).
+connection for nothing: the message is parked at once (see app/inbox/inflight.py).
 """
 
 from __future__ import annotations

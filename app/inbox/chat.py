@@ -16,8 +16,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.arrival import Arrival, arrival
-from app.services import late_answers, people
+from app.inbox import late_answers
+from app.inbox.arrival import Arrival, arrival
+from app.services import people
 from app.services.grids import GridLocator
 from app.services.outbox import PENDING_FLAG, deliver_held
 from app.services.reports import IntakeRules

@@ -10,7 +10,7 @@ reply instead. Across processes the inbox's unique key still decides.
 With a budget, no copy waits longer than that: when the answer is not ready in time the
 message is parked (`park`, a committed row) and the copy answers "" ("success"); every
 later copy does too, and once the handler is done its reply goes to `settle`, which owes
-it to the user by customer-service message (app/services/late_answers.py). If another
+it to the user by customer-service message (app/inbox/late_answers.py). If another
 process has answered the message meanwhile, `park` returns that answer instead and the
 copies give it. If parking fails the copy waits for the answer as it would without a
 budget.
