@@ -86,6 +86,12 @@ def render_xml(fields: Mapping[str, str | int]) -> str:
     return "".join(parts)
 
 
+def is_encrypted(query: Mapping[str, str]) -> bool:
+    """Whether a webhook request arrived in the AES envelope (`encrypt_type=aes`, in any
+    case): such a request is answered encrypted, one that did not, in plaintext."""
+    return (query.get("encrypt_type") or "raw").lower() == "aes"
+
+
 def new_nonce() -> str:
     return str(secrets.randbelow(9_000_000_000) + 1_000_000_000)
 
@@ -134,10 +140,10 @@ class WeChatCodec:
             raise BadRequest("bad signature")
         fields = parse_xml(body)
         encrypt_type = (query.get("encrypt_type") or "raw").lower()
-        if encrypt_type == "aes":
+        if is_encrypted(query):
             fields = self._open_envelope(fields, query.get("msg_signature", ""), timestamp, nonce)
         elif encrypt_type != "raw":
-            raise BadRequest(f"unsupported encrypt_type {encrypt_type!r}")
+            raise BadRequest(f"unsupported encrypt_type {encrypt_type[:16]!r}")
         elif self._cipher is not None:
             # The plain signature does not cover the body; once an EncodingAESKey is set
             # (compatible or safe mode) only msg_signature-checked ciphertext is trusted.

@@ -53,15 +53,19 @@ class ReplayGuard:
         self._seen: set[tuple[int, str]] = set()
         self._expiry: list[tuple[int, str]] = []  # min-heap ordered by timestamp
 
-    def accept(self, timestamp: str, nonce: str) -> bool:
+    def fresh(self, timestamp: str) -> bool:
+        """Whether `timestamp` (WeChat's, in seconds) is an integer inside the window."""
         try:
             ts = int(timestamp)
         except (TypeError, ValueError):
             return False
-        now = self._clock()
-        if abs(now - ts) > self.window:
+        return abs(self._clock() - ts) <= self.window
+
+    def accept(self, timestamp: str, nonce: str) -> bool:
+        if not self.fresh(timestamp):
             return False
-        key = (ts, nonce)
+        now = self._clock()
+        key = (int(timestamp), nonce)
         with self._lock:
             self._forget_before(now - self.window)
             if key in self._seen:

@@ -12,7 +12,7 @@ import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 
-from bot.codec import BadRequest
+from bot.codec import BadRequest, is_encrypted
 from bot.metrics import METRICS
 
 router = APIRouter(tags=["wechat"])
@@ -22,6 +22,8 @@ XML = "application/xml; charset=utf-8"
 
 @router.get("/wechat")
 def verify(request: Request) -> Response:
+    if not request.app.state.replay_guard.fresh(request.query_params.get("timestamp", "")):
+        return PlainTextResponse("stale request", status_code=403)
     try:
         echo = request.app.state.codec.verify_echo(dict(request.query_params))
     except BadRequest as exc:
@@ -68,7 +70,8 @@ async def receive(request: Request) -> Response:
     if not reply:
         answer = PlainTextResponse("success")
     else:
-        encrypted = query.get("encrypt_type") == "aes"
-        answer = Response(state.codec.encode_reply(reply, msg, encrypted=encrypted), media_type=XML)
+        answer = Response(
+            state.codec.encode_reply(reply, msg, encrypted=is_encrypted(query)), media_type=XML
+        )
     METRICS.observe("gridbot_answer_seconds", time.perf_counter() - arrived)
     return answer

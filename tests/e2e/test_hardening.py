@@ -1,0 +1,38 @@
+"""Issue 15 (hardening): one regression test per item, named for it, over HTTP against the
+running app."""
+
+from __future__ import annotations
+
+import time
+
+from bot.security import sign
+from models import InboxMessage
+from tests.e2e.conftest import TOKEN
+
+
+def test_item_03_upper_case_aes_is_answered_encrypted(gridbot):
+    bot = gridbot("safe")
+    req = bot.sim.text("rider-1", "路口积水很深")
+    params = {**req.params, "encrypt_type": "AES"}
+    response = bot.http.post("/wechat", params=params, content=req.body)
+    assert response.status_code == 200
+    assert "<Encrypt>" in response.text and "位置" not in response.text
+    assert "位置" in bot.sim.reply_text(response.content)
+
+
+def test_item_14_get_verification_checks_the_timestamp_window(gridbot):
+    bot = gridbot("plain")
+    for age in (-3600, 3600, 10**9):
+        ts, nonce = str(int(time.time()) - age), "123456789"
+        stale = {
+            "timestamp": ts,
+            "nonce": nonce,
+            "echostr": "42",
+            "signature": sign(TOKEN, ts, nonce),
+        }
+        response = bot.http.get("/wechat", params=stale)
+        assert response.status_code == 403 and "42" not in response.text
+    ts = str(int(time.time()))
+    fresh = {"timestamp": ts, "nonce": "1", "echostr": "42", "signature": sign(TOKEN, ts, "1")}
+    assert bot.http.get("/wechat", params=fresh).text == "42"
+    assert bot.count(InboxMessage) == 0
