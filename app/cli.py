@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -111,18 +110,28 @@ def grids_import(
 ) -> None:
     """Create or update areas and grids from GeoJSON; all or nothing."""
     from app.services.errors import ServiceError
+    from app.services.grid_geojson import ImportLimits, parse_collection
     from app.services.grids import import_geojson
 
+    settings = get_settings()
+    limits = ImportLimits(
+        max_bytes=settings.grid_import_max_bytes,
+        max_features=settings.grid_import_max_features,
+        max_vertices=settings.grid_import_max_vertices,
+    )
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        with path.open("rb") as f:
+            raw = f.read(limits.max_bytes + 1)  # one byte over tells it is too large
+    except OSError as exc:
         _fail(f"cannot read {path}: {exc}")
     try:
-        with unit_of_work(_sessions()) as session:
-            result = import_geojson(session, data)
+        data = parse_collection(raw, limits)
+        with unit_of_work(_sessions(settings)) as session:
+            result = import_geojson(session, data, limits)
     except ServiceError as exc:
         _fail(f"refused, nothing imported: {exc.message}")
-    typer.echo(f"imported {path}: {result.created} created, {result.updated} updated")
+    moved = f", {result.moved} moved with their parent" if result.moved else ""
+    typer.echo(f"imported {path}: {result.created} created, {result.updated} updated{moved}")
 
 
 RoleOpt = Annotated[

@@ -12,7 +12,13 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.domain.geo import GridIndex
-from app.services.errors import InvalidInput
+from app.services.grid_geojson import (
+    PATH_SEPARATOR,
+    AreaFeature,
+    GridImportError,
+    ImportLimits,
+    validated_features,
+)
 from models import LEVELS, Area, Staff
 
 LEVEL_RANK = {level: i for i, level in enumerate(LEVELS)}
@@ -29,95 +35,119 @@ def _imported() -> None:
     _import_generation += 1
 
 
-class GridImportError(InvalidInput):
-    pass
-
-
 @dataclass(frozen=True)
 class ImportResult:
     created: int
     updated: int
+    moved: int = 0
+    """Areas not in the file whose path changed because an ancestor moved."""
 
 
-def import_geojson(session: Session, collection: dict) -> ImportResult:
+def import_geojson(
+    session: Session, collection: object, limits: ImportLimits | None = None
+) -> ImportResult:
     """Create or update every area in a FeatureCollection, all or nothing.
 
-    The caller commits. Raises GridImportError naming the feature and the reason.
+    An area given a new parent or level takes its whole subtree along: every descendant's
+    path (which decides who covers it) is rewritten. The tree must stay ordered by level
+    afterwards, so a grid never has children and an area with children is not demoted to
+    or below their level. The caller commits. Raises GridImportError naming the feature
+    and the reason.
     """
-    features = _validated_features(collection)
+    features = validated_features(collection, limits or ImportLimits())
     existing = {a.code: a for a in session.scalars(select(Area))}
+    old_levels = {code: a.level for code, a in existing.items()}
+    in_file = {f.code: f for f in features}
     created = updated = 0
     # Parents before children: the level order is the tree order.
-    for props, geometry in sorted(features, key=lambda f: LEVEL_RANK[f[0]["level"]]):
-        code = props["code"]
-        parent = existing.get(props.get("parent_code") or "")
-        if props["parent_code"] and parent is None:
-            raise GridImportError(f"{props['where']}：上级 {props['parent_code']} 不存在")
-        if parent is not None and LEVEL_RANK[parent.level] >= LEVEL_RANK[props["level"]]:
-            raise GridImportError(f"{props['where']}：上级 {parent.code} 的层级不高于它")
-        area = existing.get(code)
+    for f in sorted(features, key=lambda f: LEVEL_RANK[f.level]):
+        parent = existing.get(f.parent_code or "")
+        if f.parent_code and parent is None:
+            raise GridImportError(f"{f.where}：上级 {f.parent_code} 不存在")
+        if parent is not None:
+            _check_parent(parent, f)
+        area = existing.get(f.code)
         if area is None:
-            area = Area(code=code)
+            area = Area(code=f.code)
             session.add(area)
-            existing[code] = area
+            existing[f.code] = area
             created += 1
         else:
             updated += 1
-        area.name = props["name"]
-        area.level = props["level"]
+        area.name = f.name
+        area.level = f.level
         area.parent = parent
-        area.path = (parent.path if parent else "/") + code + "/"
-        area.geometry = json.dumps(geometry, ensure_ascii=False) if geometry else None
+        area.geometry = json.dumps(f.geometry, ensure_ascii=False) if f.geometry else None
+    _check_levels(existing.values(), in_file, old_levels)
+    moved = _rewrite_paths(existing.values(), in_file)
     session.flush()
     _imported()
-    return ImportResult(created=created, updated=updated)
+    return ImportResult(created=created, updated=updated, moved=moved)
 
 
-def _validated_features(collection: dict) -> list[tuple[dict, dict | None]]:
-    if not isinstance(collection, dict) or collection.get("type") != "FeatureCollection":
-        raise GridImportError("文件不是 GeoJSON FeatureCollection")
-    features = collection.get("features")
-    if not isinstance(features, list) or not features:
-        raise GridImportError("FeatureCollection 没有 features")
-    seen: set[str] = set()
-    out = []
-    for i, feature in enumerate(features):
-        props = (feature or {}).get("properties") or {}
-        code = str(props.get("code") or "").strip()
-        where = f"第 {i + 1} 个要素" + (f"（{code}）" if code else "")
-        if not code:
-            raise GridImportError(f"{where}：缺少 code")
-        if code in seen:
-            raise GridImportError(f"{where}：code 重复")
-        seen.add(code)
-        if not str(props.get("name") or "").strip():
-            raise GridImportError(f"{where}：缺少 name")
-        if props.get("level") not in LEVELS:
-            raise GridImportError(f"{where}：level 必须是 {'/'.join(LEVELS)} 之一")
-        geometry = feature.get("geometry")
-        if geometry is not None:
-            if geometry.get("type") not in ("Polygon", "MultiPolygon"):
-                raise GridImportError(f"{where}：几何必须是 Polygon 或 MultiPolygon")
-            try:
-                geom = shape(geometry)
-            except Exception as exc:  # shapely raises several types for bad input
-                raise GridImportError(f"{where}：几何无法解析（{exc}）") from None
-            if geom.is_empty or not geom.is_valid:
-                raise GridImportError(f"{where}：几何无效（自相交或为空）")
-            minx, miny, maxx, maxy = geom.bounds
-            if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-                raise GridImportError(f"{where}：坐标超出 WGS-84 范围")
-        elif props["level"] == "grid":
-            raise GridImportError(f"{where}：网格必须有多边形")
-        clean = {
-            "code": code,
-            "name": str(props["name"]).strip(),
-            "level": props["level"],
-            "parent_code": str(props.get("parent_code") or "").strip() or None,
-            "where": where,
-        }
-        out.append((clean, geometry))
-    return out
+def _check_parent(parent: Area, f: AreaFeature) -> None:
+    if parent.level == "grid":
+        raise GridImportError(f"{f.where}：上级 {parent.code} 是网格，网格不能有下级")
+    if LEVEL_RANK[parent.level] >= LEVEL_RANK[f.level]:
+        raise GridImportError(f"{f.where}：上级 {parent.code} 的层级不高于它")
+
+
+def _check_levels(areas, in_file: dict[str, AreaFeature], old_levels: dict[str, str]) -> None:
+    """Every parent ranks above its children once the whole file is applied.
+
+    Checking the final tree (not feature by feature) lets one file move children away and
+    demote their old parent together. Strictly rising ranks also rule out cycles.
+    """
+    children: dict[str, list[Area]] = {}
+    for area in areas:
+        if area.parent is not None:
+            children.setdefault(area.parent.code, []).append(area)
+    for code, kids in children.items():
+        parent = kids[0].parent
+        assert parent is not None
+        below = [k for k in kids if LEVEL_RANK[k.level] <= LEVEL_RANK[parent.level]]
+        if not below:
+            continue
+        f = in_file.get(code)
+        if f is not None and LEVEL_RANK[f.level] > LEVEL_RANK[old_levels.get(code, f.level)]:
+            named = "、".join(k.code for k in below[:3]) + (" 等" if len(below) > 3 else "")
+            raise GridImportError(
+                f"{f.where}：还有 {len(below)} 个下级（{named}），不能降为 {f.level}；"
+                "请先把下级移到别的上级（可在同一文件里一起导入）"
+            )
+        child = next((in_file[k.code] for k in below if k.code in in_file), None)
+        if child is not None:
+            _check_parent(parent, child)
+        # Only a database written before these checks can hold such a pair.
+        raise GridImportError(
+            f"区域 {code}（{parent.level}）的层级不高于它的下级 {below[0].code}；"
+            "请在文件里一并修正它们的层级或上级"
+        )
+
+
+def _rewrite_paths(areas, in_file: dict[str, AreaFeature]) -> int:
+    """Set every area's path from its parent chain; how many areas outside the file moved."""
+    paths: dict[str, str] = {}
+
+    def path_of(area: Area) -> str:
+        chain = []
+        node: Area | None = area
+        while node is not None and node.code not in paths:
+            chain.append(node)
+            node = node.parent
+        prefix = paths[node.code] if node is not None else PATH_SEPARATOR
+        for a in reversed(chain):
+            prefix = paths[a.code] = prefix + a.code + PATH_SEPARATOR
+        return prefix
+
+    moved = 0
+    for area in areas:
+        path = path_of(area)
+        if area.path != path:
+            if area.path is not None and area.code not in in_file:
+                moved += 1
+            area.path = path
+    return moved
 
 
 @dataclass(frozen=True)
