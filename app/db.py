@@ -14,8 +14,10 @@ def make_engine(url: str, **kwargs) -> Engine:
     """An engine tuned for its backend.
 
     SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE, so concurrent writers
-    queue up instead of failing halfway through a transaction.
+    queue up instead of failing halfway through a transaction. Errors never show the
+    statement's parameters (what people wrote), in logs or in failure records.
     """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

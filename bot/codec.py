@@ -23,6 +23,20 @@ _FORBIDDEN = (b"<!doctype", b"<!entity")
 # Characters XML 1.0 cannot carry at all; WeChat rejects a reply that contains them.
 _INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _REQUIRED = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
+FIELD_LIMITS = {
+    "ToUserName": 64,
+    "FromUserName": 64,  # an openid is 28 characters
+    "MsgType": 32,
+    "MsgId": 64,  # a 64-bit number
+    "Event": 32,
+    "EventKey": 1024,  # a VIEW event's key is the menu's URL
+    "MediaId": 128,
+    "PicUrl": 512,
+}
+"""Longest value accepted per field (characters): the columns that keep them are no wider,
+so a longer one is refused with 400 before anything reaches the database."""
+SCENE_LIMIT = 64
+"""A QR code's scene string (EventKey of subscribe/SCAN, after "qrscene_") is 1-64 characters."""
 
 
 class BadRequest(Exception):
@@ -241,6 +255,9 @@ def to_inbound(raw: dict[str, str]) -> InboundMessage:
     missing = [name for name in _REQUIRED if not raw.get(name)]
     if missing:
         raise BadRequest("missing " + ", ".join(missing))
+    too_long = [name for name, limit in FIELD_LIMITS.items() if len(raw.get(name) or "") > limit]
+    if too_long:
+        raise BadRequest("too long: " + ", ".join(too_long))
     kind = raw["MsgType"].lower()
     try:
         created_at = datetime.fromtimestamp(int(raw["CreateTime"]), tz=UTC)
@@ -265,6 +282,9 @@ def to_inbound(raw: dict[str, str]) -> InboundMessage:
             raise BadRequest("missing Event")
         values["event"] = event
         values["event_key"] = raw.get("EventKey", "")
+        scene = values["event_key"].removeprefix("qrscene_")
+        if event in ("subscribe", "scan") and len(scene) > SCENE_LIMIT:
+            raise BadRequest("too long: EventKey (a QR scene is at most 64 characters)")
         if event == "location":
             values["lat"] = _coordinate(raw, "Latitude")
             values["lng"] = _coordinate(raw, "Longitude")

@@ -100,6 +100,7 @@ class ChatEngine:
         return self._handle(msg, earlier_first=True)
 
     def _handle(self, msg: InboundMessage, *, earlier_first: bool) -> str:
+        conflict = "no attempt"
         for _ in range(CONFLICT_RETRIES):
             try:
                 reply, notify = self._handle_once(msg, earlier_first)
@@ -110,7 +111,8 @@ class ChatEngine:
                     self._handle(earlier, earlier_first=False)
                 earlier_first = False
                 continue
-            except (IntegrityError, StaleDataError, OperationalError):
+            except (IntegrityError, StaleDataError, OperationalError) as exc:
+                conflict = f"{type(exc).__name__}: {exc}"
                 # Either this message was handled already (a WeChat retry) or it raced
                 # another message from the same person over some row (a new rider's first
                 # two messages; a photo arriving while its draft becomes a ticket).
@@ -125,8 +127,8 @@ class ChatEngine:
             if notify:
                 self.on_outbox()
             return reply
-        log.error("gave up on %s after %d conflicts", msg.dedup_key, CONFLICT_RETRIES)
-        self._keep_failure(msg, f"gave up after {CONFLICT_RETRIES} write conflicts")
+        log.error("gave up on %s after %d conflicts: %s", msg.dedup_key, CONFLICT_RETRIES, conflict)
+        self._keep_failure(msg, f"gave up after {CONFLICT_RETRIES} write conflicts; {conflict}")
         return BUSY
 
     def park(self, msgs: list[InboundMessage]) -> list[str | None]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
+from bot.codec import new_nonce, render_xml
 from bot.security import sign
-from models import InboxMessage
+from models import InboxFailure, InboxMessage
 from tests.e2e.conftest import TOKEN
 
 
@@ -36,3 +39,40 @@ def test_item_14_get_verification_checks_the_timestamp_window(gridbot):
     fresh = {"timestamp": ts, "nonce": "1", "echostr": "42", "signature": sign(TOKEN, ts, "1")}
     assert bot.http.get("/wechat", params=fresh).text == "42"
     assert bot.count(InboxMessage) == 0
+
+
+def _plain_request(fields: dict[str, str | int]) -> tuple[dict[str, str], bytes]:
+    ts, nonce = str(int(time.time())), new_nonce()
+    params = {"signature": sign(TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce}
+    return params, render_xml(fields).encode()
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("FromUserName", "o" * 65),
+        ("MsgType", "t" * 33),
+        ("MsgId", "9" * 65),
+        ("Event", "e" * 33),
+        ("EventKey", "qrscene_" + "s" * 65),
+        ("EventKey", "k" * 1025),
+    ],
+)
+def test_item_04_over_long_fields_are_refused_before_the_database(gridbot, field, value):
+    bot = gridbot("plain")
+    fields: dict[str, str | int] = {
+        "ToUserName": "gh_gridbot",
+        "FromUserName": "rider-1",
+        "CreateTime": int(time.time()),
+        "MsgType": "event" if field.startswith("Event") else "text",
+        "Content": "路口积水",
+        "MsgId": "1234567890123456",
+    }
+    if field.startswith("Event"):
+        fields |= {"Event": "subscribe", "EventKey": "qrscene_1"}
+    fields[field] = value
+    params, body = _plain_request(fields)
+    response = bot.http.post("/wechat", params=params, content=body)
+    assert response.status_code == 400, response.text
+    assert field in response.text
+    assert bot.count(InboxMessage) == 0 and bot.count(InboxFailure) == 0
