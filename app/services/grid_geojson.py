@@ -133,7 +133,7 @@ def _check_geometry(geometry: object, where: str, limits: ImportLimits) -> None:
         raise GridImportError(f"{where}：几何必须是 Polygon 或 MultiPolygon")
     coordinates = geometry.get("coordinates")
     polygons = [coordinates] if geometry["type"] == "Polygon" else coordinates
-    if not isinstance(polygons, list) or not polygons:
+    if not isinstance(polygons, list | tuple) or not polygons:
         raise GridImportError(f"{where}：几何无法解析（坐标结构不对）")
     _check_positions(polygons, where, limits.max_vertices)
     try:
@@ -148,23 +148,23 @@ def _check_geometry(geometry: object, where: str, limits: ImportLimits) -> None:
 
 
 def _check_positions(polygons: list, where: str, max_vertices: int) -> None:
-    """Polygons made of rings of [x, y] or [x, y, z] finite numbers, at most `max_vertices`
-    positions in all; counted ring by ring before a ring is read, so a huge polygon is
-    refused without walking it. A fixed depth, no recursion: deeper nesting than GeoJSON's
-    is simply the wrong shape."""
+    """Polygons made of rings of [x, y] or [x, y, z] finite numbers (lists from JSON,
+    tuples from shapely's mapping()), at most `max_vertices` positions in all; counted
+    ring by ring before a ring is read, so a huge polygon is refused without walking it.
+    A fixed depth, no recursion: deeper nesting than GeoJSON's is simply the wrong shape."""
     bad = GridImportError(f"{where}：几何无法解析（坐标结构不对）")
     vertices = 0
     for polygon in polygons:
-        if not isinstance(polygon, list) or not polygon:
+        if not isinstance(polygon, list | tuple) or not polygon:
             raise bad
         for ring in polygon:
-            if not isinstance(ring, list) or len(ring) < 4:
+            if not isinstance(ring, list | tuple) or len(ring) < 4:
                 raise bad
             vertices += len(ring)
             if vertices > max_vertices:
                 raise GridImportError(f"{where}：多边形顶点过多（超过上限 {max_vertices} 个）")
             for position in ring:
-                if not isinstance(position, list) or len(position) not in (2, 3):
+                if not isinstance(position, list | tuple) or len(position) not in (2, 3):
                     raise bad
                 for number in position:
                     if isinstance(number, bool) or not isinstance(number, int | float):
