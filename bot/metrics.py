@@ -138,3 +138,7 @@ METRICS.describe(
     "gridbot_outbox_duplicate_sends_total", "Notices sent twice because a lease ran out."
 )
 METRICS.describe("gridbot_token_refreshes_total", "access_token fetches (stable_token).")
+METRICS.describe("gridbot_bind_failures_total", "绑定 attempts with a code that is no invite.")
+METRICS.describe(
+    "gridbot_bind_cooldowns_total", "绑定 attempts refused: too many wrong codes within an hour."
+)

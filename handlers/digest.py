@@ -14,6 +14,8 @@ from handlers.context import ChatContext, is_staff
 router = Router("digest")
 
 USAGE = "格式：「日报」查看昨天，「日报 2026-11-20」查看指定日期。"
+EARLIEST = date(2000, 1, 1)
+"""Older dates are typing mistakes (and 0001-01-01 overflowed the day's time range)."""
 
 
 def _day(ctx: ChatContext, args: str) -> date | str:
@@ -26,6 +28,9 @@ def _day(ctx: ChatContext, args: str) -> date | str:
         return USAGE
     if day > today:
         return "这一天还没到，没有日报。"
+    if day < EARLIEST:
+        yesterday = today - timedelta(days=1)
+        return f"日期超出范围：请发送 {EARLIEST.isoformat()} 以后的日期，如「日报 {yesterday.isoformat()}」。"
     return day
 
 

@@ -2,21 +2,38 @@
 
 from __future__ import annotations
 
+import logging
+import math
+
 from app.services import people
 from app.services.errors import ServiceError
+from bot.metrics import METRICS
 from bot.router import Router
 from handlers.context import ChatContext
 from handlers.texts import STAFF_HELP
 
 router = Router("staff")
+log = logging.getLogger(__name__)
 
 
 @router.command("绑定", "bind")
 def bind(ctx: ChatContext, args: str) -> str:
     if not args:
         return "请回复「绑定 绑定码」，绑定码由管理员提供。"
+    openid = ctx.msg.openid
+    wait = people.bind_cooldown(ctx.session, openid, ctx.now)
+    if wait is not None:
+        METRICS.inc("gridbot_bind_cooldowns_total")
+        log.warning("bind refused for %s: too many wrong codes (cool-down %s)", openid, wait)
+        minutes = max(1, math.ceil(wait.total_seconds() / 60))
+        return f"绑定尝试过于频繁，请 {minutes} 分钟后再试，或联系管理员。"
     try:
-        staff = people.bind_staff(ctx.session, openid=ctx.msg.openid, code=args, now=ctx.now)
+        staff = people.bind_staff(ctx.session, openid=openid, code=args, now=ctx.now)
+    except people.BadInviteCode as exc:
+        failures = people.record_bind_failure(ctx.session, openid, ctx.now)
+        METRICS.inc("gridbot_bind_failures_total")
+        log.warning("bind failed for %s: wrong code (%d in the last hour)", openid, failures)
+        return exc.message
     except ServiceError as exc:
         return exc.message
     role = people.ROLE_LABELS[staff.role]

@@ -11,8 +11,9 @@ from models.messaging import (
     OutboxMessage,
     ParkedMessage,
     SandboxMessage,
+    SeenDelivery,
 )
-from models.people import ROLES, Rider, Staff, StaffInvite
+from models.people import ROLES, BindFailure, Rider, Staff, StaffInvite
 from models.ticket import Ticket, TicketEvent, TicketPhoto
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "ROLES",
     "Area",
     "Base",
+    "BindFailure",
     "ChannelPause",
     "Digest",
     "InboxFailure",
@@ -29,6 +31,7 @@ __all__ = [
     "ReportDraft",
     "Rider",
     "SandboxMessage",
+    "SeenDelivery",
     "Staff",
     "StaffInvite",
     "Ticket",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UTCDateTime, utcnow
@@ -108,3 +108,15 @@ class InboxFailure(Base):
     last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     recovered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     """Set when a later attempt (a WeChat retry) handled the message after all."""
+
+
+class SeenDelivery(Base):
+    """A webhook request's (timestamp, nonce, signature), kept while its timestamp is inside
+    the signature window: a second request under the same three is a replay, whichever
+    process or restart it reaches."""
+
+    __tablename__ = "seen_deliveries"
+
+    timestamp: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    signature: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.area import Area
@@ -57,3 +57,15 @@ class StaffInvite(Base):
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
 
     area: Mapped[Area] = relationship(lazy="joined")
+
+
+class BindFailure(Base):
+    """A "绑定" with a code that was no valid invite: counted per openid to slow guessing."""
+
+    __tablename__ = "bind_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    openid: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (Index("ix_bind_failures_openid_failed_at", "openid", "failed_at"),)

@@ -5,16 +5,20 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.services.errors import InvalidInput, NotFound
 from app.services.grids import area_by_code
-from models import ROLES, Rider, Staff, StaffInvite
+from models import ROLES, BindFailure, Rider, Staff, StaffInvite
 
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud, typed on a phone
 INVITE_LENGTH = 8
 INVITE_DAYS = 7
+BIND_FAILURES_ALLOWED = 5
+BIND_FAILURE_WINDOW = timedelta(hours=1)
+"""After this many codes that were no invite within the window, "绑定" waits until the
+oldest of them leaves it: 31^8 codes cannot be guessed at five an hour."""
 
 ROLE_LABELS = {
     "grid_worker": "网格员",
@@ -128,17 +132,56 @@ def create_invite(
     return invite
 
 
+class BadInviteCode(InvalidInput):
+    """The code names no usable invite (unknown, used or expired): a guess, maybe."""
+
+
+def bind_cooldown(session: Session, openid: str, now: datetime) -> timedelta | None:
+    """How long `openid` must wait before trying another code; None when it may now."""
+    recent = session.scalars(
+        select(BindFailure.failed_at)
+        .where(BindFailure.openid == openid, BindFailure.failed_at > now - BIND_FAILURE_WINDOW)
+        .order_by(BindFailure.failed_at.desc())
+        .limit(BIND_FAILURES_ALLOWED)
+    ).all()
+    if len(recent) < BIND_FAILURES_ALLOWED:
+        return None
+    return recent[-1] + BIND_FAILURE_WINDOW - now
+
+
+def record_bind_failure(session: Session, openid: str, now: datetime) -> int:
+    """Count a failed code for `openid`; how many it has within the window now."""
+    session.execute(
+        delete(BindFailure).where(
+            BindFailure.openid == openid, BindFailure.failed_at <= now - BIND_FAILURE_WINDOW
+        )
+    )
+    session.add(BindFailure(openid=openid, failed_at=now))
+    session.flush()
+    return session.scalar(
+        select(func.count()).where(
+            BindFailure.openid == openid, BindFailure.failed_at > now - BIND_FAILURE_WINDOW
+        )
+    )
+
+
 def bind_staff(session: Session, *, openid: str, code: str, now: datetime) -> Staff:
-    """Use a one-time invite: the sender becomes staff with the invite's role and area."""
+    """Use a one-time invite: the sender becomes staff with the invite's role and area.
+
+    Someone whose staff record was deactivated starts a new record with the new invite;
+    the old one keeps its history and lets go of the WeChat account."""
     invite = session.scalars(
         select(StaffInvite)
         .where(StaffInvite.code == code.strip().upper())
         .with_for_update(of=StaffInvite)
     ).first()
     if invite is None or invite.used_at is not None or invite.expires_at <= now:
-        raise InvalidInput("绑定码无效或已使用，请向管理员索取新的绑定码。")
+        raise BadInviteCode("绑定码无效或已使用，请向管理员索取新的绑定码。")
     if staff_by_openid(session, openid) is not None:
         raise InvalidInput("您的微信已绑定工作人员身份，无需重复绑定。")
+    for former in session.scalars(select(Staff).where(Staff.openid == openid)):
+        former.openid = None  # deactivated: the unique openid moves to the new record
+    session.flush()
     staff = Staff(
         name=invite.name or f"{ROLE_LABELS[invite.role]}{openid[-4:]}",
         role=invite.role,
