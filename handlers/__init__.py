@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from bot.router import Dispatcher
-from handlers import digest, escalation, evidence, report, rider, staff, worker
-from handlers.context import ChatContext
-from handlers.texts import RIDER_HELP, STAFF_HELP
-
-
-def help_text(ctx: ChatContext) -> str:
-    return STAFF_HELP if ctx.staff is not None else RIDER_HELP
+from handlers import digest, escalation, evidence, report, rider, staff, usage, worker
 
 
 def build_dispatcher() -> Dispatcher:
     return Dispatcher(
         [
             staff.router,
+            usage.router,
             digest.router,
             evidence.router,
             worker.router,
@@ -23,5 +18,5 @@ def build_dispatcher() -> Dispatcher:
             rider.router,
             report.router,
         ],
-        fallback=help_text,
+        fallback=usage.help_for,
     )

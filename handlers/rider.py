@@ -6,7 +6,8 @@ from app.services import notices, people, reports, tickets
 from app.services.errors import ServiceError
 from bot.router import Router
 from handlers.context import ChatContext, split_number
-from handlers.texts import RIDER_HELP, WELCOME
+from handlers.texts import WELCOME
+from handlers.usage import help_for
 
 router = Router("rider")
 
@@ -55,13 +56,10 @@ def cancel(ctx: ChatContext, args: str) -> str:
     return "没有正在填写的上报。"
 
 
-@router.command("帮助", "help", "?", "？")
-def rider_help(ctx: ChatContext, args: str) -> str:
-    return RIDER_HELP
-
-
 @router.on("event:subscribe", "event:scan")
 def subscribed(ctx: ChatContext, args: str) -> str:
+    if ctx.staff is not None:  # a bound staff member following the account again
+        return f"欢迎回来，{ctx.staff.name}！\n{help_for(ctx)}"
     return WELCOME
 
 

@@ -10,7 +10,7 @@ from app.services.errors import ServiceError
 from bot.metrics import METRICS
 from bot.router import Router
 from handlers.context import ChatContext
-from handlers.texts import STAFF_HELP
+from handlers.usage import staff_help
 
 router = Router("staff")
 log = logging.getLogger(__name__)
@@ -37,4 +37,5 @@ def bind(ctx: ChatContext, args: str) -> str:
     except ServiceError as exc:
         return exc.message
     role = people.ROLE_LABELS[staff.role]
-    return f"绑定成功！您是{staff.area.name}的{role}（{staff.name}）。\n{STAFF_HELP}"
+    commands = staff_help(staff, resolution_photo_minutes=ctx.settings.resolution_photo_minutes)
+    return f"绑定成功！您是{staff.area.name}的{role}（{staff.name}）。\n{commands}"

@@ -7,7 +7,6 @@ from datetime import timedelta
 from app.services import evidence, notices, tickets
 from bot.router import Router
 from handlers.context import ChatContext, attempt_as_staff, is_staff, split_number
-from handlers.texts import STAFF_HELP
 
 router = Router("worker")
 
@@ -63,8 +62,3 @@ def mine(ctx: ChatContext, args: str) -> str:
         return "您目前没有待办工单。"
     lines = [notices.ticket_line(t, ctx.tz) for t in open_tickets]
     return f"您的待办工单（{len(lines)}）：\n" + "\n".join(lines)
-
-
-@router.command("帮助", "help", "?", "？", when=is_staff)
-def staff_help(ctx: ChatContext, args: str) -> str:
-    return STAFF_HELP

@@ -16,6 +16,12 @@ Classification rule (`classify`):
    generic complaints (堵塞, 垃圾, 隐患). Traffic signals rank above street lights
    so that "红绿灯不亮" (红绿灯 vs 灯不亮, 3 characters each) is a traffic signal.
 4. No keyword at all gives `Category.OTHER`.
+
+Some keywords name a condition many problems share rather than a thing ("危险",
+"堵住了", "破损"): they count for `classify`, but `classify_object` ignores them. It
+answers "which problem do these words name?", so that "很危险" or "车都堵住了" after
+a report of a missing manhole cover is read as more about the same problem, while
+"旁边路灯也不亮" names another one.
 """
 
 from __future__ import annotations
@@ -56,6 +62,8 @@ class CategoryInfo:
     major_class: str
     rank: int  # lower wins a tie
     keywords: tuple[str, ...]
+    conditions: tuple[str, ...] = ()
+    """Keywords (also in `keywords`) that describe a state, not a thing."""
 
 
 _CATALOGUE: dict[Category, CategoryInfo] = {
@@ -93,7 +101,8 @@ _CATALOGUE: dict[Category, CategoryInfo] = {
         "路面破损",
         "道路交通",
         5,
-        ("路面破损", "坑", "塌陷", "裂缝", "破损", "pothole"),
+        ("路面破损", "坑", "大洞", "窟窿", "塌陷", "裂缝", "破损", "pothole"),
+        ("破损",),
     ),
     Category.BLOCKED_PASSAGE: CategoryInfo(
         "通道堵塞",
@@ -110,6 +119,7 @@ _CATALOGUE: dict[Category, CategoryInfo] = {
             "blocked",
             "obstruct",
         ),
+        ("堵塞", "堵住", "堵了", "挡住", "blocked", "obstruct"),
     ),
     Category.BULKY_WASTE: CategoryInfo(
         "大件垃圾",
@@ -122,6 +132,7 @@ _CATALOGUE: dict[Category, CategoryInfo] = {
         "突发事件",
         8,
         ("隐患", "危险", "漏电", "电线", "hazard", "danger"),
+        ("隐患", "危险", "hazard", "danger"),
     ),
     Category.OTHER: CategoryInfo("其他问题", "其他", 9, ()),
 }
@@ -129,13 +140,29 @@ _CATALOGUE: dict[Category, CategoryInfo] = {
 _KEYWORDS: tuple[tuple[str, Category], ...] = tuple(
     (kw.lower(), cat) for cat, info in _CATALOGUE.items() for kw in info.keywords
 )
+_OBJECT_KEYWORDS: tuple[tuple[str, Category], ...] = tuple(
+    (kw.lower(), cat)
+    for cat, info in _CATALOGUE.items()
+    for kw in info.keywords
+    if kw not in info.conditions
+)
 
 
 def classify(text: str) -> Category:
     """The category a free-text report most likely belongs to (see the module docstring)."""
+    return _best(text, _KEYWORDS)
+
+
+def classify_object(text: str) -> Category:
+    """The problem these words name, condition words ignored; `Category.OTHER` when they
+    name none ("很危险", "车都堵住了")."""
+    return _best(text, _OBJECT_KEYWORDS)
+
+
+def _best(text: str, keywords: tuple[tuple[str, Category], ...]) -> Category:
     haystack = text.lower()
     hits: list[tuple[int, int, str, Category]] = []
-    for keyword, category in _KEYWORDS:
+    for keyword, category in keywords:
         start = haystack.find(keyword)
         while start != -1:
             hits.append((start, start + len(keyword), keyword, category))

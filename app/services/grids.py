@@ -152,7 +152,8 @@ def _rewrite_paths(areas, in_file: dict[str, AreaFeature]) -> int:
 
 @dataclass(frozen=True)
 class Placement:
-    """Where a point belongs: a grid (inside or near it), else an enclosing area's duty desk."""
+    """Where a point belongs: a grid (inside or near it), else an enclosing area's duty
+    desk; neither (`routed_area` None) when it lies outside every area."""
 
     grid: Area | None
     area: Area | None
@@ -222,10 +223,8 @@ class GridLocator:
         if enclosing is not None:
             area, worker = _with_worker(session, enclosing)
             return Placement(grid=None, area=area, worker=worker)
-        root = session.scalars(
-            select(Area).where(Area.parent_id.is_(None)).order_by(Area.id)
-        ).first()
-        return Placement(grid=None, area=root)
+        # Outside every area: nobody here can act on it (a wrong or far-away point).
+        return Placement(grid=None, area=None)
 
 
 _ON_DUTY = (Staff.active, Staff.openid.is_not(None))
@@ -249,6 +248,12 @@ AREA_STAFF = (
 def _with_worker(session: Session, code: str) -> tuple[Area, Staff | None]:
     area, worker = session.execute(AREA_WITH_WORKER, {"code": code}).one()
     return area, worker
+
+
+def served_district(session: Session) -> str:
+    """The name(s) of the top areas served, as a rider reads them: "示范区"."""
+    names = session.scalars(select(Area.name).where(Area.parent_id.is_(None)).order_by(Area.id))
+    return "、".join(names)
 
 
 def area_by_code(session: Session, code: str) -> Area | None:

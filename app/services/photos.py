@@ -241,6 +241,10 @@ class PhotoPipeline:
             or photo.id not in [p.get("photo_id") for p in draft.photos]
         ):
             return
+        assert photo.exif_lat is not None and photo.exif_lng is not None
+        placement = self.intake.locator.place(session, photo.exif_lat, photo.exif_lng)
+        if placement.routed_area is None:
+            return  # taken outside the district: the rider is still asked for a location
         draft.lat, draft.lng = photo.exif_lat, photo.exif_lng
         draft.place = draft.place or "照片定位"
         ticket = file_ticket(
@@ -251,6 +255,7 @@ class PhotoPipeline:
             locator=self.intake.locator,
             rules=self.intake,
             location_source="photo",
+            placement=placement,
         )
         session.delete(draft)
         text = duplicates.joined_text(ticket) if ticket.merged_into_id else filed_text(ticket)

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 
 from app.domain.categories import Category, classify
 from app.domain.duplicates import DuplicatePolicy
+from app.domain.rider_words import names_another_problem
 from app.domain.tickets import Action, Status
 from app.media.links import MediaLinks
 from app.services import duplicates, notices
-from app.services.grids import GridLocator, responsible_staff
+from app.services.grids import GridLocator, Placement, responsible_staff, served_district
 from app.services.outbox import enqueue
 from app.services.tickets import OPEN, record
 from app.settings import Settings
@@ -27,8 +28,12 @@ class Outcome(StrEnum):
     JOINED = "joined"
     """Filed, and merged into an open ticket about the same problem."""
     ADDED = "added"
+    ANOTHER_REPORT = "another_report"
+    """Words about a different problem than the ticket just filed: a new draft."""
     NEED_LOCATION = "need_location"
     NEED_DETAILS = "need_details"
+    OUTSIDE = "outside"
+    """The location lies outside every area of the district: refused, nothing kept."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +41,8 @@ class Intake:
     outcome: Outcome
     ticket: Ticket | None = None
     draft: ReportDraft | None = None
+    district: str = ""
+    """For OUTSIDE: the name(s) of the district(s) served."""
 
 
 @dataclass(frozen=True)
@@ -98,11 +105,19 @@ def submit(
 ) -> Intake:
     """Take one piece of a report and say what became of it."""
     draft = active_draft(session, rider, now=now, window=rules.draft_window)
+    placement = None
+    if piece.lat is not None and piece.lng is not None:
+        placement = rules.locator.place(session, piece.lat, piece.lng)
+        if placement.routed_area is None:
+            return Intake(Outcome.OUTSIDE, draft=draft, district=served_district(session))
+    another = False
     if draft is None and piece.lat is None:
         recent = recent_ticket(session, rider, now=now, window=rules.followup_window)
         if recent is not None:
-            add_to_ticket(session, recent, rider, piece, now=now, message_key=message_key)
-            return Intake(Outcome.ADDED, ticket=recent)
+            if not (piece.text and names_another_problem(recent.category, piece.text)):
+                add_to_ticket(session, recent, rider, piece, now=now, message_key=message_key)
+                return Intake(Outcome.ADDED, ticket=recent)
+            another = True
     new = draft is None
     if draft is None:
         draft = ReportDraft(rider_id=rider.id, started_at=now, photos=[], description="")
@@ -110,6 +125,8 @@ def submit(
     if draft.lat is None or (not draft.photos and not draft.description):
         if new:
             _insert_draft(session, draft)
+        if another:
+            return Intake(Outcome.ANOTHER_REPORT, ticket=recent, draft=draft)
         if draft.lat is None:
             return Intake(Outcome.NEED_LOCATION, draft=draft)
         return Intake(Outcome.NEED_DETAILS, draft=draft)
@@ -118,7 +135,14 @@ def submit(
         # about to go (the draft's values stay readable on the object).
         session.delete(draft)
     ticket = file_ticket(
-        session, rider, draft, now=now, locator=rules.locator, message_key=message_key, rules=rules
+        session,
+        rider,
+        draft,
+        now=now,
+        locator=rules.locator,
+        message_key=message_key,
+        rules=rules,
+        placement=placement,
     )
     return Intake(Outcome.JOINED if ticket.merged_into_id else Outcome.FILED, ticket=ticket)
 
@@ -255,14 +279,17 @@ def file_ticket(
     message_key: str | None = None,
     rules: IntakeRules | None = None,
     location_source: str = "chat",
+    placement: Placement | None = None,
 ) -> Ticket:
-    """Turn a complete draft into a ticket routed to the grid that contains its point.
+    """Turn a complete draft into a ticket routed to the grid that contains its point
+    (`placement`, when the caller has placed it already: it must lie in the district).
 
     With `rules`, a report of a problem that already has an open ticket nearby (or the
     same photo) is merged into it: see `ticket.merged_into`.
     """
     assert draft.lat is not None and draft.lng is not None
-    placement = locator.place(session, draft.lat, draft.lng)
+    if placement is None:
+        placement = locator.place(session, draft.lat, draft.lng)
     area = placement.routed_area
     ticket = Ticket(
         category=classify(draft.description).value,

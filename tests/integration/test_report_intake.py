@@ -98,13 +98,48 @@ def test_point_outside_every_grid_goes_to_the_nearest_grid_within_reach(chat):
     assert "最近网格" in ticket.events[0].note
 
 
-def test_point_far_from_every_grid_goes_to_the_duty_desk(chat):
+def test_a_location_outside_the_district_is_refused_and_the_draft_waits(chat):
     chat.text("rider-1", "路灯不亮")
-    reply = chat.location("rider-1", (31.30, 121.60))
-    assert "示范区" in reply and "区城运中心" in reply
+    reply = chat.location("rider-1", (39.90, 116.40), "北京天安门")  # 1,000 km away
+    assert "不在示范区的服务范围内" in reply and "无法受理" in reply
+    assert "重新发送位置" in reply
+    assert chat.tickets() == [] and not chat.notices_to("supervisor")
+    # The words wait in the draft for a location inside the district.
+    assert "已受理" in chat.location("rider-1", FENGYUAN_1)
     (ticket,) = chat.tickets()
-    assert ticket.grid is None and ticket.assignee.openid == "supervisor"
-    assert chat.notices_to("supervisor")
+    assert (ticket.category, ticket.grid.code) == ("street_light", "31019900100101")
+
+
+def test_a_location_beyond_the_nearest_grid_reach_is_refused(chat):
+    chat.photo("rider-1")
+    assert "无法受理" in chat.location("rider-1", (31.30, 121.60))  # 15 km east
+    assert chat.tickets() == []
+
+
+def test_a_point_in_an_area_without_grids_goes_to_its_duty_desk(chat, demo_sessions):
+    from app.db import unit_of_work
+    from app.services.grids import import_geojson
+
+    square = [[121.452, 31.21], [121.462, 31.21], [121.462, 31.22], [121.452, 31.22]]
+    community = {
+        "type": "Feature",
+        "properties": {
+            "code": "310199002003",
+            "name": "新村社区",
+            "level": "community",
+            "parent_code": "310199002",
+        },
+        "geometry": {"type": "Polygon", "coordinates": [[*square, square[0]]]},
+    }
+    with unit_of_work(demo_sessions) as s:
+        import_geojson(s, {"type": "FeatureCollection", "features": [community]})
+    chat.text("rider-1", "路灯不亮")
+    reply = chat.location("rider-1", (31.2150, 121.4570))  # about 1 km from the nearest grid
+    assert "新村社区" in reply and "宋主任" in reply
+    (ticket,) = chat.tickets()
+    assert ticket.grid is None and ticket.area.name == "新村社区"
+    assert ticket.assignee.role == "street_lead"
+    assert chat.notices_to(ticket.assignee.openid)
 
 
 def test_a_grid_whose_worker_left_sends_reports_to_the_community_lead(chat, demo_sessions):
@@ -135,8 +170,18 @@ def test_subscribe_registers_the_rider_with_the_qr_scene(chat, demo_sessions):
         assert (rider.qr_scene, rider.subscribed) == ("station42", False)
 
 
-def test_pleasantries_get_a_polite_answer(chat):
+def test_thanks_get_a_polite_answer_and_a_greeting_a_greeting(chat):
     assert "不客气" in chat.text("rider-1", "谢谢！")
+    hello = chat.text("rider-1", "你好")
+    assert hello.startswith("您好！") and "不客气" not in hello
+    assert "现场照片" in hello and "位置" in hello
+
+
+def test_the_subscribe_welcome_says_how_to_report_once(chat):
+    welcome = chat.event("rider-9", "subscribe")
+    assert welcome.startswith("感谢关注")
+    assert welcome.count("现场照片") == 1 and welcome.count("井盖缺失") == 1
+    assert "帮助" in welcome
 
 
 def test_a_rider_who_comes_back_is_subscribed_again_and_seen(chat, demo_sessions, clock):
