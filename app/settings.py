@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     """`grids import` refuses a file larger than this, with more features, or a feature
     whose polygon has more vertices (a 1,000,000-vertex polygon took 14 s and 400 MB)."""
     signature_window_seconds: int = 300
+    api_docs: bool = False
+    """Serve /docs, /redoc and /openapi.json (a map of every endpoint: off in production)."""
     max_body_bytes: int = 64 * 1024
     ack_budget_seconds: float = 1.0
     """A message not answered within this time is acknowledged at once ("success") and

@@ -1,144 +1,185 @@
-"""Process-local counters and summaries, rendered in the Prometheus text format for
-GET /metrics.
+"""Process-local counters and summaries, exposed in the Prometheus text format (by
+prometheus_client) for GET /metrics.
 
 They live in the process that counted them (with `serve --workers N` each worker
 has its own; Prometheus sums them by scraping each, or an operator reads one worker's
 view). Database-wide figures (backlog, oldest pending age) are read at scrape time, so
 they are the same whichever process answers.
+
+Label values are bounded: a counter keeps at most MAX_SERIES label sets; later new values
+are counted under "other", so no sender can grow the scrape without limit.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
-from collections.abc import Iterable
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Summary,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+
+disable_created_metrics()  # no `_created` series: they would double every family for nothing
+
+MAX_SERIES = 50
+OTHER = "other"
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+MESSAGE_TYPES = frozenset(
+    {"text", "image", "voice", "video", "shortvideo", "location", "link", "file", "event"}
+)
+EVENTS = frozenset(
+    {
+        "subscribe",
+        "unsubscribe",
+        "scan",
+        "location",
+        "click",
+        "view",
+        "view_miniprogram",
+        "templatesendjobfinish",
+        "masssendjobfinish",
+        "scancode_push",
+        "scancode_waitmsg",
+        "pic_sysphoto",
+        "pic_photo_or_album",
+        "pic_weixin",
+        "location_select",
+    }
+)
+"""WeChat's message types and events; anything else is labelled "other"."""
+
+
+def type_label(kind: str, event: str | None) -> str:
+    """The `type` label of a message: its MsgType, or event:<Event>, bounded."""
+    if kind != "event":
+        return kind if kind in MESSAGE_TYPES else OTHER
+    return f"event:{event if event in EVENTS else OTHER}"
 
 
 class Metrics:
-    """Named counters with label values, and summaries (the sum and count of observed
-    durations); thread-safe; `render` gives Prometheus text."""
+    """Named counters (with label names fixed when declared) and summaries (the sum and
+    count of observed durations); thread-safe; `render` gives Prometheus text."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_series: int = MAX_SERIES) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.max_series = max_series
         self._lock = threading.Lock()
-        self._values: dict[str, dict[tuple[tuple[str, str], ...], float]] = defaultdict(dict)
-        self._summaries: dict[str, list[float]] = {}
-        self._help: dict[str, str] = {}
-        self._summary_names: set[str] = set()
+        self._counters: dict[str, Counter] = {}
+        self._labels: dict[str, tuple[str, ...]] = {}
+        self._series: dict[str, set[tuple[str, ...]]] = {}
+        self._summaries: dict[str, Summary] = {}
 
-    def describe(self, name: str, help_text: str, *, summary: bool = False) -> None:
-        self._help[name] = help_text
-        if summary:
-            self._summary_names.add(name)
+    def add_counter(self, name: str, help_text: str, *labels: str) -> None:
+        """Declare counter `name` (ending in _total) with these label names."""
+        base = name.removesuffix("_total")
+        self._counters[name] = Counter(base, help_text, labels, registry=self.registry)
+        self._labels[name] = labels
+        self._series[name] = set()
+
+    def add_summary(self, name: str, help_text: str) -> None:
+        """Declare summary `name`: rendered as `name_sum` and `name_count`."""
+        self._summaries[name] = Summary(name, help_text, registry=self.registry)
 
     def inc(self, name: str, amount: float = 1.0, **labels: object) -> None:
-        key = tuple(sorted((k, str(v)) for k, v in labels.items()))
-        with self._lock:
-            series = self._values[name]
-            series[key] = series.get(key, 0.0) + amount
+        counter = self._counters[name]
+        if not self._labels[name]:
+            counter.inc(amount)
+            return
+        counter.labels(*self._bounded(name, labels)).inc(amount)
 
     def observe(self, name: str, seconds: float) -> None:
-        """One observation of summary `name`: rendered as `name_sum` and `name_count`."""
-        with self._lock:
-            totals = self._summaries.setdefault(name, [0.0, 0.0])
-            totals[0] += seconds
-            totals[1] += 1
+        """One observation of summary `name`."""
+        self._summaries[name].observe(seconds)
+
+    def value(self, name: str, **labels: object) -> float:
+        """The count of counter `name` for these label values (0 if never counted)."""
+        wanted = {k: str(v) for k, v in labels.items()}
+        for family in self._counters[name].collect():
+            for sample in family.samples:
+                if sample.name == name and sample.labels == wanted:
+                    return sample.value
+        return 0.0
 
     def summary(self, name: str) -> tuple[float, int]:
         """(sum, count) of summary `name`."""
-        with self._lock:
-            total, count = self._summaries.get(name, (0.0, 0.0))
-        return total, int(count)
-
-    def value(self, name: str, **labels: object) -> float:
-        key = tuple(sorted((k, str(v)) for k, v in labels.items()))
-        with self._lock:
-            return self._values.get(name, {}).get(key, 0.0)
-
-    def reset(self) -> None:
-        with self._lock:
-            self._values.clear()
-            self._summaries.clear()
+        samples = {s.name: s.value for m in self._summaries[name].collect() for s in m.samples}
+        return samples[f"{name}_sum"], int(samples[f"{name}_count"])
 
     def render(self) -> str:
+        return generate_latest(self.registry).decode()
+
+    def _bounded(self, name: str, labels: dict[str, object]) -> tuple[str, ...]:
+        values = tuple(str(labels[k]) for k in self._labels[name])
+        series = self._series[name]
+        if values in series:
+            return values
         with self._lock:
-            snapshot = {name: dict(series) for name, series in self._values.items()}
-            summaries = {name: tuple(totals) for name, totals in self._summaries.items()}
-        lines: list[str] = []
-        for name in sorted(set(snapshot) | set(summaries) | set(self._help)):
-            help_text = self._help.get(name, "")
-            if name in summaries or name in self._summary_names:
-                total, count = summaries.get(name, (0.0, 0.0))
-                lines += _summary(name, help_text, total, count)
-            else:
-                lines += _family(name, "counter", help_text, snapshot.get(name, {}))
-        return "\n".join(lines) + "\n"
+            if values not in series and len(series) >= self.max_series:
+                values = (OTHER,) * len(values)
+            series.add(values)
+        return values
 
 
-def gauge(name: str, help_text: str, value: float, **labels: object) -> str:
-    key = tuple(sorted((k, str(v)) for k, v in labels.items()))
-    return "\n".join(_family(name, "gauge", help_text, {key: value})) + "\n"
+def gauges(*families: tuple[str, str, dict[tuple[tuple[str, str], ...], float]]) -> str:
+    """Prometheus text for gauges read at scrape time: (name, help, {labels: value})."""
+    registry = CollectorRegistry(auto_describe=False)
 
+    class _Now:
+        def collect(self):
+            for name, help_text, series in families:
+                label_names = [k for k, _ in next(iter(series))] if series else []
+                family = GaugeMetricFamily(name, help_text, labels=label_names)
+                for key, value in series.items():
+                    family.add_metric([v for _, v in key], value)
+                yield family
 
-def _family(name, kind, help_text, series) -> Iterable[str]:
-    yield from _header(name, kind, help_text)
-    for key, value in sorted(series.items()):
-        label_text = ",".join(f'{k}="{_escape(v)}"' for k, v in key)
-        yield (
-            f"{name}{{{label_text}}} {_number(value)}" if label_text else f"{name} {_number(value)}"
-        )
-
-
-def _summary(name: str, help_text: str, total: float, count: float) -> Iterable[str]:
-    yield from _header(name, "summary", help_text)
-    yield f"{name}_sum {_number(total)}"
-    yield f"{name}_count {_number(count)}"
-
-
-def _header(name: str, kind: str, help_text: str) -> Iterable[str]:
-    if help_text:
-        yield f"# HELP {name} {help_text}"
-    yield f"# TYPE {name} {kind}"
-
-
-def _number(value: float) -> str:
-    """Exact: 1234567, not the 1.23457e+06 of `:g`, which would freeze a counter's rate."""
-    value = float(value)
-    return str(int(value)) if value.is_integer() else repr(value)
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    registry.register(_Now())
+    return generate_latest(registry).decode()
 
 
 METRICS = Metrics()
-METRICS.describe(
+METRICS.add_summary(
     "gridbot_handler_seconds",
     "Time a message kept a handler thread (its handling, database included).",
-    summary=True,
 )
-METRICS.describe(
+METRICS.add_summary(
     "gridbot_answer_seconds",
     "Time from a message's arrival at the webhook to its answer (a reply or success). "
     "While nothing is parked, minus the handler's time: on average, the wait for a "
     "handler thread.",
-    summary=True,
 )
-METRICS.describe("gridbot_messages_in_total", "Inbound messages handled, by type.")
-METRICS.describe("gridbot_handler_errors_total", "Inbound messages whose handler failed.")
-METRICS.describe(
+METRICS.add_counter("gridbot_messages_in_total", "Inbound messages handled, by type.", "type")
+METRICS.add_counter(
+    "gridbot_handler_errors_total", "Inbound messages whose handler failed.", "type"
+)
+METRICS.add_counter(
     "gridbot_messages_parked_total",
     "Messages acknowledged before their answer was ready (answered late).",
 )
-METRICS.describe("gridbot_outbox_sent_total", "Notices delivered, by route.")
-METRICS.describe("gridbot_outbox_failed_total", "Failed send attempts, by WeChat errcode.")
-METRICS.describe("gridbot_outbox_dead_total", "Notices given up on, by last errcode.")
-METRICS.describe("gridbot_outbox_held_total", "Notices held for the next reply, by errcode.")
-METRICS.describe("gridbot_channel_paused_total", "Channel-wide pauses after rate limits.")
-METRICS.describe(
+METRICS.add_counter("gridbot_outbox_sent_total", "Notices delivered, by route.", "via")
+METRICS.add_counter(
+    "gridbot_outbox_failed_total", "Failed send attempts, by WeChat errcode.", "errcode"
+)
+METRICS.add_counter("gridbot_outbox_dead_total", "Notices given up on, by last errcode.", "errcode")
+METRICS.add_counter(
+    "gridbot_outbox_held_total", "Notices held for the next reply, by errcode.", "errcode"
+)
+METRICS.add_counter(
+    "gridbot_channel_paused_total", "Channel-wide pauses after rate limits.", "errcode"
+)
+METRICS.add_counter(
     "gridbot_outbox_duplicate_sends_total", "Notices sent twice because a lease ran out."
 )
-METRICS.describe("gridbot_token_refreshes_total", "access_token fetches (stable_token).")
-METRICS.describe("gridbot_bind_failures_total", "绑定 attempts with a code that is no invite.")
-METRICS.describe(
+METRICS.add_counter(
+    "gridbot_token_refreshes_total", "access_token fetches (stable_token).", "force"
+)
+METRICS.add_counter("gridbot_bind_failures_total", "绑定 attempts with a code that is no invite.")
+METRICS.add_counter(
     "gridbot_bind_cooldowns_total", "绑定 attempts refused: too many wrong codes within an hour."
 )

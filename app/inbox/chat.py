@@ -24,7 +24,7 @@ from app.services.outbox import PENDING_FLAG, deliver_held
 from app.services.reports import IntakeRules
 from app.settings import Settings
 from bot.inbound import InboundMessage
-from bot.metrics import METRICS
+from bot.metrics import METRICS, type_label
 from handlers import build_dispatcher
 from handlers.context import ChatContext
 from handlers.texts import BUSY
@@ -96,7 +96,7 @@ class ChatEngine:
         A message that was parked (acknowledged early, see late_answers) gets "": its
         reply, stored in the inbox, goes by customer-service message instead.
         """
-        METRICS.inc("gridbot_messages_in_total", type=_kind(msg))
+        METRICS.inc("gridbot_messages_in_total", type=type_label(msg.kind, msg.event))
         return self._handle(msg, earlier_first=True)
 
     def _handle(self, msg: InboundMessage, *, earlier_first: bool) -> str:
@@ -224,7 +224,7 @@ class ChatEngine:
 
     def _keep_failure(self, msg: InboundMessage, error: str) -> None:
         """Record a message whose handling failed, for `gridbot inbox failed`; never raises."""
-        METRICS.inc("gridbot_handler_errors_total", type=_kind(msg))
+        METRICS.inc("gridbot_handler_errors_total", type=type_label(msg.kind, msg.event))
         now = self.clock()
         for _ in range(2):
             try:

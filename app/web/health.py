@@ -9,13 +9,11 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 
 from app.services import outbox
-from bot.metrics import METRICS, gauge
+from bot.metrics import CONTENT_TYPE, METRICS, gauges
 from models import utcnow
 
 router = APIRouter(tags=["ops"])
 log = logging.getLogger(__name__)
-
-PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8"
 
 
 @router.get("/healthz")
@@ -46,23 +44,23 @@ def readyz(request: Request) -> JSONResponse:
 @router.get("/metrics")
 def metrics(request: Request) -> PlainTextResponse:
     """Prometheus text: this process's counters plus database-wide outbox gauges."""
-    body = METRICS.render()
+    up = "gridbot_database_up", "1 when the database answered this scrape."
     try:
         backlog = _backlog(request)
     except Exception:
-        body += gauge("gridbot_database_up", "1 when the database answered this scrape.", 0)
+        now = gauges((*up, {(): 0}))
     else:
-        body += gauge("gridbot_database_up", "1 when the database answered this scrape.", 1)
-        for status in ("pending", "held", "dead"):
-            body += gauge(
+        now = gauges(
+            (*up, {(): 1}),
+            (
                 "gridbot_outbox_notices",
                 "Notices in the outbox by status.",
-                backlog[status],
-                status=status,
-            )
-        body += gauge(
-            "gridbot_outbox_oldest_pending_age_seconds",
-            "Age of the oldest notice still waiting to be sent.",
-            backlog["oldest_pending_age_seconds"],
+                {(("status", s),): backlog[s] for s in ("pending", "held", "dead")},
+            ),
+            (
+                "gridbot_outbox_oldest_pending_age_seconds",
+                "Age of the oldest notice still waiting to be sent.",
+                {(): backlog["oldest_pending_age_seconds"]},
+            ),
         )
-    return PlainTextResponse(body, media_type=PROMETHEUS)
+    return PlainTextResponse(METRICS.render() + now, media_type=CONTENT_TYPE)

@@ -80,7 +80,14 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
                 api.close()
             engine.dispose()
 
-    app = FastAPI(title="gridbot", lifespan=lifespan)
+    docs = settings.api_docs
+    app = FastAPI(
+        title="gridbot",
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     app.state.settings = settings
     app.state.sessions = sessions
     app.state.sender = sender

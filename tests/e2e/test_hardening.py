@@ -6,11 +6,14 @@ from __future__ import annotations
 import time
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from bot.codec import new_nonce, render_xml
+from bot.metrics import METRICS
 from bot.security import sign
 from models import InboxFailure, InboxMessage
 from tests.e2e.conftest import TOKEN
+from tests.prometheus import sample
 
 
 def test_item_03_upper_case_aes_is_answered_encrypted(gridbot):
@@ -76,3 +79,29 @@ def test_item_04_over_long_fields_are_refused_before_the_database(gridbot, field
     assert response.status_code == 400, response.text
     assert field in response.text
     assert bot.count(InboxMessage) == 0 and bot.count(InboxFailure) == 0
+
+
+def test_item_12_api_docs_are_off_unless_a_setting_turns_them_on(gridbot):
+    bot = gridbot("plain")
+    for path in ("/docs", "/redoc", "/openapi.json"):
+        assert bot.http.get(path).status_code == 404, path
+    docs = gridbot("plain", api_docs=True)
+    assert docs.http.get("/openapi.json").status_code == 200
+    assert docs.http.get("/docs").status_code == 200
+
+
+def test_item_12_metric_labels_stay_bounded(gridbot):
+    bot = gridbot("plain")
+    before = METRICS.value("gridbot_messages_in_total", type="other")
+    for i in range(60):
+        assert (
+            bot.post(bot.sim.message("rider-1", f"weird{i}", {"Content": "x"})).status_code == 200
+        )
+        assert bot.post(bot.sim.event("rider-1", f"odd_event_{i}")).status_code == 200
+    body = bot.http.get("/metrics").text
+    assert "weird" not in body and "odd_event" not in body
+    assert sample(body, "gridbot_messages_in_total", type="other") == before + 60
+    assert sample(body, "gridbot_messages_in_total", type="event:other") >= 60
+    # The exposition is Prometheus's own, parsed by its own parser.
+    names = {family.name for family in text_string_to_metric_families(body)}
+    assert {"gridbot_messages_in", "gridbot_handler_seconds", "gridbot_database_up"} <= names
