@@ -88,16 +88,29 @@ class Router:
 
 
 class Dispatcher:
-    def __init__(self, routers: Iterable[Router], fallback: Callable[[Any], str]) -> None:
+    """Tries the routes in order. A handler that raises one of `refusals` (the application's
+    "you may not / that is wrong" errors) is answered with the error's text: handlers
+    return text for what worked and raise for what was refused."""
+
+    def __init__(
+        self,
+        routers: Iterable[Router],
+        fallback: Callable[[Any], str],
+        refusals: tuple[type[Exception], ...] = (),
+    ) -> None:
         self.routes = [route for router in routers for route in router.routes]
         self.fallback = fallback
+        self.refusals = refusals
 
     def dispatch(self, ctx: HasMessage) -> str:
         for route in self.routes:
             args = route.match(ctx)
             if args is None:
                 continue
-            reply = route.handler(ctx, args)
+            try:
+                reply = route.handler(ctx, args)
+            except self.refusals as refusal:
+                return str(refusal)
             if reply is not None:
                 return reply
         return self.fallback(ctx)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.services.errors import ServiceError
 from bot.router import Dispatcher
 from handlers import digest, escalation, evidence, report, rider, staff, usage, worker
 
@@ -19,4 +20,5 @@ def build_dispatcher() -> Dispatcher:
             report.router,
         ],
         fallback=usage.help_for,
+        refusals=(ServiceError,),
     )

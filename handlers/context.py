@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from app.services.errors import ServiceError
 from app.services.reports import IntakeRules
 from app.settings import Settings
 from bot.inbound import InboundMessage
@@ -34,16 +33,12 @@ class ChatContext:
     def message_key(self) -> str:
         return self.msg.dedup_key
 
-
-def attempt_as_staff(ctx: ChatContext, use_case, **kwargs):
-    """Run a ticket use case as the sending staff member: its result, or, when it refuses,
-    the refusal's sentence (a str) for the reply."""
-    try:
+    def as_staff(self, use_case, **kwargs):
+        """Run a ticket use case as the sending staff member. A refusal (ServiceError)
+        propagates: the dispatcher answers it."""
         return use_case(
-            ctx.session, staff=ctx.staff, now=ctx.now, message_key=ctx.message_key, **kwargs
+            self.session, staff=self.staff, now=self.now, message_key=self.message_key, **kwargs
         )
-    except ServiceError as exc:
-        return exc.message
 
 
 def is_staff(ctx: ChatContext) -> bool:

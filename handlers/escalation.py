@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.services import notices, oversight
 from bot.router import Router
-from handlers.context import ChatContext, attempt_as_staff, is_staff, split_number
+from handlers.context import ChatContext, is_staff, split_number
 
 router = Router("escalation")
 
@@ -14,9 +14,7 @@ def summon(ctx: ChatContext, args: str) -> str:
     number, department = split_number(args)
     if number is None or not department:
         return "格式：吹哨 工单号 部门，例如「吹哨 12 区排水所」。"
-    done = attempt_as_staff(ctx, oversight.summon, number=number, department=department)
-    if isinstance(done, str):
-        return done
+    done = ctx.as_staff(oversight.summon, number=number, department=department)
     ticket, liaisons = done
     return (
         f"已吹哨：工单 #{ticket.number} 请{liaisons[0].name}报到处理，"
@@ -29,9 +27,7 @@ def check_in(ctx: ChatContext, args: str) -> str:
     number, _ = split_number(args)
     if number is None:
         return "格式：报到 工单号，例如「报到 12」。"
-    t = attempt_as_staff(ctx, oversight.check_in, number=number)
-    if isinstance(t, str):
-        return t
+    t = ctx.as_staff(oversight.check_in, number=number)
     return (
         f"已报到，工单 #{t.number}（{notices.category_label(t)}，{notices.where(t)}）由您处理。\n"
         f"处理完请回复「办结 {t.number} 处理结果」。"
@@ -44,11 +40,9 @@ def extend(ctx: ChatContext, args: str) -> str:
     duration, _, reason = rest.partition(" ")
     if number is None or not duration:
         return "格式：延期 工单号 时长 原因，例如「延期 12 2小时 等待配件」。"
-    done = attempt_as_staff(
-        ctx, oversight.request_extension, number=number, duration=duration, reason=reason.strip()
+    done = ctx.as_staff(
+        oversight.request_extension, number=number, duration=duration, reason=reason.strip()
     )
-    if isinstance(done, str):
-        return done
     who = done.lead.name if done.lead else "上级"
     return f"已提交工单 #{number} 延期 {duration} 的申请，等待{who}审批。"
 
@@ -58,9 +52,7 @@ def send_back(ctx: ChatContext, args: str) -> str:
     number, reason = split_number(args)
     if number is None:
         return "格式：退回 工单号 原因，例如「退回 12 不在本网格范围」。"
-    done = attempt_as_staff(ctx, oversight.send_back, number=number, reason=reason)
-    if isinstance(done, str):
-        return done
+    done = ctx.as_staff(oversight.send_back, number=number, reason=reason)
     who = done.lead.name if done.lead else "上级"
     return f"已申请退回工单 #{number}，等待{who}确认。"
 
@@ -70,9 +62,7 @@ def _decide(ctx: ChatContext, args: str, approve: bool) -> str:
     if number is None:
         word = "同意" if approve else "驳回"
         return f"格式：{word} 工单号 [意见]，例如「{word} 12」。"
-    d = attempt_as_staff(ctx, oversight.decide, number=number, approve=approve, note=note)
-    if isinstance(d, str):
-        return d
+    d = ctx.as_staff(oversight.decide, number=number, approve=approve, note=note)
     n = d.ticket.number
     if d.what == "return":
         if d.approved:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from app.services import duplicates, evidence, notices
 from bot.router import Router
-from handlers.context import ChatContext, attempt_as_staff, is_staff, split_number
+from handlers.context import ChatContext, is_staff, split_number
 
 router = Router("evidence")
 
@@ -32,7 +32,8 @@ def split(ctx: ChatContext, args: str) -> str:
     number, _ = split_number(args)
     if number is None:
         return "格式：拆分 工单号，例如「拆分 12」：把误合并的上报拆成独立工单。"
-    t = attempt_as_staff(ctx, duplicates.split, number=number)
-    if isinstance(t, str):
-        return t
-    return f"工单 #{t.number} 已拆分为独立工单，派往{notices.routed_to(t)}。"
+    t = ctx.as_staff(duplicates.split, number=number)
+    reply = f"工单 #{t.number} 已拆分为独立工单，派往{notices.routed_to(t)}。"
+    if t.assignee is ctx.staff:
+        reply += f"回复「认领 {t.number}」接单。"
+    return reply

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from app.services import notices, people, reports, tickets
-from app.services.errors import ServiceError
 from bot.router import Router
 from handlers.context import ChatContext, split_number
 from handlers.texts import WELCOME
@@ -23,17 +22,14 @@ def my_reports(ctx: ChatContext, args: str) -> str:
 
 def _verdict(ctx: ChatContext, args: str, satisfied: bool) -> str:
     number, _ = split_number(args)
-    try:
-        t = tickets.rider_verdict(
-            ctx.session,
-            rider=ctx.rider,
-            number=number,
-            satisfied=satisfied,
-            now=ctx.now,
-            message_key=ctx.message_key,
-        )
-    except ServiceError as exc:
-        return exc.message
+    t = tickets.rider_verdict(
+        ctx.session,
+        rider=ctx.rider,
+        number=number,
+        satisfied=satisfied,
+        now=ctx.now,
+        message_key=ctx.message_key,
+    )
     if satisfied:
         return f"感谢确认，工单 #{t.number} 已关闭。感谢您为城市出力！"
     return f"抱歉问题还没解决，工单 #{t.number} 已重新打开，已通知{notices.routed_to(t)}继续处理。"

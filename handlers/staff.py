@@ -6,7 +6,6 @@ import logging
 import math
 
 from app.services import people
-from app.services.errors import ServiceError
 from bot.metrics import METRICS
 from bot.router import Router
 from handlers.context import ChatContext
@@ -33,8 +32,6 @@ def bind(ctx: ChatContext, args: str) -> str:
         failures = people.record_bind_failure(ctx.session, openid, ctx.now)
         METRICS.inc("gridbot_bind_failures_total")
         log.warning("bind failed for %s: wrong code (%d in the last hour)", openid, failures)
-        return exc.message
-    except ServiceError as exc:
         return exc.message
     role = people.ROLE_LABELS[staff.role]
     commands = staff_help(staff, resolution_photo_minutes=ctx.settings.resolution_photo_minutes)

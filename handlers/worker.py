@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from app.services import evidence, notices, tickets
 from bot.router import Router
-from handlers.context import ChatContext, attempt_as_staff, is_staff, split_number
+from handlers.context import ChatContext, is_staff, split_number
 
 router = Router("worker")
 
@@ -16,9 +16,7 @@ def claim(ctx: ChatContext, args: str) -> str:
     number, _ = split_number(args)
     if args and number is None:
         return "格式：认领 工单号，例如「认领 12」；只发「认领」接最新一单。"
-    t = attempt_as_staff(ctx, tickets.claim, number=number)
-    if isinstance(t, str):
-        return t
+    t = ctx.as_staff(tickets.claim, number=number)
     return (
         f"已认领工单 #{t.number}（{notices.category_label(t)}，{notices.where(t)}）。\n"
         f"处理完请回复「办结 {t.number} 处理结果」。"
@@ -30,8 +28,8 @@ def note(ctx: ChatContext, args: str) -> str:
     number, text = split_number(args)
     if number is None or not text:
         return "格式：进展 工单号 内容，例如「进展 12 已联系排水公司」。"
-    t = attempt_as_staff(ctx, tickets.add_note, number=number, note=text)
-    return t if isinstance(t, str) else f"已记录工单 #{t.number} 的进展，并通知上报人。"
+    t = ctx.as_staff(tickets.add_note, number=number, note=text)
+    return f"已记录工单 #{t.number} 的进展，并通知上报人。"
 
 
 @router.command("办结", "done", when=is_staff)
@@ -40,10 +38,10 @@ def done(ctx: ChatContext, args: str) -> str:
     if number is None:
         return "格式：办结 工单号 处理结果，例如「办结 12 积水已排除」。"
     window = timedelta(minutes=ctx.settings.resolution_photo_minutes)
-    t = attempt_as_staff(
-        ctx, evidence.resolve_with_photos, number=number, note=text, rules=ctx.rules, window=window
+    t = ctx.as_staff(
+        evidence.resolve_with_photos, number=number, note=text, rules=ctx.rules, window=window
     )
-    return t if isinstance(t, str) else f"工单 #{t.number} 已办结，已请上报人确认。"
+    return f"工单 #{t.number} 已办结，已请上报人确认。"
 
 
 @router.command("转派", "transfer", when=is_staff)
@@ -51,8 +49,8 @@ def transfer(ctx: ChatContext, args: str) -> str:
     number, code = split_number(args)
     if number is None or not code:
         return "格式：转派 工单号 网格编码，例如「转派 12 31019900100203」。"
-    t = attempt_as_staff(ctx, tickets.transfer, number=number, grid_code=code.split()[0])
-    return t if isinstance(t, str) else f"工单 #{t.number} 已转派至{notices.routed_to(t)}。"
+    t = ctx.as_staff(tickets.transfer, number=number, grid_code=code.split()[0])
+    return f"工单 #{t.number} 已转派至{notices.routed_to(t)}。"
 
 
 @router.command("我的工单", "待办", "mine", when=is_staff)

@@ -54,6 +54,10 @@ class Action(StrEnum):
     """Another report joined this ticket."""
     SPLIT = "split"
     """A worker separates a wrongly merged report (logged on both tickets)."""
+    RESOLUTION_PHOTO = "resolution_photo"
+    """The worker sends the after photo of a ticket they just resolved."""
+    FLAG_OLD_PHOTO = "old_photo"
+    """A photo of the report turned out to be taken long before it was sent."""
 
 
 STATUS_LABELS = {
@@ -143,8 +147,92 @@ TRANSITIONS.update(
         # Duplicates may join, or be split from, a ticket waiting on oversight too.
         **{(s, Action.JOIN): s for s in (SU, RT)},
         **{(s, Action.SPLIT): s for s in (SU, RT)},
+        (RS, Action.RESOLUTION_PHOTO): RS,
+        # The photo pipeline may find an old photo while anyone still works the ticket.
+        **{(s, Action.FLAG_OLD_PHOTO): s for s in (A, C, RO, SU, RT, RS, Status.MERGED)},
     }
 )
+
+
+class May(StrEnum):
+    """Who may take an action on a ticket (checked by the one call that changes tickets)."""
+
+    REPORTER = "reporter"
+    """The rider who filed it."""
+    FOLLOWER = "follower"
+    """The rider who filed it or a rider whose report was merged into it."""
+    RIDER = "rider"
+    """Any rider (a report of the same problem joins the ticket)."""
+    WORKER = "worker"
+    """Staff working it: its holder, or staff covering its area; a department only once it
+    has checked in (报到) and holds it."""
+    HOLDER = "holder"
+    """Its current holder only (延期, 退回)."""
+    ABOVE_HOLDER = "above_holder"
+    """A lead covering it who outranks its holder (同意 / 驳回)."""
+    LEAD = "lead"
+    """A lead covering it (吹哨)."""
+    SUMMONED = "summoned"
+    """A liaison of the department summoned to it (报到)."""
+    SYSTEM = "system"
+    """gridbot itself: the deadline sweeps and the duplicate rules."""
+
+
+WHO_MAY: dict[Action, May] = {
+    Action.CREATE: May.REPORTER,
+    Action.ADD_INFO: May.REPORTER,
+    Action.CLAIM: May.WORKER,
+    Action.NOTE: May.WORKER,
+    Action.RESOLVE: May.WORKER,
+    Action.TRANSFER: May.WORKER,
+    Action.SPLIT: May.WORKER,
+    Action.CONFIRM: May.FOLLOWER,
+    Action.REOPEN: May.FOLLOWER,
+    Action.JOIN: May.RIDER,
+    Action.REQUEST_EXTENSION: May.HOLDER,
+    Action.RETURN: May.HOLDER,
+    Action.APPROVE_EXTENSION: May.ABOVE_HOLDER,
+    Action.REFUSE_EXTENSION: May.ABOVE_HOLDER,
+    Action.CONFIRM_RETURN: May.ABOVE_HOLDER,
+    Action.REFUSE_RETURN: May.ABOVE_HOLDER,
+    Action.SUMMON: May.LEAD,
+    Action.CHECK_IN: May.SUMMONED,
+    Action.REMIND: May.SYSTEM,
+    Action.ESCALATE: May.SYSTEM,
+    Action.AUTO_CLOSE: May.SYSTEM,
+    Action.MERGE: May.SYSTEM,
+    Action.FLAG_OLD_PHOTO: May.SYSTEM,
+    Action.RESOLUTION_PHOTO: May.HOLDER,
+}
+
+
+class Holder(StrEnum):
+    """Who holds the ticket after an action."""
+
+    UNCHANGED = "unchanged"
+    ACTOR = "actor"
+    """The one who acted takes it (认领, 进展, 办结, 报到)."""
+    GRID = "grid"
+    """The worker of the grid it is transferred to; unclaimed again."""
+    DEPARTMENT = "department"
+    """The summoned department; unclaimed until it checks in."""
+
+    @property
+    def unclaims(self) -> bool:
+        return self in (Holder.GRID, Holder.DEPARTMENT)
+
+
+HOLDER_AFTER: dict[Action, Holder] = {
+    Action.CLAIM: Holder.ACTOR,
+    Action.NOTE: Holder.ACTOR,
+    Action.RESOLVE: Holder.ACTOR,
+    Action.CHECK_IN: Holder.ACTOR,
+    Action.TRANSFER: Holder.GRID,
+    Action.SUMMON: Holder.DEPARTMENT,
+}
+
+CLOSING_STATUSES = frozenset({Status.CLOSED, Status.REJECTED})
+"""Statuses that end a ticket's life (closed_at is set on entering them)."""
 
 
 class InvalidTransition(Exception):

@@ -18,9 +18,12 @@ from app.domain import duplicates as rules
 from app.domain.duplicates import DuplicatePolicy, Match, Report, Severity
 from app.domain.tickets import Action, Status
 from app.services import deadlines, notices
-from app.services.errors import Conflict, NotAllowed
+from app.services.actors import SYSTEM, Actor
+from app.services.errors import Conflict
 from app.services.outbox import enqueue
-from app.services.tickets import OPEN, get_ticket, may_act, record
+from app.services.ticket_actions import act, authorize
+from app.services.ticket_notices import tell
+from app.services.tickets import OPEN, get_ticket
 from models import Staff, Ticket, TicketPhoto
 
 METRES_PER_DEGREE = 111_320.0
@@ -104,39 +107,32 @@ def merge(
     """
     target = get_ticket(session, match.ticket_id, lock=True)
     why = "位置相近" if match.reason == "place" else "照片相同"
-    record(
+    merge_change = act(
         session,
         ticket,
         Action.MERGE,
+        SYSTEM,
         now=now,
-        actor_openid=None,
-        actor_role="system",
         note=f"与工单 #{target.number} 为同一问题（{why}，相距 {match.distance_m:.0f} 米），已合并",
         message_key=message_key,
+        notify=False,
+        target=target,
+        announced=announced,
     )
     ticket.merged_into = target
     ticket.merged_at = now
-    record(
+    act(
         session,
         target,
         Action.JOIN,
+        Actor.of_rider(ticket.reporter),
         now=now,
-        actor_openid=ticket.reporter.openid,
-        actor_role="rider",
         note=f"骑手上报同一问题（#{ticket.number}，{why}）",
         message_key=message_key,
     )
     session.flush()
     _recount(session, target, raise_only=True)
-    if announced and ticket.assignee is not None:
-        enqueue(
-            session,
-            to_openid=ticket.assignee.openid,
-            kind="ticket_merged",
-            text=notices_merged_for_worker(ticket, target),
-            now=now,
-            ticket_id=ticket.id,
-        )
+    tell(session, merge_change)  # after the recount: the rider hears how many confirmed it
     more_reports_notice(session, target, now=now, policy=policy)
     return target
 
@@ -209,22 +205,10 @@ def more_reports_text(target: Ticket, numbers: list[int]) -> str:
     )
 
 
-def notices_merged_for_worker(ticket: Ticket, target: Ticket) -> str:
-    return (
-        f"工单 #{ticket.number} 与工单 #{target.number} 为同一问题，已合并至 #{target.number}，"
-        f"无需单独处理。如不是同一问题，回复「拆分 {ticket.number}」。"
-    )
-
-
 def joined_text(ticket: Ticket) -> str:
     """What the rider of a merged report is told."""
-    target = ticket.merged_into
-    assert target is not None
-    return (
-        f"感谢上报！该问题已有工单 #{target.number}（{notices.category_label(target)}，"
-        f"{notices.routed_to(target)}），您的上报 #{ticket.number} 已作为确认并入，"
-        f"目前已有 {target.confirmations} 位骑手确认。处理进展会同样通知您。"
-    )
+    assert ticket.merged_into is not None
+    return notices.joined_for_rider(ticket, ticket.merged_into)
 
 
 def split(
@@ -235,46 +219,27 @@ def split(
     target = ticket.merged_into
     if ticket.status != Status.MERGED.value or target is None:
         raise Conflict(f"工单 #{number} 不是合并的上报，无需拆分。")
-    if not (may_act(staff, target) or may_act(staff, ticket)):
-        raise NotAllowed(f"工单 #{number} 不在您负责的网格，无权操作。")
+    actor = Actor.of_staff(staff)
+    authorize(session, ticket, Action.SPLIT, actor, {"other": target})
     if target.status not in (*OPEN, Status.RESOLVED.value):
         raise Conflict(f"工单 #{target.number} 已关闭，不能再拆分。")
-    for t, note in (
-        (ticket, f"从工单 #{target.number} 拆分为独立工单"),
-        (target, f"拆分出 #{ticket.number}，不是同一问题"),
-    ):
-        record(
-            session,
-            t,
-            Action.SPLIT,
-            now=now,
-            actor_openid=staff.openid,
-            actor_role=staff.role,
-            note=note,
-            message_key=message_key,
-        )
     ticket.merged_into = None
     ticket.merged_at = None
     ticket.no_merge = True
+    for t, other, note in (
+        (ticket, target, f"从工单 #{target.number} 拆分为独立工单"),
+        (target, ticket, f"拆分出 #{ticket.number}，不是同一问题"),
+    ):
+        act(
+            session,
+            t,
+            Action.SPLIT,
+            actor,
+            now=now,
+            note=note,
+            message_key=message_key,
+            other=other,
+        )
     session.flush()
     _recount(session, target, raise_only=False)
-    enqueue(
-        session,
-        to_openid=ticket.assignee.openid if ticket.assignee else None,
-        kind="ticket_assigned",
-        text=notices.new_ticket_for_worker(ticket),
-        now=now,
-        ticket_id=ticket.id,
-    )
-    enqueue(
-        session,
-        to_openid=ticket.reporter.openid,
-        kind="ticket_split",
-        text=(
-            f"您上报的工单 #{ticket.number} 经核实与 #{target.number} 不是同一问题，"
-            f"已作为独立工单派往{notices.routed_to(ticket)}处理。"
-        ),
-        now=now,
-        ticket_id=ticket.id,
-    )
     return ticket

@@ -19,9 +19,9 @@ from app.domain.policy import Phase, Policy, catch_up, due_steps, phase_of, step
 from app.domain.tickets import Action, Status
 from app.services import escalation_notices as texts
 from app.services import policies
+from app.services.actors import SYSTEM
 from app.services.ladder import LEVEL_LABELS, level_person
-from app.services.outbox import enqueue
-from app.services.tickets import record
+from app.services.ticket_actions import act
 from models import Ticket
 
 LADDER_STATUSES = [
@@ -101,24 +101,19 @@ def _advance(
 
 def _remind(session, ticket, phase, deadline, now, policy) -> None:
     verb = texts.PHASE_VERBS[phase]
-    record(
+    tz = policy.calendar.timezone
+    act(
         session,
         ticket,
         Action.REMIND,
+        SYSTEM,
         now=now,
-        actor_openid=None,
-        actor_role="system",
-        note=f"{verb}超时提醒（期限 {texts.local(deadline, policy.calendar.timezone)}）",
+        note=f"{verb}超时提醒（期限 {texts.local(deadline, tz)}）",
+        phase=phase,
+        deadline=deadline,
+        tz=tz,
     )
     ticket.last_reminded_at = now
-    enqueue(
-        session,
-        to_openid=ticket.assignee.openid if ticket.assignee else None,
-        kind="ticket_reminder",
-        text=texts.reminder(ticket, phase, deadline, now, policy.calendar.timezone),
-        now=now,
-        ticket_id=ticket.id,
-    )
 
 
 def _escalate(session, ticket, phase, deadline, now, policy, levels) -> bool:
@@ -129,25 +124,21 @@ def _escalate(session, ticket, phase, deadline, now, policy, levels) -> bool:
         if person is None:
             continue
         verb = texts.PHASE_VERBS[phase]
-        record(
+        act(
             session,
             ticket,
             Action.ESCALATE,
+            SYSTEM,
             now=now,
-            actor_openid=None,
-            actor_role="system",
             note=f"{verb}超时 {texts.late(deadline, now)}，升级至{LEVEL_LABELS[level]}{person.name}",
+            phase=phase,
+            deadline=deadline,
+            level=level,
+            tz=policy.calendar.timezone,
+            to=person,
         )
         ticket.escalation_level = index + 1
         ticket.last_escalated_at = now
-        enqueue(
-            session,
-            to_openid=person.openid,
-            kind="ticket_escalated",
-            text=texts.escalation(ticket, phase, deadline, now, level, policy.calendar.timezone),
-            now=now,
-            ticket_id=ticket.id,
-        )
         return True
     ticket.escalation_level = len(levels)
     return False
@@ -162,30 +153,14 @@ def auto_close_due(
     result = SweepResult()
     for ticket in _due(session, now, [Status.RESOLVED.value], limit):
         result.tickets += 1
-        record(
+        act(
             session,
             ticket,
             Action.AUTO_CLOSE,
+            SYSTEM,
             now=now,
-            actor_openid=None,
-            actor_role="system",
             note=f"上报人 {hours:g} 小时未确认，自动关闭",
+            hours=hours,
         )
         result.closed += 1
-        enqueue(
-            session,
-            to_openid=ticket.reporter.openid,
-            kind="ticket_auto_closed",
-            text=texts.auto_closed_for_rider(ticket, hours),
-            now=now,
-            ticket_id=ticket.id,
-        )
-        enqueue(
-            session,
-            to_openid=ticket.assignee.openid if ticket.assignee else None,
-            kind="ticket_auto_closed",
-            text=texts.auto_closed_for_worker(ticket, hours),
-            now=now,
-            ticket_id=ticket.id,
-        )
     return result

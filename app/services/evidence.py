@@ -9,9 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.tickets import Action, Status
-from app.services import notices, tickets
+from app.services import tickets
+from app.services.actors import Actor
 from app.services.reports import IntakeRules, new_photo
-from app.services.tickets import OPEN, tell_followers
+from app.services.ticket_actions import act
+from app.services.tickets import OPEN
 from models import Staff, Ticket, TicketEvent, TicketPhoto
 
 
@@ -103,16 +105,14 @@ def worker_photo(
             role="resolution",
             ticket=ticket,
         )
-        tell_followers(
+        act(
             session,
             ticket,
-            kind="ticket_resolution_photo",
-            text=(
-                f"工单 #{ticket.number} 的网格员发来了办结照片。"
-                + notices.resolution_photos(_links(rules, [photo], now))
-                + "\n问题解决了请回复「满意」，没有解决请回复「不满意」。"
-            ),
+            Action.RESOLUTION_PHOTO,
+            Actor.of_staff(staff),
             now=now,
+            note="办结照片",
+            photo_links=_links(rules, [photo], now),
         )
         return f"已将照片作为工单 #{ticket.number} 的办结照片，并发给上报人。"
     has_open = session.scalar(

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from app.domain.categories import Category
 from app.domain.tickets import Status
@@ -76,6 +78,52 @@ def reopened_for_worker(ticket: Ticket) -> str:
     )
 
 
+def transferred_away(ticket: Ticket, by: Staff) -> str:
+    return f"工单 #{ticket.number} 已由{by.name}转派至{routed_to(ticket)}，您无需再处理。"
+
+
+def resolved_by_department(ticket: Ticket, staff: Staff, note: str) -> str:
+    result = f"：{note}" if note else "。"
+    return (
+        f"工单 #{ticket.number}（{category_label(ticket)}，{where(ticket)}）"
+        f"已由{staff.name}办结{result}"
+    )
+
+
+def confirmed_for_follower(ticket: Ticket) -> str:
+    return f"工单 #{ticket.number}（{category_label(ticket)}）上报人已确认解决，工单已关闭。感谢您的上报！"
+
+
+def reopened_for_follower(ticket: Ticket) -> str:
+    return (
+        f"工单 #{ticket.number}（{category_label(ticket)}）有骑手反馈问题仍未解决，已重新打开，"
+        f"由{routed_to(ticket)}继续处理。"
+    )
+
+
+def merged_for_worker(ticket: Ticket, target: Ticket) -> str:
+    return (
+        f"工单 #{ticket.number} 与工单 #{target.number} 为同一问题，已合并至 #{target.number}，"
+        f"无需单独处理。如不是同一问题，回复「拆分 {ticket.number}」。"
+    )
+
+
+def joined_for_rider(ticket: Ticket, target: Ticket) -> str:
+    """What the rider of a report merged into `target` is told."""
+    return (
+        f"感谢上报！该问题已有工单 #{target.number}（{category_label(target)}，"
+        f"{routed_to(target)}），您的上报 #{ticket.number} 已作为确认并入，"
+        f"目前已有 {target.confirmations} 位骑手确认。处理进展会同样通知您。"
+    )
+
+
+def split_for_rider(ticket: Ticket, target: Ticket) -> str:
+    return (
+        f"您上报的工单 #{ticket.number} 经核实与 #{target.number} 不是同一问题，"
+        f"已作为独立工单派往{routed_to(ticket)}处理。"
+    )
+
+
 def closed_for_worker(ticket: Ticket) -> str:
     return f"工单 #{ticket.number} 上报人确认满意，已关闭。辛苦了！"
 
@@ -83,6 +131,22 @@ def closed_for_worker(ticket: Ticket) -> str:
 def ticket_line(ticket: Ticket, tz) -> str:
     created = ticket.created_at.astimezone(tz).strftime("%m-%d %H:%M")
     return f"#{ticket.number} {category_label(ticket)} {Status(ticket.status).label} {created} {where(ticket)}"
+
+
+def local_time(at: datetime | None, tz: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return at.astimezone(ZoneInfo(tz)).strftime(fmt) if at is not None else "?"
+
+
+def old_photo_for_worker(ticket: Ticket, taken: str) -> str:
+    return f"注意：工单 #{ticket.number} 的照片拍摄于 {taken}，不是近期拍摄，请到现场核实。"
+
+
+def resolution_photo_for_rider(ticket: Ticket, links: Sequence[str]) -> str:
+    return (
+        f"工单 #{ticket.number} 的网格员发来了办结照片。"
+        + resolution_photos(links)
+        + "\n问题解决了请回复「满意」，没有解决请回复「不满意」。"
+    )
 
 
 def resolution_photos(links: Sequence[str]) -> str:

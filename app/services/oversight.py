@@ -12,46 +12,18 @@ from app.domain.policy import parse_duration
 from app.domain.tickets import Action, Status, allowed_actions
 from app.services import deadlines, policies
 from app.services import escalation_notices as texts
-from app.services.errors import Conflict, InvalidInput, NotAllowed
-from app.services.ladder import above, covers, department_names, departments, is_lead, may_decide
-from app.services.outbox import enqueue
-from app.services.tickets import get_ticket, record_as_staff
+from app.services.actors import Actor
+from app.services.errors import Conflict, InvalidInput
+from app.services.ladder import above, department_names, departments
+from app.services.ticket_actions import act, authorize
+from app.services.tickets import get_ticket
 from models import Staff, Ticket
 
 
-def _tell(session: Session, who: Staff | None, kind: str, text: str, ticket: Ticket, now) -> None:
-    enqueue(
-        session,
-        to_openid=who.openid if who else None,
-        kind=kind,
-        text=text,
-        now=now,
-        ticket_id=ticket.id,
-    )
-
-
-def _decided(
-    session: Session,
-    ticket: Ticket,
-    staff: Staff,
-    holder: Staff | None,
-    action: Action,
-    *,
-    note: str,
-    kind: str,
-    text: str,
-    now: datetime,
-    message_key: str | None,
-) -> None:
-    """Record a lead's decision on the holder's request and tell the holder."""
-    record_as_staff(session, ticket, staff, action, now=now, note=note, message_key=message_key)
-    _tell(session, holder, kind, text, ticket, now)
-
-
-def _held_by(session: Session, staff: Staff, number: int) -> Ticket:
+def _locked(session: Session, staff: Staff, number: int, action: Action) -> Ticket:
+    """Ticket `number`, locked, once `staff` may take `action` on it."""
     ticket = get_ticket(session, number, lock=True)
-    if ticket.assignee_id != staff.id:
-        raise NotAllowed(f"工单 #{number} 不在您名下，只有当前负责人可以申请。")
+    authorize(session, ticket, action, Actor.of_staff(staff))
     return ticket
 
 
@@ -68,46 +40,21 @@ def summon(
     message_key: str | None = None,
 ) -> tuple[Ticket, list[Staff]]:
     """A lead over the ticket summons a department; its liaisons are asked to check in."""
-    ticket = get_ticket(session, number, lock=True)
-    if not is_lead(staff):
-        raise NotAllowed("只有社区、街道或区级负责人可以吹哨。")
-    if not covers(staff, ticket):
-        raise NotAllowed(f"工单 #{number} 不在您负责的区域，无权吹哨。")
+    ticket = _locked(session, staff, number, Action.SUMMON)
     liaisons = departments(session, ticket, department)
     if not liaisons:
         known = "、".join(department_names(session, ticket)) or "（尚未登记部门）"
         raise InvalidInput(f"没有找到部门「{department}」。可吹哨的部门：{known}。")
-    name = liaisons[0].name
-    previous = ticket.assignee
-    record_as_staff(
+    act(
         session,
         ticket,
-        staff,
         Action.SUMMON,
+        Actor.of_staff(staff),
         now=now,
-        note=f"吹哨：请{name}报到",
+        note=f"吹哨：请{liaisons[0].name}报到",
         message_key=message_key,
+        liaisons=liaisons,
     )
-    ticket.assignee = liaisons[0]
-    ticket.claimed_at = None
-    for liaison in liaisons:
-        _tell(
-            session,
-            liaison,
-            "ticket_summoned",
-            texts.summoned_for_department(ticket, staff),
-            ticket,
-            now,
-        )
-    if previous is not None and previous.id != staff.id and previous.role != "department":
-        _tell(
-            session,
-            previous,
-            "ticket_summoned",
-            texts.summoned_for_holder(ticket, name, staff),
-            ticket,
-            now,
-        )
     return ticket, liaisons
 
 
@@ -116,48 +63,16 @@ def check_in(
 ) -> Ticket:
     """报到: a liaison of the summoned department takes the ticket and works it."""
     ticket = get_ticket(session, number, lock=True)
-    summoned = ticket.assignee
-    if staff.role != "department":
-        raise NotAllowed("「报到」是职能部门联络员的指令。")
-    if ticket.status != Status.SUMMONED.value or summoned is None or summoned.name != staff.name:
-        raise Conflict(f"工单 #{number} 没有向{staff.name}吹哨，无需报到。")
-    summoner = _last_actor(session, ticket, Action.SUMMON)
-    record_as_staff(
+    act(
         session,
         ticket,
-        staff,
         Action.CHECK_IN,
+        Actor.of_staff(staff),
         now=now,
         note=f"{staff.name}报到",
         message_key=message_key,
     )
-    ticket.assignee = staff
-    ticket.claimed_at = now
-    enqueue(
-        session,
-        to_openid=ticket.reporter.openid,
-        kind="ticket_claimed",
-        text=texts.checked_in_for_rider(ticket, staff),
-        now=now,
-        ticket_id=ticket.id,
-    )
-    if summoner is not None:
-        enqueue(
-            session,
-            to_openid=summoner,
-            kind="ticket_checked_in",
-            text=texts.checked_in_for_summoner(ticket, staff),
-            now=now,
-            ticket_id=ticket.id,
-        )
     return ticket
-
-
-def _last_actor(session: Session, ticket: Ticket, action: Action) -> str | None:
-    for event in reversed(ticket.events):
-        if event.action == action.value:
-            return event.actor_openid
-    return None
 
 
 # --- 延期 / 退回 and the decision above ------------------------------------------------
@@ -180,7 +95,7 @@ def request_extension(
     now: datetime,
     message_key: str | None = None,
 ) -> Request:
-    ticket = _held_by(session, staff, number)
+    ticket = _locked(session, staff, number, Action.REQUEST_EXTENSION)
     policy = policies.active()
     kind = policy.for_category(ticket.category).time
     minutes = parse_duration(duration, day_minutes=policy.day_minutes(kind))
@@ -192,27 +107,20 @@ def request_extension(
         raise Conflict(f"工单 #{number} 已有待审批的延期申请，请等待上级答复。")
     if ticket.status == Status.ASSIGNED.value:
         raise Conflict(f"工单 #{number} 尚未认领，请先回复「认领 {number}」。")
-    record_as_staff(
+    act(
         session,
         ticket,
-        staff,
         Action.REQUEST_EXTENSION,
+        Actor.of_staff(staff),
         now=now,
         note=f"申请延期 {duration}：{reason}",
         message_key=message_key,
+        duration=duration,
+        reason=reason,
     )
     ticket.request_minutes = minutes
     ticket.request_reason = reason
-    lead = above(session, ticket, staff)
-    _tell(
-        session,
-        lead,
-        "extension_request",
-        texts.extension_request(ticket, staff, duration, reason),
-        ticket,
-        now,
-    )
-    return Request(ticket, lead)
+    return Request(ticket, above(session, ticket, staff))
 
 
 def send_back(
@@ -225,16 +133,20 @@ def send_back(
     message_key: str | None = None,
 ) -> Request:
     """退回: the holder says the ticket is not valid or not theirs; the level above decides."""
-    ticket = _held_by(session, staff, number)
+    ticket = _locked(session, staff, number, Action.RETURN)
     if not reason:
         raise InvalidInput(f"请写明退回原因，例如「退回 {number} 不在本网格范围」。")
-    record_as_staff(
-        session, ticket, staff, Action.RETURN, now=now, note=reason, message_key=message_key
-    )
     ticket.request_reason = reason
-    lead = above(session, ticket, staff)
-    _tell(session, lead, "return_request", texts.return_request(ticket, staff, reason), ticket, now)
-    return Request(ticket, lead)
+    act(
+        session,
+        ticket,
+        Action.RETURN,
+        Actor.of_staff(staff),
+        now=now,
+        note=reason,
+        message_key=message_key,
+    )
+    return Request(ticket, above(session, ticket, staff))
 
 
 @dataclass(frozen=True)
@@ -257,91 +169,52 @@ def decide(
     message_key: str | None = None,
 ) -> Decision:
     """同意 / 驳回 the pending request on a ticket: a send-back first, else an extension."""
-    ticket = get_ticket(session, number, lock=True)
-    holder = ticket.assignee
-    if holder is not None and holder.id == staff.id:
-        raise NotAllowed("不能审批自己的申请，请等待上级答复。")
-    if not may_decide(staff, ticket):
-        raise NotAllowed(f"只有工单 #{number} 负责人的上级可以审批。")
+    ticket = _locked(session, staff, number, Action.APPROVE_EXTENSION)
+    actor = Actor.of_staff(staff)
     if ticket.status == Status.RETURNED.value:
-        return _decide_return(session, ticket, staff, holder, approve, note, now, message_key)
+        action = Action.CONFIRM_RETURN if approve else Action.REFUSE_RETURN
+        reason = ticket.request_reason
+        act(
+            session,
+            ticket,
+            action,
+            actor,
+            now=now,
+            note=f"确认退回：{reason}" if approve else note,
+            message_key=message_key,
+            reason=note,
+        )
+        return Decision(ticket, "return", approve)
     if ticket.request_minutes is None or Action.APPROVE_EXTENSION not in allowed_actions(
         ticket.status
     ):
         raise Conflict(f"工单 #{number} 没有待审批的延期或退回申请。")
-    minutes = ticket.request_minutes
-    ticket.request_minutes = None
     if not approve:
-        _decided(
+        act(
             session,
             ticket,
-            staff,
-            holder,
             Action.REFUSE_EXTENSION,
-            note=note,
-            kind="extension_refused",
-            text=texts.extension_refused(ticket, staff, note),
+            actor,
             now=now,
+            note=note,
             message_key=message_key,
+            reason=note,
         )
+        ticket.request_minutes = None
         return Decision(ticket, "extension", False)
     policy = policies.active()
-    due = deadlines.extend(ticket, minutes, now, policy)
+    due = deadlines.extend(ticket, ticket.request_minutes, now, policy)
     tz = policy.calendar.timezone
-    _decided(
+    act(
         session,
         ticket,
-        staff,
-        holder,
         Action.APPROVE_EXTENSION,
+        actor,
+        now=now,
         note=f"批准延期，新期限 {texts.local(due, tz)}" + (f"：{note}" if note else ""),
-        kind="extension_approved",
-        text=texts.extension_approved(ticket, staff, due, tz),
-        now=now,
         message_key=message_key,
+        due=due,
+        tz=tz,
     )
+    ticket.request_minutes = None
     return Decision(ticket, "extension", True, due)
-
-
-def _decide_return(session, ticket, staff, holder, approve, note, now, message_key) -> Decision:
-    reason = ticket.request_reason
-    if approve:
-        record_as_staff(
-            session,
-            ticket,
-            staff,
-            Action.CONFIRM_RETURN,
-            now=now,
-            note=f"确认退回：{reason}",
-            message_key=message_key,
-        )
-        enqueue(
-            session,
-            to_openid=ticket.reporter.openid,
-            kind="ticket_rejected",
-            text=texts.return_confirmed_for_rider(ticket, reason),
-            now=now,
-            ticket_id=ticket.id,
-        )
-        _tell(
-            session,
-            holder,
-            "return_confirmed",
-            texts.return_confirmed_for_worker(ticket, staff),
-            ticket,
-            now,
-        )
-        return Decision(ticket, "return", True)
-    _decided(
-        session,
-        ticket,
-        staff,
-        holder,
-        Action.REFUSE_RETURN,
-        note=note,
-        kind="return_refused",
-        text=texts.return_refused_for_worker(ticket, staff, note),
-        now=now,
-        message_key=message_key,
-    )
-    return Decision(ticket, "return", False)

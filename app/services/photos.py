@@ -24,14 +24,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.domain.retry import backoff
-from app.domain.tickets import Status
+from app.domain.tickets import Action, Status, allowed_actions
 from app.media.imaging import Limits, ProcessedPhoto, RefusedImage, process
 from app.media.sources import MediaSource, MediaUnavailable
 from app.media.storage import MediaStore
 from app.services import duplicates, notices
+from app.services.actors import SYSTEM
 from app.services.outbox import enqueue
 from app.services.reports import IntakeRules, file_ticket, photo_is_old
-from app.services.tickets import tell_followers
+from app.services.ticket_actions import act
 from app.settings import Settings
 from models import ReportDraft, Rider, TicketPhoto, utcnow
 
@@ -202,27 +203,23 @@ class PhotoPipeline:
             return
         if photo_is_old(photo, self.intake.photo_stale_after) and not ticket.old_photo:
             ticket.old_photo = True
-            worker_ticket = ticket.merged_into or ticket
-            enqueue(
-                session,
-                to_openid=worker_ticket.assignee.openid if worker_ticket.assignee else None,
-                kind="ticket_old_photo",
-                text=old_photo_text(ticket, photo, ZoneInfo(self.rules.timezone)),
-                now=now,
-                ticket_id=ticket.id,
-            )
+            if Action.FLAG_OLD_PHOTO in allowed_actions(ticket.status):
+                taken = notices.local_time(photo.taken_at, self.rules.timezone)
+                act(
+                    session,
+                    ticket,
+                    Action.FLAG_OLD_PHOTO,
+                    SYSTEM,
+                    now=now,
+                    note=f"照片拍摄于 {taken}，不是近期拍摄",
+                    taken=taken,
+                )
         if ticket.status == Status.ASSIGNED.value:
             policy = self.intake.duplicates
             match = duplicates.find_duplicate(session, ticket, policy)
             if match is not None:
+                # Its worker and rider heard of it as a new ticket: both are told of the merge.
                 duplicates.merge(session, ticket, match, now=now, policy=policy, announced=True)
-                tell_followers(
-                    session,
-                    ticket,
-                    kind="ticket_joined",
-                    text=duplicates.joined_text(ticket),
-                    now=now,
-                )
 
     def _complete_draft(self, session: Session, photo: TicketPhoto, now: datetime) -> None:
         """File the sender's draft at the photo's GPS position if it still lacks one."""
@@ -288,8 +285,3 @@ def filed_text(ticket) -> str:
         f"已根据照片中的位置受理！工单号 #{ticket.number}（{notices.category_label(ticket)}），"
         f"已派往{notices.routed_to(ticket)}，无需再发送位置。处理进展会通知您。"
     )
-
-
-def old_photo_text(ticket, photo: TicketPhoto, tz: ZoneInfo) -> str:
-    taken = photo.taken_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if photo.taken_at else "?"
-    return f"注意：工单 #{ticket.number} 的照片拍摄于 {taken}，不是近期拍摄，请到现场核实。"

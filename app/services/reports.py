@@ -15,10 +15,12 @@ from app.domain.duplicates import DuplicatePolicy
 from app.domain.rider_words import names_another_problem
 from app.domain.tickets import Action, Status
 from app.media.links import MediaLinks
-from app.services import duplicates, notices
+from app.services import duplicates
+from app.services.actors import Actor
 from app.services.grids import GridLocator, Placement, responsible_staff, served_district
-from app.services.outbox import enqueue
-from app.services.tickets import OPEN, record
+from app.services.ticket_actions import act
+from app.services.ticket_notices import tell
+from app.services.tickets import OPEN
 from app.settings import Settings
 from models import ReportDraft, Rider, Ticket, TicketPhoto
 
@@ -311,15 +313,15 @@ def file_ticket(
     routing = f"派往 {area.code} {area.name}" if area else "无匹配区域"
     if placement.distance_m:
         routing += f"（不在任何网格内，最近网格 {placement.distance_m:.0f} 米）"
-    record(
+    created = act(
         session,
         ticket,
         Action.CREATE,
+        Actor.of_rider(rider),
         now=now,
-        actor_openid=rider.openid,
-        actor_role="rider",
         note=routing,
         message_key=message_key,
+        notify=False,  # a duplicate is not news for the worker: decided below
     )
     ticket.photos = photos  # the ticket is written: the photos' rows now point at it
     if rules is not None:
@@ -329,15 +331,8 @@ def file_ticket(
                 session, ticket, match, now=now, policy=rules.duplicates, message_key=message_key
             )
             return ticket
-    links = rules.photo_links(ticket.photos, now) if rules is not None else []
-    enqueue(
-        session,
-        to_openid=ticket.assignee.openid if ticket.assignee else None,
-        kind="ticket_assigned",
-        text=notices.new_ticket_for_worker(ticket, photo_links=links),
-        now=now,
-        ticket_id=ticket.id,
-    )
+    created.details["photo_links"] = rules.photo_links(ticket.photos, now) if rules else []
+    tell(session, created)
     return ticket
 
 
@@ -403,22 +398,12 @@ def add_to_ticket(
         what.append(f"描述「{piece.text}」")
     note = "、".join(what)
     # A merged report's additions are news for the worker of the ticket it confirms.
-    worker_ticket = ticket.merged_into or ticket
-    record(
+    act(
         session,
         ticket,
         Action.ADD_INFO,
+        Actor.of_rider(rider),
         now=now,
-        actor_openid=rider.openid,
-        actor_role="rider",
         note=note,
         message_key=message_key,
-    )
-    enqueue(
-        session,
-        to_openid=worker_ticket.assignee.openid if worker_ticket.assignee else None,
-        kind="ticket_more_info",
-        text=notices.more_info_for_worker(ticket, note),
-        now=now,
-        ticket_id=ticket.id,
     )

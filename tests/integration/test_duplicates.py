@@ -140,9 +140,20 @@ def test_a_worker_splits_a_wrong_merge_into_its_own_ticket(chat):
     assert (first.confirmations, first.severity) == (0, "normal")
     assert [e.action for e in first.events] == ["create", "join", "split"]
     assert "不是同一问题" in chat.notices_to("rider-2")[-1]
-    assert "新工单 #2" in chat.notices_to("worker-1")[-1]
+    # The worker who split it holds #2: the reply says how to claim it, no notice of
+    # what they just did (before: a "新工单 #2" notice to themselves).
+    assert "回复「认领 2」接单" in reply
+    assert not any("新工单 #2" in n for n in chat.notices_to("worker-1"))
     # split for good: a later report near both joins #1 (the older), #2 never re-merges
     assert chat.ticket(2).no_merge
+
+
+def test_a_lead_who_splits_a_report_sends_it_to_the_grid_worker(chat):
+    _report(chat, "rider-1", FENGYUAN_1)
+    _report(chat, "rider-2", NEAR, "积水，井盖也被冲开了")
+    assert "已拆分为独立工单" in chat.text("lead-1", "拆分 2")
+    assert "新工单 #2" in chat.notices_to("worker-1")[-1]
+    assert not any("#2" in n for n in chat.notices_to("lead-1"))
 
 
 def test_a_confirmed_flood_gets_the_severe_deadlines(chat, clock):

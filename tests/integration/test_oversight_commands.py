@@ -112,3 +112,14 @@ def test_a_pending_extension_lapses_when_the_ticket_is_resolved(chat):
     chat.text("rider-1", "不满意")
     chat.text("worker-1", "认领 1")
     assert "等待马书记审批" in chat.text("worker-1", "延期 1 1小时 还要再抽")
+
+
+def test_department_must_check_in_before_acting(chat):
+    """Issue 15 item 13: a summoned department works the ticket only after 报到, and
+    passes it on only inside the area it serves."""
+    chat.text("lead-1", "吹哨 1 排水")
+    for command in ("认领 1", "进展 1 已派车", "办结 1 已抽排", "转派 1 31019900100102"):
+        assert "请先回复「报到 1」" in chat.text("dept-1", command)
+    assert chat.ticket(1).status == "summoned"
+    chat.text("dept-1", "报到 1")
+    assert "已记录" in chat.text("dept-1", "进展 1 已派车")

@@ -1,0 +1,131 @@
+"""Who is told of each ticket action, and with which text: the notice table.
+
+Beside the transition table (app/domain/tickets.py): for every action, the audiences that
+hear of it, each with the key of the text they get and the outbox kind (which also picks
+the template-message fallback). The service resolves audiences to people and owes each
+person one notice per change; the actor is never told what they just did.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from app.domain.tickets import Action
+
+
+class Audience(StrEnum):
+    FOLLOWERS = "followers"
+    """The reporter and every rider whose report was merged into the ticket."""
+    HOLDER = "holder"
+    """Who holds the ticket after the change."""
+    WORKER = "worker"
+    """Who works the problem: the holder, or for a merged report the holder of the ticket
+    it confirms."""
+    PREVIOUS_HOLDER = "previous_holder"
+    """Who held it before the change, when that is someone else now."""
+    LEAD_ABOVE = "lead_above"
+    """The nearest lead over the ticket's area who outranks the holder."""
+    SUMMONER = "summoner"
+    """The lead who summoned (吹哨) the department now working the ticket."""
+    SUMMONED = "summoned"
+    """Every liaison of the department being summoned."""
+    GRID_WORKER = "grid_worker"
+    """The worker of the ticket's grid, while a department holds the ticket."""
+    LADDER = "ladder"
+    """The person the escalation ladder has reached."""
+
+
+class When(StrEnum):
+    """Conditions on a notice, judged by the service from the change."""
+
+    ANNOUNCED = "announced"
+    """The report's worker had already heard of it as a new ticket (a merge found later,
+    from a photo), and its rider was answered before."""
+    SPLIT_OFF = "split_off"
+    """The ticket is the report split off (not the ticket it was merged into)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    audience: Audience
+    text: str
+    """The key of the text's renderer."""
+    kind: str
+    """The outbox kind (names the template used when the chat window is closed)."""
+    when: When | None = None
+
+
+F, H, W, P, L = (
+    Audience.FOLLOWERS,
+    Audience.HOLDER,
+    Audience.WORKER,
+    Audience.PREVIOUS_HOLDER,
+    Audience.LEAD_ABOVE,
+)
+
+NOTICES: dict[Action, tuple[Notice, ...]] = {
+    Action.CREATE: (Notice(H, "new_ticket", "ticket_assigned"),),
+    Action.ADD_INFO: (Notice(W, "more_info", "ticket_more_info"),),
+    Action.CLAIM: (Notice(F, "claimed", "ticket_claimed"),),
+    Action.NOTE: (Notice(F, "note", "ticket_note"),),
+    Action.RESOLVE: (
+        Notice(F, "resolved", "ticket_resolved"),
+        Notice(Audience.GRID_WORKER, "resolved_by_department", "ticket_resolved"),
+        Notice(Audience.SUMMONER, "resolved_by_department", "ticket_resolved"),
+    ),
+    Action.TRANSFER: (
+        Notice(H, "transferred_to_worker", "ticket_assigned"),
+        Notice(P, "transferred_away", "ticket_transferred"),
+        Notice(F, "transferred", "ticket_transferred"),
+    ),
+    Action.CONFIRM: (
+        Notice(H, "confirmed_for_worker", "ticket_closed"),
+        Notice(F, "confirmed_for_rider", "ticket_closed"),
+    ),
+    Action.REOPEN: (
+        Notice(H, "reopened_for_worker", "ticket_reopened"),
+        Notice(L, "reopened_for_lead", "ticket_reopened_lead"),
+        Notice(F, "reopened_for_rider", "ticket_reopened"),
+    ),
+    Action.AUTO_CLOSE: (
+        Notice(F, "auto_closed_for_rider", "ticket_auto_closed"),
+        Notice(H, "auto_closed_for_worker", "ticket_auto_closed"),
+    ),
+    Action.REMIND: (Notice(H, "reminder", "ticket_reminder"),),
+    Action.ESCALATE: (Notice(Audience.LADDER, "escalation", "ticket_escalated"),),
+    Action.SUMMON: (
+        Notice(Audience.SUMMONED, "summoned_for_department", "ticket_summoned"),
+        Notice(P, "summoned_for_holder", "ticket_summoned"),
+    ),
+    Action.CHECK_IN: (
+        Notice(F, "checked_in_for_rider", "ticket_claimed"),
+        Notice(Audience.SUMMONER, "checked_in_for_summoner", "ticket_checked_in"),
+    ),
+    Action.REQUEST_EXTENSION: (Notice(L, "extension_request", "extension_request"),),
+    Action.APPROVE_EXTENSION: (Notice(H, "extension_approved", "extension_approved"),),
+    Action.REFUSE_EXTENSION: (Notice(H, "extension_refused", "extension_refused"),),
+    Action.RETURN: (Notice(L, "return_request", "return_request"),),
+    Action.CONFIRM_RETURN: (
+        Notice(F, "rejected_for_rider", "ticket_rejected"),
+        Notice(H, "return_confirmed", "return_confirmed"),
+    ),
+    Action.REFUSE_RETURN: (Notice(H, "return_refused", "return_refused"),),
+    Action.MERGE: (
+        Notice(H, "merged_for_worker", "ticket_merged", When.ANNOUNCED),
+        Notice(F, "joined_for_rider", "ticket_joined", When.ANNOUNCED),
+    ),
+    # The worker hears of joins through the "more reports" notice, at most once per
+    # interval (app/services/duplicates.py), not once per join.
+    Action.JOIN: (),
+    Action.RESOLUTION_PHOTO: (Notice(F, "resolution_photo", "ticket_resolution_photo"),),
+    Action.FLAG_OLD_PHOTO: (Notice(W, "old_photo", "ticket_old_photo"),),
+    Action.SPLIT: (
+        Notice(H, "split_for_worker", "ticket_assigned", When.SPLIT_OFF),
+        Notice(F, "split_for_rider", "ticket_split", When.SPLIT_OFF),
+    ),
+}
+
+
+def notices_for(action: Action) -> tuple[Notice, ...]:
+    return NOTICES.get(action, ())

@@ -1,0 +1,44 @@
+"""Who is acting on a ticket: a staff member, a rider, or gridbot itself (sweeps, rules).
+
+Later callers (the web console's users, Open311 clients) become actors too; the one call
+that changes tickets (app/services/ticket_actions.act) checks what each may do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from app.domain.people import Role
+from models import Rider, Staff
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Actor:
+    role: Role
+    staff: Staff | None = None
+    rider: Rider | None = None
+
+    @classmethod
+    def of_staff(cls, staff: Staff) -> Actor:
+        return cls(Role(staff.role), staff=staff)
+
+    @classmethod
+    def of_rider(cls, rider: Rider) -> Actor:
+        return cls(Role.RIDER, rider=rider)
+
+    @property
+    def openid(self) -> str | None:
+        if self.staff is not None:
+            return self.staff.openid
+        if self.rider is not None:
+            return self.rider.openid
+        return None
+
+    @property
+    def name(self) -> str:
+        if self.staff is not None:
+            return self.staff.name
+        return "上报人" if self.rider is not None else "系统"
+
+
+SYSTEM = Actor(Role.SYSTEM)
