@@ -14,7 +14,7 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 try:  # HEIC/HEIF (iPhone photos), when the maintained plugin is installed
     from pillow_heif import register_heif_opener
@@ -24,11 +24,14 @@ try:  # HEIC/HEIF (iPhone photos), when the maintained plugin is installed
 except ImportError:  # pragma: no cover - the plugin is a regular dependency
     ACCEPTED_FORMATS = frozenset({"JPEG", "PNG", "WEBP"})
 
+TAG_ORIENTATION = 0x0112
 IFD_EXIF = 0x8769
 IFD_GPS = 0x8825
 TAG_DATETIME_ORIGINAL = 0x9003
 TAG_OFFSET_TIME_ORIGINAL = 0x9011
 JPEG_QUALITY = 82
+STRIP_ROWS = 256
+"""Rows of the decoded picture copied at a time while reducing it (7000 px RGBA: 7 MB)."""
 DRAFT_UNDERSHOOT = 0.75
 """DCT scaling may land this far under the long-side target (12 MP -> 2000 px, not 2048)."""
 
@@ -92,6 +95,7 @@ def process(data: bytes, limits: Limits = Limits(), *, draft: bool = True) -> Pr
             if img.width * img.height > limits.max_pixels:
                 raise RefusedImage("too_many_pixels", f"{img.width}x{img.height}")
             exif = img.getexif()
+            orientation = exif.get(TAG_ORIENTATION, 1)
             lat, lng = _gps(exif)
             taken_at = _taken_at(exif)
             if draft and fmt == "JPEG":
@@ -106,8 +110,13 @@ def process(data: bytes, limits: Limits = Limits(), *, draft: bool = True) -> Pr
             raise RefusedImage("too_many_pixels", str(exc)[:120]) from None
         except (OSError, ValueError, SyntaxError, EOFError) as exc:
             raise RefusedImage("broken", f"{type(exc).__name__}: {exc}"[:120]) from None
-    upright = ImageOps.exif_transpose(img)  # always a new image, even when already upright
-    picture = _bounded(_flattened(upright), limits.long_side)
+    # Memory is bounded by what is stored, not by the source: the decoded picture is
+    # reduced strip by strip (flattened on the way) before anything else copies it, and
+    # released before turning and scaling the small one.
+    reduced = _reduced(img, limits.long_side)
+    if reduced is not img:
+        img.close()
+    picture = _bounded(_upright(reduced, orientation), limits.long_side)
     thumb = _bounded(picture, limits.thumb_side)
     return ProcessedPhoto(
         jpeg=_clean_jpeg(picture),
@@ -130,6 +139,45 @@ def _draft(img: Image.Image, long_side: int) -> None:
         scale *= 2
     if scale > 1:
         img.draft("RGB", (img.width // scale, img.height // scale))
+
+
+def _reduced(img: Image.Image, long_side: int) -> Image.Image:
+    """RGB, shrunk by the largest whole factor that keeps the long side at or above
+    `long_side` (box averaging); `img` itself when it is RGB and needs no shrinking.
+
+    Works on strips of STRIP_ROWS rows (a multiple of the factor, so the result equals
+    one reduce of the whole), so the only full-size picture ever held is the decoded one:
+    no flattened, premultiplied or turned copy of it.
+    """
+    factor = max(1, max(img.size) // long_side)
+    if factor == 1 and img.mode == "RGB":
+        return img
+    width, height = img.size
+    rows = max(factor, STRIP_ROWS // factor * factor)
+    out = Image.new("RGB", (-(-width // factor), -(-height // factor)))
+    for top in range(0, height, rows):
+        strip = _flattened(img.crop((0, top, width, min(height, top + rows))))
+        if factor > 1:
+            strip = strip.reduce(factor)
+        out.paste(strip, (0, top // factor))
+    return out
+
+
+ORIENTATION_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+"""EXIF orientation -> the turn that makes the picture upright (as ImageOps.exif_transpose)."""
+
+
+def _upright(img: Image.Image, orientation: object) -> Image.Image:
+    method = ORIENTATION_TRANSPOSE.get(orientation) if isinstance(orientation, int) else None
+    return img.transpose(method) if method is not None else img
 
 
 def _flattened(img: Image.Image) -> Image.Image:
@@ -155,8 +203,8 @@ def _bounded(img: Image.Image, side: int) -> Image.Image:
 def _clean_jpeg(img: Image.Image) -> bytes:
     """JPEG bytes with no EXIF, XMP, ICC profile or comment: only pixels leave here.
 
-    `img` is always a new image made by process() (never the decoded original), so its
-    info can be dropped in place instead of paying for a copy.
+    `img` belongs to process() (the decoded original, if it is that, is not needed after
+    this), so its info can be dropped in place instead of paying for a copy.
     """
     img.info = {}
     out = io.BytesIO()

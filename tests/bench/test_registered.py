@@ -9,7 +9,7 @@ from bench.photo_pipeline import check, photo_like_12mp
 
 def test_the_scripts_are_registered_benchmarks():
     discover()
-    assert {"escalation_sweep", "digest", "photo_pipeline"} <= set(REGISTRY)
+    assert {"escalation_sweep", "digest", "photo_pipeline", "photo_memory"} <= set(REGISTRY)
 
 
 def test_photo_pipeline_output_passes_its_check():

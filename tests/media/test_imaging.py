@@ -135,3 +135,52 @@ def test_near_identical_photos_hash_close_and_different_scenes_far():
     assert hamming(same, brighter) <= 6
     for seed in (11, 12, 13, 14):
         assert hamming(same, process(jpeg(scene(seed, (1600, 1200)))).dhash) > 12
+
+
+# Issue 15 item 8: photo memory is bounded by what is stored, not by the source.
+
+
+def test_photo_memory_is_bounded_by_what_is_stored_for_a_large_transparent_png(tmp_path):
+    from bench.photo_memory import measure, problems, transparent_png
+
+    side = 5000  # decodes to 95 MiB; the old path held about four such copies
+    path = tmp_path / "transparent.png"
+    path.write_bytes(transparent_png(side))
+    result = measure(path)
+    assert problems(result) == ""
+    decoded_kb = side * side * 4 / 1024
+    assert result["peak_kb"] - result["base_kb"] < 1.5 * decoded_kb
+
+
+def test_photo_memory_bounded_reduction_matches_reducing_the_whole_picture():
+    # Strips must not show: the stored picture equals flattening, then reducing the whole.
+    size = (4100, 1700)
+    ramp, rings = Image.linear_gradient("L").resize(size), Image.radial_gradient("L").resize(size)
+    img = Image.merge("RGBA", (ramp, rings, ramp.transpose(Image.Transpose.ROTATE_180), rings))
+    white = Image.new("RGB", img.size, (255, 255, 255))
+    white.paste(img, mask=img.getchannel("A"))
+    expected = white.reduce(2).resize((2048, 849), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    p = process(encoded(img, "PNG"))
+    assert (p.width, p.height) == (2048, 849)
+    got = _opened(p.jpeg)
+    again = Image.open(io.BytesIO(_jpeg_of(expected)))
+    assert got.tobytes() == again.tobytes()
+
+
+def _jpeg_of(img: Image.Image) -> bytes:
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=82)
+    return out.getvalue()
+
+
+def test_photo_memory_bounded_path_still_turns_a_png_upright():
+    sideways = _upright_marker().transpose(Image.Transpose.ROTATE_90).convert("RGBA")
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    sideways.resize((4200, 3000)).save(out, "PNG", exif=exif.tobytes())
+    img = _opened(process(out.getvalue()).jpeg)
+    assert img.size == (1463, 2048)  # reduced by 2 to 2100x1500, bounded, turned a quarter
+    top, bottom = img.getpixel((730, 250)), img.getpixel((730, 1800))
+    assert top[0] > 200 and top[2] < 60, top
+    assert bottom[2] > 200 and bottom[0] < 60, bottom
