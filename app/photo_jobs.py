@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import unit_of_work
+from app.media.fetch_guard import MediaHosts
 from app.media.sources import (
     SANDBOX_UPLOADS,
     MediaSource,
@@ -51,7 +52,10 @@ def photo_jobs(
     if api is None:
         source = SandboxMediaSource(media_dir / SANDBOX_UPLOADS)
     else:
-        source = WeChatMediaSource(api, max_bytes=settings.photo_max_bytes)
+        hosts = MediaHosts.parse(
+            settings.media_hosts, allow_private=settings.media_hosts_allow_private
+        )
+        source = WeChatMediaSource(api, max_bytes=settings.photo_max_bytes, hosts=hosts)
     store = LocalMediaStore(media_dir)
     pipeline = PhotoPipeline(
         sessions, source, store, rules=PhotoRules.from_settings(settings), intake=intake

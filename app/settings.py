@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     """How staff reach this server: the base of signed photo links."""
     media_link_hours: int = 72
+    media_hosts: str = "mmbiz.qpic.cn,mmbiz.qlogo.cn"
+    """Comma-separated hosts a PicUrl (the fallback when media/get fails) may be fetched
+    from; ".example.com" allows its subdomains. Redirects elsewhere are refused, and
+    whatever the name resolves to, loopback and private addresses are never contacted."""
+    media_hosts_allow_private: bool = False
+    """Test only: the listed hosts may resolve to loopback or private addresses."""
     photo_poll_seconds: float = 1.0
     photo_max_attempts: int = 6
     photo_max_bytes: int = 10 * 1024 * 1024

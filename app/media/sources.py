@@ -8,9 +8,10 @@ from typing import Protocol
 
 import httpx
 
+from app.media.fetch_guard import ForbiddenAddress, MediaHosts, guarded_client
 from bot.api import WeChatAPI, WeChatAPIError
 
-DOWNLOAD_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+MAX_REDIRECTS = 3
 EXPIRED_MEDIA = 40007
 SANDBOX_UPLOADS = "sandbox-uploads"
 """Under the media directory: what the terminal client uploaded (sandbox only)."""
@@ -32,34 +33,65 @@ class MediaSource(Protocol):
     def close(self) -> None: ...
 
 
-def download(http: httpx.Client, url: str, max_bytes: int) -> bytes:
-    """GET `url`, reading at most max_bytes + 1 bytes (enough to tell it is too big)."""
-    if not url.startswith(("https://", "http://")):
-        raise MediaUnavailable(f"not an http(s) URL: {url[:60]}", retryable=False)
+def download(http: httpx.Client, url: str, max_bytes: int, hosts: MediaHosts) -> bytes:
+    """GET `url`, reading at most max_bytes + 1 bytes (enough to tell it is too big).
+
+    Only from `hosts`, also after a redirect (each hop is checked; at most MAX_REDIRECTS).
+    The client should be `guarded_client(hosts)`, which also refuses to connect to a
+    loopback or private address whatever the name resolves to.
+    """
+    for _hop in range(MAX_REDIRECTS + 1):
+        target = _checked_url(url, hosts)
+        try:
+            with http.stream("GET", target, follow_redirects=False) as response:
+                if response.is_redirect and response.next_request is not None:
+                    url = str(response.next_request.url)
+                    continue
+                if response.status_code != 200:
+                    raise MediaUnavailable(
+                        f"PicUrl HTTP {response.status_code}",
+                        retryable=response.status_code >= 500 or response.status_code == 429,
+                    )
+                data = bytearray()
+                for chunk in response.iter_bytes():
+                    data += chunk
+                    if len(data) > max_bytes:
+                        break
+                return bytes(data[: max_bytes + 1])
+        except httpx.HTTPError as exc:
+            if isinstance(exc.__cause__, ForbiddenAddress):
+                raise MediaUnavailable(f"PicUrl {exc.__cause__}", retryable=False) from exc
+            raise MediaUnavailable(f"PicUrl {type(exc).__name__}: {exc}"[:200]) from exc
+    raise MediaUnavailable(f"PicUrl more than {MAX_REDIRECTS} redirects", retryable=False)
+
+
+def _checked_url(url: str, hosts: MediaHosts) -> httpx.URL:
     try:
-        with http.stream("GET", url, follow_redirects=True) as response:
-            if response.status_code != 200:
-                raise MediaUnavailable(
-                    f"PicUrl HTTP {response.status_code}",
-                    retryable=response.status_code >= 500 or response.status_code == 429,
-                )
-            data = bytearray()
-            for chunk in response.iter_bytes():
-                data += chunk
-                if len(data) > max_bytes:
-                    break
-            return bytes(data[: max_bytes + 1])
-    except httpx.HTTPError as exc:
-        raise MediaUnavailable(f"PicUrl {type(exc).__name__}: {exc}"[:200]) from exc
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        raise MediaUnavailable(f"not a URL: {url[:60]}", retryable=False) from None
+    if parsed.scheme not in ("http", "https"):
+        raise MediaUnavailable(f"not an http(s) URL: {url[:60]}", retryable=False)
+    if not hosts.allows(parsed.host):
+        raise MediaUnavailable(f"PicUrl host not allowed: {parsed.host[:60]}", retryable=False)
+    return parsed
 
 
 class WeChatMediaSource:
     """media/get with the MediaId (JSON error bodies on HTTP 200 raise); PicUrl as fallback."""
 
-    def __init__(self, api: WeChatAPI, *, max_bytes: int, http: httpx.Client | None = None):
+    def __init__(
+        self,
+        api: WeChatAPI,
+        *,
+        max_bytes: int,
+        hosts: MediaHosts | None = None,
+        http: httpx.Client | None = None,
+    ):
         self.api = api
         self.max_bytes = max_bytes
-        self.http = http or httpx.Client(timeout=DOWNLOAD_TIMEOUT)
+        self.hosts = hosts or MediaHosts()
+        self.http = http or guarded_client(self.hosts)
 
     def fetch(self, media_id: str, pic_url: str) -> bytes:
         try:
@@ -70,7 +102,7 @@ class WeChatMediaSource:
         if not pic_url:
             raise MediaUnavailable(str(first), retryable=first.errcode != EXPIRED_MEDIA)
         try:
-            return download(self.http, pic_url, self.max_bytes)
+            return download(self.http, pic_url, self.max_bytes, self.hosts)
         except MediaUnavailable as exc:
             retryable = exc.retryable or first.errcode != EXPIRED_MEDIA
             raise MediaUnavailable(f"{first}; {exc}"[:250], retryable=retryable) from exc

@@ -7,6 +7,7 @@ import httpx
 import pytest
 from PIL import Image
 
+from app.media.fetch_guard import MediaHosts
 from app.media.sources import WeChatMediaSource
 from bot.api import WeChatAPI
 from tests.chatkit import FENGYUAN_1, NANYUAN_4, Chat
@@ -142,9 +143,9 @@ def test_pic_url_is_the_fallback_when_media_get_refuses(chat, tmp_path):
         WeChatAPI(app_id="wx", app_secret="s", base_url=wx.base_url) as api,
     ):
         http = httpx.Client(transport=httpx.MockTransport(pic_server))
-        photos = Photos(
-            chat, tmp_path / "media", source=WeChatMediaSource(api, max_bytes=10**7, http=http)
-        )
+        hosts = MediaHosts.parse("pic")  # the test's PicUrl host (tests/chatkit.py)
+        source = WeChatMediaSource(api, max_bytes=10**7, hosts=hosts, http=http)
+        photos = Photos(chat, tmp_path / "media", source=source)
         chat.photo("rider-1", "expired-id")  # media/get answers 40007
         chat.location("rider-1", FENGYUAN_1)
         assert photos.run().stored == 1
