@@ -221,12 +221,12 @@ def tickets_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """One ticket with its timeline and photos."""
-    from app.media.storage import LocalMediaStore
+    from app.photo_jobs import media_store
     from app.services.views import ticket_dict
     from models import Ticket
 
     settings = get_settings()
-    store = LocalMediaStore(settings.media_dir)
+    store = media_store(settings)
     with _sessions(settings)() as session:
         ticket = session.get(Ticket, number)
         if ticket is None:

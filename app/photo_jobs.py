@@ -14,7 +14,7 @@ from app.media.sources import (
     SandboxMediaSource,
     WeChatMediaSource,
 )
-from app.media.storage import LocalMediaStore
+from app.media.storage import LocalMediaStore, MediaStore
 from app.services.duplicates import more_reports_sweep
 from app.services.photos import PhotoPipeline, PhotoRules
 from app.services.reports import IntakeRules
@@ -30,7 +30,7 @@ MORE_REPORTS_JOB = "more_reports"
 class PhotoJobs:
     pipeline: PhotoPipeline
     source: MediaSource
-    store: LocalMediaStore
+    store: MediaStore
     sessions: sessionmaker[Session]
     intake: IntakeRules
 
@@ -56,8 +56,25 @@ def photo_jobs(
             settings.media_hosts, allow_private=settings.media_hosts_allow_private
         )
         source = WeChatMediaSource(api, max_bytes=settings.photo_max_bytes, hosts=hosts)
-    store = LocalMediaStore(media_dir)
+    store = media_store(settings)
     pipeline = PhotoPipeline(
         sessions, source, store, rules=PhotoRules.from_settings(settings), intake=intake
     )
     return PhotoJobs(pipeline, source, store, sessions, intake)
+
+
+def media_store(settings: Settings) -> MediaStore:
+    """The photo store the settings name: GRIDBOT_MEDIA_STORE=s3://bucket/prefix, or the
+    media directory on this machine's disk."""
+    if settings.media_store:
+        from app.media.s3 import S3MediaStore  # boto3 is imported only when used
+
+        return S3MediaStore.connect(
+            settings.media_store,
+            endpoint_url=settings.media_s3_endpoint_url,
+            region=settings.media_s3_region,
+            access_key_id=settings.media_s3_access_key_id,
+            secret_access_key=settings.media_s3_secret_access_key,
+        )
+    assert settings.media_dir is not None
+    return LocalMediaStore(settings.media_dir)

@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.media.storage import S3Location
+
 PLACEHOLDER_SECRETS = {"", "changeme", "token", "gridbot"}
 DEV_MEDIA_SECRET = "gridbot-dev-media-secret-not-for-production"
 
@@ -71,6 +73,15 @@ class Settings(BaseSettings):
 
     media_dir: Path | None = None
     """Where photos are stored (content-addressed); default <data_dir>/media."""
+    media_store: str = ""
+    """Where stored photos are kept: empty for GRIDBOT_MEDIA_DIR on this machine's disk,
+    or s3://bucket/prefix for an S3-compatible object store that every machine shares."""
+    media_s3_endpoint_url: str = ""
+    """An S3-compatible store's endpoint (MinIO, COS, OSS ...); empty for AWS S3."""
+    media_s3_region: str = ""
+    media_s3_access_key_id: str = ""
+    media_s3_secret_access_key: str = ""
+    """Empty: boto3's own chain (AWS_* environment variables, an instance role)."""
     media_secret: str = DEV_MEDIA_SECRET
     """Signs photo links; the development default is refused outside the sandbox."""
     public_url: str = "http://127.0.0.1:8000"
@@ -125,6 +136,14 @@ class Settings(BaseSettings):
             ) from None
         if self.media_dir is None:
             self.media_dir = self.data_dir / "media"
+        if self.media_store:
+            try:
+                S3Location.parse(self.media_store)
+            except ValueError:
+                raise ValueError(
+                    "GRIDBOT_MEDIA_STORE must be empty (photos on this machine's disk) or "
+                    "s3://bucket/prefix"
+                ) from None
         if self.channel != "sandbox" and (
             self.media_secret in PLACEHOLDER_SECRETS
             or self.media_secret == DEV_MEDIA_SECRET

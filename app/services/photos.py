@@ -27,7 +27,7 @@ from app.domain.retry import backoff
 from app.domain.tickets import Action, Status, allowed_actions
 from app.media.imaging import Limits, ProcessedPhoto, RefusedImage, process
 from app.media.sources import MediaSource, MediaUnavailable
-from app.media.storage import MediaStore
+from app.media.storage import MediaStore, StoreUnavailable
 from app.services import duplicates, notices
 from app.services.actors import SYSTEM
 from app.services.outbox import enqueue
@@ -144,8 +144,11 @@ class PhotoPipeline:
             return MediaUnavailable(f"{type(exc).__name__}: {exc}"[:200])
         # Files first: content-addressed, so a crash before the commit only leaves a
         # file that the retry writes again under the same name.
-        self.store.put(processed.jpeg)
-        self.store.put(processed.thumb)
+        try:
+            self.store.put(processed.jpeg)
+            self.store.put(processed.thumb)
+        except StoreUnavailable as exc:  # the object store is down: back off, try again
+            return MediaUnavailable(str(exc))
         return processed
 
     def _record(self, photo_id: int, outcome: Outcome, result: PipelineResult) -> None:

@@ -7,7 +7,7 @@ from models import Ticket, TicketPhoto
 
 
 def photo_dict(photo: TicketPhoto, store: MediaStore | None = None) -> dict:
-    path = store.path(photo.sha256) if store is not None and photo.sha256 else None
+    path = store.locate(photo.sha256) if store is not None and photo.sha256 else None
     return {
         "id": photo.id,
         "role": photo.role,
@@ -15,7 +15,7 @@ def photo_dict(photo: TicketPhoto, store: MediaStore | None = None) -> dict:
         "media_id": photo.media_id,
         "pic_url": photo.pic_url,
         "sha256": photo.sha256,
-        "path": str(path) if path else None,
+        "path": path,
         "width": photo.width,
         "height": photo.height,
         "exif_gps": photo.exif_gps,

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Query, Request
-from fastapi.responses import FileResponse
+import logging
 
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import FileResponse, Response
+
+from app.media.storage import StoreUnavailable
 from models import TicketPhoto, utcnow
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/media", tags=["media"])
 
 HEADERS = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
 
 
-def _serve(request: Request, photo_id: int, variant: str, exp: int, sig: str) -> FileResponse:
+def _serve(request: Request, photo_id: int, variant: str, exp: int, sig: str) -> Response:
     state = request.app.state
     if not state.media_links.valid(photo_id, variant, exp, sig, now=utcnow()):
         raise HTTPException(403, "link invalid or expired")
@@ -23,10 +28,20 @@ def _serve(request: Request, photo_id: int, variant: str, exp: int, sig: str) ->
         status, sha = photo.status, photo.sha256 if variant == "full" else photo.thumb_sha256
     if status in ("refused", "failed"):
         raise HTTPException(410, "this photo could not be kept")
-    path = state.media_store.path(sha) if sha else None
-    if path is None:
+    if not sha:
         raise HTTPException(404, "photo not processed yet; try again shortly")
-    return FileResponse(path, media_type="image/jpeg", headers=HEADERS)
+    store = state.media_store
+    path = store.path(sha)
+    if path is not None:
+        return FileResponse(path, media_type="image/jpeg", headers=HEADERS)
+    try:
+        data = store.get(sha)  # an object store: the bytes pass through this server
+    except StoreUnavailable as exc:
+        log.warning("photo %s: %s", photo_id, exc)
+        raise HTTPException(503, "photo storage unavailable; try again shortly") from None
+    if data is None:
+        raise HTTPException(404, "photo not processed yet; try again shortly")
+    return Response(data, media_type="image/jpeg", headers=HEADERS)
 
 
 @router.get("/{photo_id}")

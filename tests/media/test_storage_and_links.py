@@ -20,6 +20,7 @@ def test_the_store_keeps_bytes_under_their_sha256_once(tmp_path):
     assert store.put(b"jpeg bytes") == sha
     assert store.get(sha) == b"jpeg bytes"
     assert store.path(sha) == tmp_path / sha[:2] / sha[2:4] / f"{sha}.jpg"
+    assert store.locate(sha) == str(store.path(sha)) and store.locate("0" * 64) is None
     assert store.get("0" * 64) is None
     with pytest.raises(ValueError):
         store.path("../../etc/passwd")
