@@ -35,6 +35,8 @@ FIELD_LIMITS = {
 }
 """Longest value accepted per field (characters): the columns that keep them are no wider,
 so a longer one is refused with 400 before anything reaches the database."""
+NONCE_LIMIT = 64
+"""WeChat's nonces are about 10 digits; the replay table keeps at most 64 characters."""
 SCENE_LIMIT = 64
 """A QR code's scene string (EventKey of subscribe/SCAN, after "qrscene_") is 1-64 characters."""
 
@@ -152,6 +154,8 @@ class WeChatCodec:
         timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
         if not signature_valid(self.token, query.get("signature", ""), timestamp, nonce):
             raise BadRequest("bad signature")
+        if len(nonce) > NONCE_LIMIT:
+            raise BadRequest("too long: nonce")
         fields = parse_xml(body)
         encrypt_type = (query.get("encrypt_type") or "raw").lower()
         if is_encrypted(query):

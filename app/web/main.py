@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -12,6 +13,7 @@ from fastapi import FastAPI
 from app.db import make_engine, make_sessionmaker
 from app.inbox.backlog import Backlog
 from app.inbox.chat import ChatEngine
+from app.inbox.deliveries import SeenDeliveries
 from app.inbox.inflight import InFlight
 from app.inbox.parking import Parking
 from app.jobs import (
@@ -27,6 +29,7 @@ from app.photo_jobs import MORE_REPORTS_JOB, PHOTOS_JOB, photo_jobs
 from app.scheduler import Jobs, Sweep
 from app.settings import Settings, get_settings
 from app.web import health, media, sandbox, wechat
+from app.web.access_log import hide_query_strings
 from bot.codec import WeChatCodec
 from bot.security import ReplayGuard
 
@@ -41,8 +44,20 @@ def handler_threads(settings: Settings, dialect: str) -> int:
     return 1 if dialect == "sqlite" else 2
 
 
+log = logging.getLogger(__name__)
+
+PLAINTEXT_WARNING = (
+    "PLAINTEXT MODE: GRIDBOT_WECHAT_AES_KEY is empty, so WeChat's signature does not cover "
+    "the message body. Anyone who sees one request's query string can post a forged "
+    "message under it. Use safe mode (set the EncodingAESKey) in production."
+)
+
+
 def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> FastAPI:
     settings = settings or get_settings()
+    hide_query_strings()
+    if settings.channel == "wechat" and not settings.wechat_aes_key:
+        log.warning(PLAINTEXT_WARNING)
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
     channel, api = make_channel(settings, sessions)
@@ -96,6 +111,11 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         settings.wechat_token, settings.wechat_app_id, settings.wechat_aes_key
     )
     app.state.replay_guard = ReplayGuard(window_seconds=settings.signature_window_seconds)
+    app.state.seen_deliveries = SeenDeliveries(
+        sessions,
+        window_seconds=settings.signature_window_seconds,
+        limiter=anyio.CapacityLimiter(1),
+    )
     app.state.chat = chat
     app.state.photos = photos
     app.state.media_store = photos.store

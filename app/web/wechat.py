@@ -12,6 +12,7 @@ import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 
+from app.inbox.deliveries import Delivery
 from bot.codec import BadRequest, is_encrypted
 from bot.metrics import METRICS
 
@@ -57,6 +58,8 @@ async def receive(request: Request) -> Response:
         return PlainTextResponse(exc.reason, status_code=getattr(exc, "status", 400))
     if not state.replay_guard.accept(query.get("timestamp", ""), query.get("nonce", "")):
         return PlainTextResponse("stale or replayed request", status_code=403)
+    if not await state.seen_deliveries.first_time(Delivery.of(query)):
+        return PlainTextResponse("replayed request", status_code=403)
     chat = state.chat
     reply = await state.in_flight.run(
         msg.dedup_key,
