@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.cli_common import fail as _fail
 from app.cli_common import print_json as _print_json
 from app.cli_common import sessions as _sessions
+from app.cli_console import console_app
 from app.cli_ops import inbox_app, jobs_app, outbox_app
 from app.db import unit_of_work
 from app.settings import get_settings
@@ -29,6 +30,7 @@ app.add_typer(tickets_app, name="tickets")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(inbox_app, name="inbox")
+app.add_typer(console_app, name="console")
 
 
 @db_app.command("upgrade")

@@ -85,7 +85,13 @@ class Settings(BaseSettings):
     media_secret: str = DEV_MEDIA_SECRET
     """Signs photo links; the development default is refused outside the sandbox."""
     public_url: str = "http://127.0.0.1:8000"
-    """How staff reach this server: the base of signed photo links."""
+    """How staff reach this server: the base of signed photo links and console sign-in links."""
+    console_session_hours: float = 12.0
+    """How long a console sign-in lasts (revocable earlier: gridbot console logout)."""
+    console_tile_url: str = ""
+    """A basemap for the console's maps ({z}/{x}/{y} URL); empty: polygons and labels only."""
+    console_tile_crs: Literal["gcj02", "wgs84"] = "gcj02"
+    """The coordinate system of those tiles: gcj02 (Amap, Tencent) or wgs84 (Tianditu, OSM)."""
     media_link_hours: int = 72
     media_hosts: str = "mmbiz.qpic.cn,mmbiz.qlogo.cn"
     """Comma-separated hosts a PicUrl (the fallback when media/get fails) may be fetched

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from app.services.errors import ServiceError
 from bot.router import Dispatcher
-from handlers import digest, escalation, evidence, report, rider, staff, usage, worker
+from handlers import console, digest, escalation, evidence, report, rider, staff, usage, worker
 
 
 def build_dispatcher() -> Dispatcher:
     return Dispatcher(
         [
             staff.router,
+            console.router,
             usage.router,
             digest.router,
             evidence.router,

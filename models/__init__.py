@@ -2,6 +2,7 @@
 
 from models.area import LEVELS, Area
 from models.base import Base, UTCDateTime, utcnow
+from models.console import ConsoleLink, ConsoleSession
 from models.conversation import ReportDraft
 from models.digest import Digest
 from models.messaging import (
@@ -23,6 +24,8 @@ __all__ = [
     "Base",
     "BindFailure",
     "ChannelPause",
+    "ConsoleLink",
+    "ConsoleSession",
     "Digest",
     "InboxFailure",
     "InboxMessage",

@@ -1,0 +1,42 @@
+"""`gridbot console ...`: sign-in links and sign-outs for the operations console."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from app.cli_common import fail, sessions
+from app.db import unit_of_work
+from app.services import console_access
+from app.services.errors import ServiceError
+from app.settings import get_settings
+
+console_app = typer.Typer(help="The operations console (/console).", no_args_is_help=True)
+
+
+@console_app.command("link")
+def link(openid: Annotated[str, typer.Option(help="The lead's WeChat openid.")]) -> None:
+    """Print a one-time sign-in URL (valid 10 minutes) on the last line."""
+    settings = get_settings()
+    try:
+        with unit_of_work(sessions(settings)) as session:
+            url = console_access.link_for_openid(
+                session, openid, now=datetime.now(UTC), public_url=settings.public_url
+            )
+    except ServiceError as exc:
+        fail(exc.message)
+    typer.echo(f"one-time sign-in link, valid {console_access.LINK_MINUTES} minutes:")
+    typer.echo(url)
+
+
+@console_app.command("logout")
+def logout(openid: Annotated[str, typer.Option(help="The staff member's WeChat openid.")]) -> None:
+    """End every console session (and unused link) of this staff member."""
+    try:
+        with unit_of_work(sessions()) as session:
+            ended = console_access.revoke_all(session, openid, now=datetime.now(UTC))
+    except ServiceError as exc:
+        fail(exc.message)
+    typer.echo(f"signed out {openid}: {ended} session(s) ended.")

@@ -1,0 +1,35 @@
+"""Overlays in the basemap's coordinate system: stored WGS-84, shown GCJ-02 over Amap or
+Tencent tiles (their streets are offset), as stored otherwise."""
+
+from __future__ import annotations
+
+from app.domain.coords import wgs84_to_gcj02
+
+
+def _same(lat: float, lng: float) -> tuple[float, float]:
+    return lat, lng
+
+
+def overlay_converter(settings):
+    """(lat, lng) WGS-84 -> the basemap's system."""
+    if settings.console_tile_url and settings.console_tile_crs == "gcj02":
+        return wgs84_to_gcj02
+    return _same
+
+
+def convert_geometry(geometry: dict, convert) -> dict:
+    """A GeoJSON Polygon or MultiPolygon with every point converted (6 decimals)."""
+
+    def ring(points):
+        out = []
+        for lng, lat, *_ in points:
+            clat, clng = convert(lat, lng)
+            out.append([round(clng, 6), round(clat, 6)])
+        return out
+
+    if geometry.get("type") == "Polygon":
+        return {"type": "Polygon", "coordinates": [ring(r) for r in geometry["coordinates"]]}
+    if geometry.get("type") == "MultiPolygon":
+        polys = [[ring(r) for r in poly] for poly in geometry["coordinates"]]
+        return {"type": "MultiPolygon", "coordinates": polys}
+    return geometry

@@ -1,0 +1,89 @@
+"""Jinja2 for the console: one environment, local times, the signed-in person in context."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+
+from app.domain.categories import Category
+from app.domain.people import Role
+from app.domain.tickets import Status
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+
+
+def status_label(value: str) -> str:
+    try:
+        return Status(value).label
+    except ValueError:
+        return value
+
+
+def category_label(value: str) -> str:
+    try:
+        return Category(value).label
+    except ValueError:
+        return value
+
+
+ACTION_LABELS = {
+    "create": "上报",
+    "claim": "认领",
+    "note": "进展",
+    "resolve": "办结",
+    "transfer": "转派",
+    "confirm": "确认满意",
+    "reopen": "不满意，重新打开",
+    "add_info": "补充信息",
+    "remind": "超时提醒",
+    "escalate": "超时升级",
+    "auto_close": "超时自动关闭",
+    "summon": "吹哨",
+    "check_in": "部门报到",
+    "request_extension": "申请延期",
+    "approve_extension": "同意延期",
+    "refuse_extension": "驳回延期",
+    "return": "申请退回",
+    "confirm_return": "同意退回",
+    "refuse_return": "驳回退回",
+    "merge": "合并到其他工单",
+    "join": "同一问题再次上报",
+    "split": "拆分",
+    "resolution_photo": "办结照片",
+    "old_photo": "发现旧照片",
+}
+ROLE_LABELS = {r.value: r.label for r in Role}
+NOTICE_STATES = {
+    "pending": "待发送",
+    "sent": "已发送",
+    "dead": "发送失败",
+    "held": "待用户下次留言时送达",
+}
+
+
+def action_label(value: str) -> str:
+    return ACTION_LABELS.get(value, value)
+
+
+templates.env.filters["action_label"] = action_label
+templates.env.filters["role_label"] = lambda v: ROLE_LABELS.get(v, v)
+templates.env.filters["notice_state"] = lambda v: NOTICE_STATES.get(v, v)
+templates.env.filters["status_label"] = status_label
+templates.env.filters["category_label"] = category_label
+
+
+def render(request: Request, name: str, status_code: int = 200, **context):
+    tz = ZoneInfo(request.app.state.settings.timezone)
+
+    def local(value: datetime | None, fmt: str = "%m-%d %H:%M") -> str:
+        return value.astimezone(tz).strftime(fmt) if value is not None else "—"
+
+    context.setdefault("viewer", None)
+    return templates.TemplateResponse(
+        request, name, {"local": local, **context}, status_code=status_code
+    )

@@ -1,0 +1,49 @@
+"""Drive the console over HTTP as a browser would: sign in by link, read pages, post forms."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from fastapi.testclient import TestClient
+
+from app.db import unit_of_work
+from app.services import console_access
+from models import Staff, utcnow
+
+CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+def link_for(sessions, openid: str, *, now=None) -> str:
+    """A one-time sign-in path for the staff member bound to `openid`."""
+    with unit_of_work(sessions) as s:
+        staff = s.query(Staff).filter_by(openid=openid).one()
+        token = console_access.issue_link(s, staff, now=now or utcnow())
+    return console_access.LINK_PATH + token
+
+
+def path_of(url: str) -> str:
+    return urlsplit(url).path
+
+
+def sign_in(client: TestClient, sessions, openid: str) -> str:
+    """Sign `client` in as `openid`; the session's form token (csrf)."""
+    link = link_for(sessions, openid)
+    assert "进入控制台" in client.get(link).text
+    answer = client.post(link, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    return csrf_of(client)
+
+
+def csrf_of(client: TestClient) -> str:
+    page = client.get("/console/tickets")
+    assert page.status_code == 200, page.text
+    return CSRF.search(page.text).group(1)
+
+
+def act(client: TestClient, number: int, csrf: str, action: str, **fields):
+    return client.post(
+        f"/console/tickets/{number}/act",
+        data={"csrf": csrf, "action": action, **fields},
+        follow_redirects=True,
+    )

@@ -1,0 +1,114 @@
+"""Console pages and actions: the list, a ticket, the map's data, actions through act(),
+and refusals across areas."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from app.settings import Settings
+from app.web.main import create_app
+from models import OutboxMessage, utcnow
+from tests.chatkit import FENGYUAN_1, NANYUAN_4, Chat
+from tests.consolekit import act, sign_in
+
+
+@pytest.fixture
+def client(demo_sessions, db_url, tmp_path):
+    settings = Settings(database_url=db_url, data_dir=tmp_path, channel="sandbox")
+    with TestClient(create_app(settings, run_jobs=False)) as client:
+        yield client
+
+
+@pytest.fixture
+def chat(demo_sessions):
+    chat = Chat(demo_sessions, utcnow)
+    chat.location("rider-1", FENGYUAN_1, "枫林路口")
+    chat.text("rider-1", "路口积水很深，电动车过不去")  # #1 in 枫苑一网格 (lead-1's community)
+    chat.location("rider-2", NANYUAN_4, "南园路")
+    chat.text("rider-2", "人行道上堆了旧沙发")  # #2 in 南园四网格 (another street)
+    return chat
+
+
+def notices(sessions, openid: str) -> list[str]:
+    with sessions() as s:
+        query = select(OutboxMessage.text).where(OutboxMessage.to_openid == openid)
+        return list(s.scalars(query.order_by(OutboxMessage.id)))
+
+
+def test_the_list_shows_only_the_leads_area_with_filters_in_the_url(client, chat, demo_sessions):
+    sign_in(client, demo_sessions, "lead-1")
+    page = client.get("/console/tickets").text
+    assert 'href="/console/tickets/1"' in page and "道路积水" in page and "待认领" in page
+    assert 'href="/console/tickets/2"' not in page
+    assert "共 1 件" in page
+    assert "共 0 件" in client.get("/console/tickets?category=bulky_waste").text
+    assert "共 1 件" in client.get("/console/tickets?q=积水").text
+    assert "共 1 件" in client.get("/console/tickets?q=%231").text
+    assert "共 0 件" in client.get("/console/tickets?overdue=1").text
+    assert "共 0 件" in client.get("/console/tickets?status=closed").text
+    # A hand-edited URL still answers a list.
+    assert client.get("/console/tickets?status=nonsense&page=x&sort=zz").status_code == 200
+
+
+def test_the_ticket_page_tells_everything_and_another_areas_ticket_is_refused(
+    client, chat, demo_sessions
+):
+    sign_in(client, demo_sessions, "lead-1")
+    page = client.get("/console/tickets/1").text
+    assert "工单 #1 · 道路积水" in page and "枫苑一网格" in page and "张伟" in page
+    assert "处理经过" in page and "上报" in page and "uri.amap.com" in page
+    assert "认领期限" in page and "办结期限" in page
+    refused = client.get("/console/tickets/2")
+    assert refused.status_code == 403 and "不在您负责的区域（枫苑社区）" in refused.text
+    assert client.get("/console/tickets/99").status_code == 404
+    data = client.get("/console/map.json").json()
+    assert [p["n"] for p in data["pins"]] == [1]
+    assert {g["name"] for g in data["grids"]} == {
+        "枫苑一网格",
+        "枫苑二网格",
+        "枫苑三网格",
+        "枫苑四网格",
+    }
+    assert next(g for g in data["grids"] if g["name"] == "枫苑一网格")["open"] == 1
+
+
+def test_transfer_from_the_console_tells_the_new_worker_as_chat_would(client, chat, demo_sessions):
+    csrf = sign_in(client, demo_sessions, "lead-1")
+    answer = act(client, 1, csrf, "transfer", grid="31019900100102")
+    assert "已转派，新网格员已收到通知" in answer.text
+    assert "枫苑二网格" in answer.text
+    told = notices(demo_sessions, "worker-2")
+    assert any("#1" in n for n in told), told
+    assert "转派" in client.get("/console/tickets/1").text
+
+
+def test_actions_follow_the_chat_rules(client, chat, demo_sessions):
+    csrf = sign_in(client, demo_sessions, "lead-1")
+    assert "请填写处理结果" in act(client, 1, csrf, "resolve").text
+    claimed = act(client, 1, csrf, "claim")
+    assert "已认领" in claimed.text and chat.ticket(1).assignee.name != "张伟"
+    resolved = act(client, 1, csrf, "resolve", note="积水已排除")
+    assert "已办结" in resolved.text
+    assert any("积水已排除" in n for n in notices(demo_sessions, "rider-1"))
+    again = act(client, 1, csrf, "claim")
+    assert again.status_code == 400 and "不能执行此操作" in again.text
+
+
+def test_a_lead_of_another_area_cannot_act_on_a_ticket(client, chat, demo_sessions):
+    csrf = sign_in(client, demo_sessions, "lead-1")
+    answer = act(client, 2, csrf, "claim")
+    assert answer.status_code == 403 and "不在您负责的区域" in answer.text
+    assert chat.ticket(2).status == "assigned"
+
+
+def test_a_send_back_is_decided_on_the_console(client, chat, demo_sessions):
+    chat.text("worker-1", "认领 1")
+    chat.text("worker-1", "退回 1 不在本网格范围")
+    csrf = sign_in(client, demo_sessions, "lead-1")
+    page = client.get("/console/tickets/1").text
+    assert "待审批" in page and "不在本网格范围" in page
+    assert "驳回请写明理由" in act(client, 1, csrf, "refuse").text
+    done = act(client, 1, csrf, "approve")
+    assert "已同意申请" in done.text and chat.ticket(1).status == "rejected"
