@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.cli_common import fail as _fail
 from app.cli_common import print_json as _print_json
 from app.cli_common import sessions as _sessions
-from app.cli_console import console_app
+from app.cli_console import console_app, console_tour
 from app.cli_ops import inbox_app, jobs_app, outbox_app
 from app.db import unit_of_work
 from app.settings import get_settings
@@ -92,6 +92,7 @@ def demo(
     typer.echo(f"gridbot demo: database {settings.database_url}")
     typer.echo("demo data loaded." if seeded else "demo data already present.")
     typer.echo(TOUR.format(url=f"http://{host}:{port}"))
+    typer.echo(console_tour(sessions, f"http://{host}:{port}"))
     uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 

@@ -40,3 +40,15 @@ def logout(openid: Annotated[str, typer.Option(help="The staff member's WeChat o
     except ServiceError as exc:
         fail(exc.message)
     typer.echo(f"signed out {openid}: {ended} session(s) ended.")
+
+
+def console_tour(session_factory, base_url: str) -> str:
+    """For `gridbot demo`: a sign-in link to the console as the district's supervisor."""
+    with unit_of_work(session_factory) as session:
+        url = console_access.link_for_openid(
+            session, "supervisor", now=datetime.now(UTC), public_url=base_url
+        )
+    return (
+        "The operations console (the district supervisor; valid 10 minutes, or send 登录 in "
+        f"chat as supervisor / lead-1 for a new one):\n\n  {url}\n"
+    )

@@ -122,3 +122,12 @@ def test_the_cookie_is_secure_behind_tls(demo_sessions, db_url, tmp_path):
     with TestClient(create_app(settings, run_jobs=False)) as client:
         entered = client.post(link_for(demo_sessions, "lead-1"), follow_redirects=False)
     assert "secure" in entered.headers["set-cookie"].lower()
+
+
+def test_the_demo_prints_a_working_sign_in_link_for_the_supervisor(client, demo_sessions):
+    from app.cli_console import console_tour
+
+    text = console_tour(demo_sessions, "http://127.0.0.1:8000")
+    url = next(w for w in text.split() if "/console/login/" in w)
+    assert client.post(path_of(url), follow_redirects=False).status_code == 303
+    assert "区城运中心" in client.get("/console/tickets").text

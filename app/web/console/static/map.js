@@ -12,6 +12,9 @@
   var COLORS = { assigned: "#d97706", reopened: "#d97706", claimed: "#2563eb",
                  resolved: "#16a34a", summoned: "#7c3aed", returned: "#6b7280" };
   var fitted = false;
+  var markers = {};
+  // For tests and the curious: the map and its pins by ticket number.
+  window.gridbotMap = { map: map, markers: markers };
 
   function esc(s) {
     return String(s).replace(/[&<>"']/g, function (c) {
@@ -28,6 +31,7 @@
   function draw(data) {
     gridLayer.clearLayers();
     pinLayer.clearLayers();
+    Object.keys(markers).forEach(function (k) { delete markers[k]; });
     var bounds = [];
     data.grids.forEach(function (g) {
       var layer = L.geoJSON(g.geometry, { style: shade(g) });
@@ -48,6 +52,7 @@
         (p.late ? " · <span class='late'>超时</span>" : "") + (p.sev ? " · 严重" : "") +
         "<br>" + esc(p.p) + "<br><a href='/console/tickets/" + p.n + "'>查看工单</a>");
       marker.addTo(pinLayer);
+      markers[p.n] = marker;
     });
     var summary = document.getElementById("summary");
     summary.textContent = "· 显示 " + data.pins.length + " 件工单" +
