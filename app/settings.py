@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     wechat_account: str = "gh_gridbot"
 
     location_crs: Literal["gcj02", "wgs84"] = "gcj02"
+    location_event_crs: Literal["gcj02", "wgs84"] | None = None
+    """The system of LOCATION events (may differ from location messages); None: the same."""
     timezone: str = "Asia/Shanghai"
 
     draft_window_minutes: int = 10

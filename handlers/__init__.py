@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from app.services.errors import ServiceError
 from bot.router import Dispatcher
-from handlers import console, digest, escalation, evidence, report, rider, staff, usage, worker
+from handlers import (
+    console,
+    digest,
+    escalation,
+    evidence,
+    report,
+    rider,
+    staff,
+    stations,
+    usage,
+    worker,
+)
 
 
 def build_dispatcher() -> Dispatcher:
@@ -17,6 +28,7 @@ def build_dispatcher() -> Dispatcher:
             evidence.router,
             worker.router,
             escalation.router,
+            stations.router,
             rider.router,
             report.router,
         ],

@@ -15,6 +15,7 @@ from models.messaging import (
     SeenDelivery,
 )
 from models.people import ROLES, BindFailure, Rider, Staff, StaffInvite
+from models.station import RiderPosition, Station, StationRequest
 from models.ticket import Ticket, TicketEvent, TicketPhoto
 
 __all__ = [
@@ -33,10 +34,13 @@ __all__ = [
     "ParkedMessage",
     "ReportDraft",
     "Rider",
+    "RiderPosition",
     "SandboxMessage",
     "SeenDelivery",
     "Staff",
     "StaffInvite",
+    "Station",
+    "StationRequest",
     "Ticket",
     "TicketEvent",
     "TicketPhoto",

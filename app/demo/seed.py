@@ -13,6 +13,8 @@ from app.services.grids import import_geojson
 from models import Area
 
 DISTRICT = Path(__file__).with_name("district.geojson")
+STATIONS = Path(__file__).with_name("stations.geojson")
+"""Rest stations (暖新驿站) in and around the demo district."""
 
 WORKER_NAMES = [
     "张伟",
@@ -86,4 +88,14 @@ def seed(session: Session) -> bool:
         people.add_staff(
             session, name=name, role="department", area_code=levels["district"][0], openid=openid
         )
+    seed_stations(session)
     return True
+
+
+def seed_stations(session: Session) -> None:
+    from datetime import UTC, datetime
+
+    from app.services.station_import import import_stations, parse_file
+
+    rows = parse_file(STATIONS.read_bytes(), STATIONS.name)
+    import_stations(session, rows, now=datetime.now(UTC))
