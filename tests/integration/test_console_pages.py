@@ -112,3 +112,19 @@ def test_a_send_back_is_decided_on_the_console(client, chat, demo_sessions):
     assert "驳回请写明理由" in act(client, 1, csrf, "refuse").text
     done = act(client, 1, csrf, "approve")
     assert "已同意申请" in done.text and chat.ticket(1).status == "rejected"
+
+
+def test_the_csv_export_has_a_bom_the_lists_filters_and_only_the_leads_area(
+    client, chat, demo_sessions
+):
+    sign_in(client, demo_sessions, "lead-1")
+    answer = client.get("/console/tickets.csv?status=all")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv")
+    assert answer.content.startswith("\ufeff".encode())
+    lines = answer.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("工单号,类别,状态,超时")
+    assert len(lines) == 2 and lines[1].startswith("1,道路积水,待认领,")
+    assert "枫苑一网格,张伟" in lines[1]
+    assert len(client.get("/console/tickets.csv?category=bulky_waste").text.splitlines()) == 1
+    client.cookies.clear()
+    assert client.get("/console/tickets.csv", follow_redirects=False).status_code == 303

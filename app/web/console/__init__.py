@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from app.web.console import actions, auth, map, pages
+from app.web.console import actions, auth, export, map, pages
 from app.web.console.auth import SIGN_IN_PAGE, BadCsrf, SignInRequired
 from app.web.console.templating import HERE, render
 
@@ -32,6 +32,7 @@ async def _bad_csrf(request: Request, exc: Exception):
 def install(app: FastAPI) -> None:
     app.include_router(auth.router)
     app.include_router(map.router)
+    app.include_router(export.router)
     app.include_router(pages.router)
     app.include_router(actions.router)
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")

@@ -71,6 +71,16 @@ def viewer(request: Request, session: DB) -> Viewer:
 CurrentViewer = Annotated[Viewer, Depends(viewer)]
 
 
+def signed_in_area(request: Request) -> int:
+    """The signed-in person's area id, read in a short transaction of its own (for
+    streamed answers); SignInRequired without a live session."""
+    with unit_of_work(request.app.state.sessions) as session:
+        record = console_access.current(session, request.cookies.get(COOKIE), now=datetime.now(UTC))
+        if record is None:
+            raise SignInRequired
+        return record.staff.area_id
+
+
 def check_csrf(viewer: Viewer, token: str) -> None:
     if not hmac.compare_digest(viewer.csrf.encode(), token.encode()):
         raise BadCsrf
