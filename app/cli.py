@@ -13,7 +13,7 @@ from app.cli_common import print_json as _print_json
 from app.cli_common import sessions as _sessions
 from app.cli_console import console_app, console_tour
 from app.cli_ops import inbox_app, jobs_app, outbox_app
-from app.cli_riders import stations_app
+from app.cli_riders import riders_app, stations_app
 from app.db import unit_of_work
 from app.settings import get_settings
 
@@ -33,6 +33,7 @@ app.add_typer(outbox_app, name="outbox")
 app.add_typer(inbox_app, name="inbox")
 app.add_typer(console_app, name="console")
 app.add_typer(stations_app, name="stations")
+app.add_typer(riders_app, name="riders")
 
 
 @db_app.command("upgrade")

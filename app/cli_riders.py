@@ -65,3 +65,40 @@ def stations_list(
         return
     for r in rows:
         typer.echo(f"{r['code']}\t{r['name']}\t{r['hours']}\t{' '.join(r['amenities'])}")
+
+
+riders_app = typer.Typer(help="Riders: points and leaderboards.", no_args_is_help=True)
+
+
+@riders_app.command("top")
+def riders_top(
+    area: Annotated[str, typer.Option(help="Area code (a street, a district, ...).")],
+    month: Annotated[str, typer.Option(help="Local month, e.g. 2026-11.")],
+    limit: Annotated[int, typer.Option(help="How many riders to list.")] = 10,
+) -> None:
+    """The month's leaderboard of an area: riders by points for reports that led to action."""
+    from zoneinfo import ZoneInfo
+
+    from app.domain.recognition import rider_label
+    from app.services import policies, recognition
+    from app.services.errors import ServiceError
+    from app.settings import get_settings
+
+    settings = get_settings()
+    try:
+        with sessions(settings)() as session:
+            found, standings = recognition.top(
+                session,
+                area_code=area,
+                month=month,
+                tz=ZoneInfo(settings.timezone),
+                rules=policies.load(settings.policy_file).points,
+                limit=limit,
+            )
+    except ServiceError as exc:
+        fail(exc.message)
+    typer.echo(f"{found.name}（{found.code}）{month} 骑手积分榜")
+    if not standings:
+        typer.echo("本月还没有骑手得分。")
+    for s in standings:
+        typer.echo(f"{s.rank:>3}. {rider_label(s.rider_id)}  {s.points} 分")

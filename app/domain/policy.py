@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from app.domain.calendar import WorkCalendar, parse_hours, parse_weekdays
+from app.domain.recognition import PointsRules
 from app.domain.tickets import Status
 
 
@@ -104,6 +105,8 @@ class Policy:
     severe_keywords: tuple[str, ...]
     auto_close_minutes: int
     reopen_factor: float
+    points: PointsRules = field(default_factory=PointsRules)
+    """Recognition: what a rider's report earns (app/domain/recognition.py)."""
 
     def for_category(self, category: str) -> CategoryPolicy:
         return self.categories.get(category, self.default)
@@ -264,7 +267,18 @@ def _build(data: dict) -> Policy:
         severe_keywords=tuple(k.lower() for k in data.get("severity", {}).get("keywords", [])),
         auto_close_minutes=round(hours * 60),
         reopen_factor=float(factor),
+        points=_points(data.get("recognition", {})),
     )
+
+
+def _points(table: dict) -> PointsRules:
+    values = {}
+    for key in ("resolved_closed", "confirmation", "daily_cap"):
+        value = table.get(key, getattr(PointsRules(), key))
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise PolicyError(f"recognition.{key} must be a whole number >= 0, got {value!r}")
+        values[key] = value
+    return PointsRules(**values)
 
 
 def _date(value, where: str) -> date:
