@@ -69,6 +69,9 @@ def serve(
             "app.web.main:create_app",
             factory=True,
             workers=workers,
+            # A worker still importing on a loaded machine is not dead: uvicorn's 5 s
+            # default killed and restarted such children in a loop.
+            timeout_worker_healthcheck=60,
             host=host,
             port=port,
             log_level="info",
