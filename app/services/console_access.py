@@ -78,17 +78,22 @@ class SignedIn:
     record: ConsoleSession
 
 
-def redeem(session: Session, token: str, *, now: datetime, hours: float) -> SignedIn:
-    """Use a link once: a new browser session. LinkRefused when used, expired or unknown."""
-    link = session.scalars(
-        select(ConsoleLink).where(ConsoleLink.token_hash == _hash(token)).with_for_update()
-    ).first()
+def check_link(session: Session, token: str, *, now: datetime, lock: bool = False) -> ConsoleLink:
+    """The link if it may still sign someone in (without using it); LinkRefused otherwise."""
+    query = select(ConsoleLink).where(ConsoleLink.token_hash == _hash(token))
+    link = session.scalars(query.with_for_update() if lock else query).first()
     if link is None:
         raise LinkRefused("这个登录链接无效。")
     if link.used_at is not None:
         raise LinkRefused("这个登录链接已经用过了，每个链接只能用一次。")
     if link.expires_at <= now:
         raise LinkRefused(f"这个登录链接已过期（有效期 {LINK_MINUTES} 分钟）。")
+    return link
+
+
+def redeem(session: Session, token: str, *, now: datetime, hours: float) -> SignedIn:
+    """Use a link once: a new browser session. LinkRefused when used, expired or unknown."""
+    link = check_link(session, token, now=now, lock=True)
     # Claim it with a conditional UPDATE: of two browsers opening it at once, one wins.
     won = session.execute(
         update(ConsoleLink)

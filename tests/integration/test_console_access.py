@@ -46,6 +46,19 @@ def test_a_lead_asks_in_chat_and_the_link_signs_a_browser_in_once(client, chat):
     assert "已经用过了" in again.text and "再发送一次「登录」获取新链接" in again.text
 
 
+def test_opening_a_used_or_expired_link_says_how_to_get_a_new_one(client, demo_sessions):
+    used = link_for(demo_sessions, "lead-1")
+    assert client.post(used, follow_redirects=False).status_code == 303
+    expired = link_for(demo_sessions, "lead-1", now=utcnow() - timedelta(minutes=11))
+    for link, why in ((used, "已经用过了"), (expired, "已过期（有效期 10 分钟）")):
+        page = TestClient(client.app).get(link)
+        assert page.status_code == 403
+        assert why in page.text and "再发送一次「登录」获取新链接" in page.text
+        assert "进入控制台" not in page.text
+    unknown = client.get("/console/login/not-a-token")
+    assert unknown.status_code == 403 and "这个登录链接无效" in unknown.text
+
+
 def test_workers_departments_and_riders_are_told_the_console_is_for_leads(chat):
     assert "控制台供社区、街道和区级负责人使用" in chat.text("worker-1", "登录")
     assert "控制台供社区、街道和区级负责人使用" in chat.text("dept-1", "console")

@@ -98,8 +98,13 @@ def sign_in_page(request: Request):
 
 
 @router.get("/login/{token}")
-def login_page(request: Request, token: str):
-    """The link's page: one button (POST) that uses the link."""
+def login_page(request: Request, token: str, session: DB):
+    """The link's page: one button (POST) that uses the link. A link that can no longer
+    sign anyone in is refused here already, with how to get a new one."""
+    try:
+        console_access.check_link(session, token, now=datetime.now(UTC))
+    except LinkRefused as exc:
+        return render(request, "signin.html", status_code=403, refused=exc.message)
     return render(request, "login.html", token=token)
 
 
