@@ -28,6 +28,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.domain.delivery import OutboxStatus
 from app.domain.retry import backoff
 from bot.metrics import METRICS
 from models import ChannelPause, OutboxMessage, utcnow
@@ -101,8 +102,13 @@ def template_fields(notice: Notice) -> dict[str, str]:
 _OUTBOX = OutboxMessage.__table__
 MARK_SENT = (
     update(_OUTBOX)
-    .where(_OUTBOX.c.id == bindparam("outbox_id"), _OUTBOX.c.status != "sent")
-    .values(status="sent", sent_at=bindparam("now"), delivered_via=bindparam("via"), last_error="")
+    .where(_OUTBOX.c.id == bindparam("outbox_id"), _OUTBOX.c.status != OutboxStatus.SENT.value)
+    .values(
+        status=OutboxStatus.SENT.value,
+        sent_at=bindparam("now"),
+        delivered_via=bindparam("via"),
+        last_error="",
+    )
 )
 """One statement marks a notice sent; none changed means another lease sent it first."""
 
@@ -179,7 +185,10 @@ class OutboxSender:
                 return []
             rows = session.scalars(
                 select(OutboxMessage)
-                .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+                .where(
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                    OutboxMessage.next_attempt_at <= now,
+                )
                 .order_by(OutboxMessage.id)
                 .limit(self.batch)
                 .with_for_update(skip_locked=True)
@@ -199,7 +208,7 @@ class OutboxSender:
         row again. The late result of the first lease must not undo what the second did.
         """
         row = session.get(OutboxMessage, notice.id, with_for_update=True)
-        if row is None or row.status != "pending" or row.attempts != notice.attempt:
+        if row is None or row.status != OutboxStatus.PENDING or row.attempts != notice.attempt:
             log.warning("outbox %s: lease superseded, result not recorded", notice.id)
             return None
         return row
@@ -233,7 +242,7 @@ class OutboxSender:
             row = self._mine(session, notice)
             if row is None:
                 return
-            row.status = "held"
+            row.status = OutboxStatus.HELD
             row.attempts -= 1  # not the notice's fault; it will go out in a reply
             row.last_errcode = code
             row.last_error = _describe(exc)
@@ -250,7 +259,7 @@ class OutboxSender:
             row.last_error = _describe(exc)
             row.last_errcode = code
             if row.attempts >= self.max_attempts:
-                row.status = "dead"
+                row.status = OutboxStatus.DEAD
                 dead = True
             else:
                 row.next_attempt_at = self.clock() + backoff(row.attempts, unit=self.backoff_unit)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.domain import duplicates as rules
 from app.domain.duplicates import DuplicatePolicy, Match, Report, Severity
+from app.domain.photos import PhotoRole
 from app.domain.tickets import Action, Status
 from app.services import deadlines, notices
 from app.services.actors import SYSTEM, Actor
@@ -40,7 +41,7 @@ def _hashes(session: Session, ticket_ids: list[int]) -> dict[int, tuple[str, ...
     rows = session.execute(
         select(TicketPhoto.ticket_id, TicketPhoto.dhash).where(
             TicketPhoto.ticket_id.in_(ticket_ids),
-            TicketPhoto.role == "report",
+            TicketPhoto.role == PhotoRole.REPORT,
             TicketPhoto.dhash.is_not(None),
         )
     )
@@ -55,7 +56,7 @@ def find_duplicate(session: Session, ticket: Ticket, policy: DuplicatePolicy) ->
         return None
     # The ticket's own photos are in memory when it was just filed; their hashes exist
     # only once the photo pipeline has run (so at filing time there usually are none).
-    own = tuple(p.dhash for p in ticket.photos if p.role == "report" and p.dhash)
+    own = tuple(p.dhash for p in ticket.photos if p.role == PhotoRole.REPORT and p.dhash)
     conditions = []
     if policy.distance_m > 0:
         since = ticket.created_at - policy.window
@@ -71,7 +72,7 @@ def find_duplicate(session: Session, ticket: Ticket, policy: DuplicatePolicy) ->
     if own:
         # Any open ticket with photos may hold the same picture, wherever it was filed.
         with_photos = select(TicketPhoto.ticket_id).where(
-            TicketPhoto.dhash.is_not(None), TicketPhoto.role == "report"
+            TicketPhoto.dhash.is_not(None), TicketPhoto.role == PhotoRole.REPORT
         )
         conditions.append(Ticket.id.in_(with_photos))
     if not conditions:

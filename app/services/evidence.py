@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.photos import PhotoRole
 from app.domain.tickets import Action, Status
 from app.services import tickets
 from app.services.actors import Actor
@@ -28,7 +29,7 @@ def held_photos(session: Session, staff: Staff, *, now: datetime, window: timede
             select(TicketPhoto)
             .where(
                 TicketPhoto.sender_openid == staff.openid,
-                TicketPhoto.role == "resolution",
+                TicketPhoto.role == PhotoRole.RESOLUTION,
                 TicketPhoto.ticket_id.is_(None),
                 TicketPhoto.created_at >= now - window,
             )
@@ -102,7 +103,7 @@ def worker_photo(
             pic_url=pic_url,
             sender_openid=staff.openid or "",
             now=now,
-            role="resolution",
+            role=PhotoRole.RESOLUTION,
             ticket=ticket,
         )
         act(
@@ -126,7 +127,7 @@ def worker_photo(
         pic_url=pic_url,
         sender_openid=staff.openid or "",
         now=now,
-        role="resolution",
+        role=PhotoRole.RESOLUTION,
     )
     minutes = int(window.total_seconds() // 60)
     return (

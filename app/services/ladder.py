@@ -9,15 +9,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.people import Role
 from models import Area, Staff, Ticket
 
-ROLE_RANK = {
-    "grid_worker": 0,
-    "department": 0,
-    "community_lead": 1,
-    "street_lead": 2,
-    "supervisor": 3,
-}
 LEVEL_RANK = {"backup": 0, "community_lead": 1, "street_lead": 2, "supervisor": 3}
 LEVEL_LABELS = {
     "backup": "后备网格员",
@@ -25,11 +19,11 @@ LEVEL_LABELS = {
     "street_lead": "街道",
     "supervisor": "区级督办",
 }
-LEAD_ROLES = ("community_lead", "street_lead", "supervisor")
+LEAD_ROLES = tuple(r.value for r in (Role.COMMUNITY_LEAD, Role.STREET_LEAD, Role.SUPERVISOR))
 
 
 def rank(staff: Staff | None) -> int:
-    return -1 if staff is None else ROLE_RANK.get(staff.role, 0)
+    return -1 if staff is None else Role(staff.role).rank
 
 
 def ticket_area(ticket: Ticket) -> Area | None:
@@ -42,7 +36,7 @@ def covers(staff: Staff, ticket: Ticket) -> bool:
 
 
 def is_lead(staff: Staff) -> bool:
-    return staff.role in LEAD_ROLES
+    return Role(staff.role).is_lead
 
 
 def may_decide(staff: Staff, ticket: Ticket) -> bool:
@@ -68,7 +62,7 @@ def _nearest_up(session: Session, area: Area | None, roles: tuple[str, ...]) -> 
 
 def above(session: Session, ticket: Ticket, holder: Staff | None) -> Staff | None:
     """The nearest lead over the ticket's area who outranks `holder`."""
-    roles = tuple(r for r in LEAD_ROLES if ROLE_RANK[r] > rank(holder))
+    roles = tuple(r for r in LEAD_ROLES if Role(r).rank > rank(holder))
     return _nearest_up(session, ticket_area(ticket), roles) if roles else None
 
 
@@ -76,9 +70,9 @@ def level_person(session: Session, ticket: Ticket, level: str) -> Staff | None:
     """Who ladder `level` means for this ticket and its holder; None if nobody or not apt."""
     holder = ticket.assignee
     if level == "backup":
-        if ticket.grid is None or (holder is not None and holder.role != "grid_worker"):
+        if ticket.grid is None or (holder is not None and holder.role != Role.GRID_WORKER):
             return None
-        query = select(Staff).where(Staff.area_id == ticket.grid.id, Staff.role == "grid_worker")
+        query = select(Staff).where(Staff.area_id == ticket.grid.id, Staff.role == Role.GRID_WORKER)
         if holder is not None:
             query = query.where(Staff.id != holder.id)
         return session.scalars(_bound(query)).first()
@@ -94,7 +88,7 @@ def departments(session: Session, ticket: Ticket, name: str) -> list[Staff]:
     area = ticket_area(ticket)
     found = [
         s
-        for s in session.scalars(_bound(select(Staff).where(Staff.role == "department")))
+        for s in session.scalars(_bound(select(Staff).where(Staff.role == Role.DEPARTMENT)))
         if (name in s.name or s.name in name) and (area is None or s.area.covers(area))
     ]
     if not found:
@@ -108,7 +102,7 @@ def department_names(session: Session, ticket: Ticket) -> list[str]:
     area = ticket_area(ticket)
     names = {
         s.name
-        for s in session.scalars(_bound(select(Staff).where(Staff.role == "department")))
+        for s in session.scalars(_bound(select(Staff).where(Staff.role == Role.DEPARTMENT)))
         if area is None or s.area.covers(area)
     }
     return sorted(names)

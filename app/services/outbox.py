@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from app.domain.delivery import OutboxStatus
 from models import OutboxMessage
 
 PENDING_FLAG = "outbox_pending"
@@ -39,7 +40,7 @@ def enqueue(
             "ticket_id": ticket_id,
             "image": image,
             "reply_to": reply_to,
-            "status": "pending",
+            "status": OutboxStatus.PENDING.value,
             "attempts": 0,
             "next_attempt_at": now,
             "last_error": "",
@@ -68,7 +69,7 @@ def deliver_held(session: Session, *, openid: str, now: datetime, budget_bytes: 
     rows = list(
         session.scalars(
             select(OutboxMessage)
-            .where(OutboxMessage.to_openid == openid, OutboxMessage.status == "held")
+            .where(OutboxMessage.to_openid == openid, OutboxMessage.status == OutboxStatus.HELD)
             .order_by(OutboxMessage.id)
             .with_for_update()
         )
@@ -87,7 +88,7 @@ def deliver_held(session: Session, *, openid: str, now: datetime, budget_bytes: 
     if not taken:
         return ""
     for row, _ in taken:
-        row.status = "sent"
+        row.status = OutboxStatus.SENT
         row.delivered_via = "reply"
         row.sent_at = now
     lines = [HELD_HEADER.format(n=len(taken)), *(item for _, item in taken)]
@@ -123,12 +124,15 @@ def retry(session: Session, *, ids: list[int] | None, now: datetime) -> int:
     """Put dead (or held) notices back in the queue, attempts reset; `ids=None`: all dead."""
     query = select(OutboxMessage)
     if ids is None:
-        query = query.where(OutboxMessage.status == "dead")
+        query = query.where(OutboxMessage.status == OutboxStatus.DEAD)
     else:
-        query = query.where(OutboxMessage.id.in_(ids), OutboxMessage.status.in_(["dead", "held"]))
+        query = query.where(
+            OutboxMessage.id.in_(ids),
+            OutboxMessage.status.in_([s for s in OutboxStatus if s.may_retry]),
+        )
     count = 0
     for row in session.scalars(query.with_for_update()):
-        row.status = "pending"
+        row.status = OutboxStatus.PENDING
         row.attempts = 0
         row.next_attempt_at = now
         count += 1
@@ -143,15 +147,14 @@ def backlog(session: Session, *, now: datetime) -> dict:
         ).all()
     )
     oldest = session.scalar(
-        select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status == "pending")
+        select(func.min(OutboxMessage.created_at)).where(
+            OutboxMessage.status == OutboxStatus.PENDING
+        )
     )
     if isinstance(oldest, str):  # SQLite's min() over a datetime column comes back as text
         oldest = datetime.fromisoformat(oldest).replace(tzinfo=UTC)
     age = max(0.0, (now - oldest).total_seconds()) if oldest else 0.0
     return {
-        "pending": counts.get("pending", 0),
-        "held": counts.get("held", 0),
-        "dead": counts.get("dead", 0),
-        "sent": counts.get("sent", 0),
+        **{s.value: counts.get(s.value, 0) for s in OutboxStatus},
         "oldest_pending_age_seconds": round(age, 3),
     }

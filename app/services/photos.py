@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.domain.photos import PhotoRole, PhotoStatus
 from app.domain.retry import backoff
 from app.domain.tickets import Action, Status, allowed_actions
 from app.media.imaging import Limits, ProcessedPhoto, RefusedImage, process
@@ -123,7 +124,9 @@ class PhotoPipeline:
         with self.sessions() as session, session.begin():
             rows = session.scalars(
                 select(TicketPhoto)
-                .where(TicketPhoto.status == "pending", TicketPhoto.next_attempt_at <= now)
+                .where(
+                    TicketPhoto.status == PhotoStatus.PENDING, TicketPhoto.next_attempt_at <= now
+                )
                 .order_by(TicketPhoto.id)
                 .limit(self.batch)
                 .with_for_update(skip_locked=True)
@@ -154,14 +157,14 @@ class PhotoPipeline:
     def _record(self, photo_id: int, outcome: Outcome, result: PipelineResult) -> None:
         with self.sessions() as session, session.begin():
             photo = session.get(TicketPhoto, photo_id, with_for_update=True)
-            if photo is None or photo.status != "pending":
+            if photo is None or photo.status != PhotoStatus.PENDING:
                 return
             now = self.clock()
             if isinstance(outcome, ProcessedPhoto):
                 self._stored(session, photo, outcome, now)
                 result.stored += 1
             elif isinstance(outcome, RefusedImage):
-                photo.status = "refused"
+                photo.status = PhotoStatus.REFUSED
                 photo.last_error = str(outcome)[:250]
                 self._tell_sender(session, photo, REFUSALS[outcome.reason], now)
                 result.refused += 1
@@ -172,7 +175,7 @@ class PhotoPipeline:
                 )  # media lives 3 days
                 result.retrying += 1
             else:
-                photo.status = "failed"
+                photo.status = PhotoStatus.FAILED
                 photo.last_error = str(outcome)[:250]
                 self._tell_sender(session, photo, FAILED, now)
                 result.failed += 1
@@ -188,7 +191,7 @@ class PhotoPipeline:
         )
 
     def _stored(self, session: Session, photo: TicketPhoto, p: ProcessedPhoto, now: datetime):
-        photo.status = "stored"
+        photo.status = PhotoStatus.STORED
         photo.last_error = ""
         photo.sha256, photo.thumb_sha256 = p.sha256, p.thumb_sha256
         photo.width, photo.height = p.width, p.height
@@ -197,7 +200,7 @@ class PhotoPipeline:
         photo.taken_at = self._utc(p.taken_at)
         photo.processed_at = now
         session.flush()
-        if photo.role != "report":
+        if photo.role != PhotoRole.REPORT:
             return
         if photo.ticket_id is None:
             self._complete_draft(session, photo, now)

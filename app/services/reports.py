@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.categories import Category, classify
 from app.domain.duplicates import DuplicatePolicy
+from app.domain.photos import PhotoStatus
 from app.domain.rider_words import names_another_problem
 from app.domain.tickets import Action, Status
 from app.media.links import MediaLinks
@@ -92,7 +93,7 @@ class IntakeRules:
     def photo_links(self, photos: list[TicketPhoto], now: datetime, limit: int = 3) -> list[str]:
         if self.links is None:
             return []
-        usable = [p for p in photos if p.status in ("pending", "stored")]
+        usable = [p for p in photos if PhotoStatus(p.status).usable]
         return [self.links.url(p.id, now=now) for p in usable[:limit]]
 
 
