@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import unit_of_work
 from app.services.escalation import BATCH, SweepResult, auto_close_due, escalate_due
+from app.services.ticket_card import NoticeSettings
 from app.settings import Settings
 from models import utcnow
 
@@ -48,11 +50,13 @@ def sweep(ctx: JobContext, step: Callable[..., SweepResult]) -> SweepResult:
 
 
 def run_escalation(ctx: JobContext) -> SweepResult:
-    return sweep(ctx, escalate_due)
+    wording = NoticeSettings.from_settings(ctx.settings)
+    return sweep(ctx, partial(escalate_due, notice_settings=wording))
 
 
 def run_auto_close(ctx: JobContext) -> SweepResult:
-    return sweep(ctx, auto_close_due)
+    wording = NoticeSettings.from_settings(ctx.settings)
+    return sweep(ctx, partial(auto_close_due, notice_settings=wording))
 
 
 def run_digest(ctx: JobContext):

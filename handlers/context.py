@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from app.services.reports import IntakeRules
+from app.services.ticket_card import NoticeSettings
 from app.settings import Settings
 from bot.inbound import InboundMessage
 from models import Rider, Staff
@@ -33,11 +34,20 @@ class ChatContext:
     def message_key(self) -> str:
         return self.msg.dedup_key
 
+    @property
+    def notice_settings(self) -> NoticeSettings:
+        return self.rules.notice_settings
+
     def as_staff(self, use_case, **kwargs):
         """Run a ticket use case as the sending staff member. A refusal (ServiceError)
         propagates: the dispatcher answers it."""
         return use_case(
-            self.session, staff=self.staff, now=self.now, message_key=self.message_key, **kwargs
+            self.session,
+            staff=self.staff,
+            now=self.now,
+            message_key=self.message_key,
+            notice_settings=self.notice_settings,
+            **kwargs,
         )
 
 

@@ -24,6 +24,7 @@ def worker_photo(ctx: ChatContext, args: str) -> str | None:
         now=ctx.now,
         rules=ctx.rules,
         window=timedelta(minutes=ctx.settings.resolution_photo_minutes),
+        notice_settings=ctx.notice_settings,
     )
 
 

@@ -29,6 +29,7 @@ def _verdict(ctx: ChatContext, args: str, satisfied: bool) -> str:
         satisfied=satisfied,
         now=ctx.now,
         message_key=ctx.message_key,
+        notice_settings=ctx.notice_settings,
     )
     if satisfied:
         return f"感谢确认，工单 #{t.number} 已关闭。感谢您为城市出力！"

@@ -9,8 +9,12 @@ person one notice per change; the actor is never told what they just did.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
+from app.domain.deadlines import URGENT
 from app.domain.tickets import Action
 
 
@@ -129,3 +133,60 @@ NOTICES: dict[Action, tuple[Notice, ...]] = {
 
 def notices_for(action: Action) -> tuple[Notice, ...]:
     return NOTICES.get(action, ())
+
+
+# --- what every notice about a ticket shows ------------------------------------------------
+
+URGENT_CATEGORIES = frozenset(c.value for c in URGENT)
+"""Problems that endanger people at once (flooding, a fallen tree, a manhole cover, a
+safety hazard)."""
+
+
+def is_urgent(category: str, severe: bool, severity: str) -> bool:
+    """Marked 【紧急】: an urgent category, words that make it severe (无法通行, 危险, ...)
+    or several riders confirming it."""
+    return category in URGENT_CATEGORIES or severe or severity != "normal"
+
+
+def span(minutes: float) -> str:
+    """A duration as people say it: 10 分钟, 2 小时 30 分钟, 3 天 2 小时."""
+    minutes = max(1, int(minutes))
+    if minutes < 60:
+        return f"{minutes} 分钟"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} 小时" + (f" {minutes} 分钟" if minutes else "")
+    days, hours = divmod(hours, 24)
+    return f"{days} 天" + (f" {hours} 小时" if hours else "")
+
+
+def clock_time(at: datetime, now: datetime, tz: str) -> str:
+    """A local time, with the date only when it is not today: 14:25, 11-21 09:00."""
+    local, today = at.astimezone(ZoneInfo(tz)), now.astimezone(ZoneInfo(tz))
+    return local.strftime("%H:%M" if local.date() == today.date() else "%m-%d %H:%M")
+
+
+def due_phrase(verb: str, due: datetime, now: datetime, tz: str) -> str:
+    """请于 14:25 前认领（10 分钟内）; at the deadline 期限已到, past it how late (never
+    "已超时 0 分钟")."""
+    when = clock_time(due, now, tz)
+    left = (due - now).total_seconds() / 60
+    if left >= 1:
+        return f"请于 {when} 前{verb}（{span(left)}内）"
+    if left > -1:
+        return f"应于 {when} 前{verb}，期限已到"
+    return f"应于 {when} 前{verb}，已超时 {span(-left)}"
+
+
+def map_link(lat_gcj: float, lng_gcj: float, name: str) -> str:
+    """A link that opens the point in Amap (its app when installed), GCJ-02 coordinates."""
+    query = urlencode(
+        {
+            "position": f"{lng_gcj:.6f},{lat_gcj:.6f}",
+            "name": name,
+            "coordinate": "gaode",
+            "callnative": 1,
+        },
+        safe=",",
+    )
+    return f"https://uri.amap.com/marker?{query}"

@@ -23,6 +23,7 @@ from app.services.actors import SYSTEM, Actor
 from app.services.errors import Conflict
 from app.services.outbox import enqueue
 from app.services.ticket_actions import act, authorize
+from app.services.ticket_card import NoticeSettings
 from app.services.ticket_notices import tell
 from app.services.tickets import OPEN, get_ticket
 from models import Staff, Ticket, TicketPhoto
@@ -100,6 +101,7 @@ def merge(
     policy: DuplicatePolicy,
     message_key: str | None = None,
     announced: bool = False,
+    notice_settings: NoticeSettings | None = None,
 ) -> Ticket:
     """Make `ticket` a confirmation of the open ticket `match` names; returns that ticket.
 
@@ -114,6 +116,7 @@ def merge(
         Action.MERGE,
         SYSTEM,
         now=now,
+        notice_settings=notice_settings,
         note=f"与工单 #{target.number} 为同一问题（{why}，相距 {match.distance_m:.0f} 米），已合并",
         message_key=message_key,
         notify=False,
@@ -128,6 +131,7 @@ def merge(
         Action.JOIN,
         Actor.of_rider(ticket.reporter),
         now=now,
+        notice_settings=notice_settings,
         note=f"骑手上报同一问题（#{ticket.number}，{why}）",
         message_key=message_key,
     )
@@ -213,7 +217,13 @@ def joined_text(ticket: Ticket) -> str:
 
 
 def split(
-    session: Session, *, staff: Staff, number: int, now: datetime, message_key: str | None = None
+    session: Session,
+    *,
+    staff: Staff,
+    number: int,
+    now: datetime,
+    message_key: str | None = None,
+    notice_settings: NoticeSettings | None = None,
 ) -> Ticket:
     """拆分: a merged report becomes its own ticket again, routed as it was filed."""
     ticket = get_ticket(session, number, lock=True)
@@ -237,6 +247,7 @@ def split(
             Action.SPLIT,
             actor,
             now=now,
+            notice_settings=notice_settings,
             note=note,
             message_key=message_key,
             other=other,

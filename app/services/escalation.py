@@ -22,6 +22,7 @@ from app.services import policies
 from app.services.actors import SYSTEM
 from app.services.ladder import LEVEL_LABELS, level_person
 from app.services.ticket_actions import act
+from app.services.ticket_card import NoticeSettings
 from models import Ticket
 
 LADDER_STATUSES = [
@@ -62,19 +63,30 @@ def _due(session: Session, now: datetime, statuses: list[str], limit: int) -> li
 
 
 def escalate_due(
-    session: Session, *, now: datetime, policy: Policy | None = None, limit: int = BATCH
+    session: Session,
+    *,
+    now: datetime,
+    policy: Policy | None = None,
+    limit: int = BATCH,
+    notice_settings: NoticeSettings | None = None,
 ) -> SweepResult:
     """Remind and escalate every ticket whose deadline step has come (up to `limit`)."""
     policy = policy or policies.active()
+    wording = notice_settings or NoticeSettings(tz=policy.calendar.timezone)
     result = SweepResult()
     for ticket in _due(session, now, LADDER_STATUSES, limit):
         result.tickets += 1
-        _advance(session, ticket, now, policy, result)
+        _advance(session, ticket, now, policy, result, wording)
     return result
 
 
 def _advance(
-    session: Session, ticket: Ticket, now: datetime, policy: Policy, result: SweepResult
+    session: Session,
+    ticket: Ticket,
+    now: datetime,
+    policy: Policy,
+    result: SweepResult,
+    wording: NoticeSettings,
 ) -> None:
     phase = phase_of(ticket.status)
     deadline = ticket.claim_due_at if phase is Phase.CLAIM else ticket.resolve_due_at
@@ -86,9 +98,9 @@ def _advance(
     steps = due_steps(ladder, deadline, ticket.ladder_step, now, add)
     for step in catch_up(ladder, steps):
         if ladder.is_reminder(step):
-            _remind(session, ticket, phase, deadline, now, policy)
+            _remind(session, ticket, phase, deadline, now, policy, wording)
             result.reminders += 1
-        elif _escalate(session, ticket, phase, deadline, now, policy, ladder.levels):
+        elif _escalate(session, ticket, phase, deadline, now, policy, ladder.levels, wording):
             result.escalations += 1
         else:  # nobody left above: the ladder is done for this deadline
             ticket.ladder_step = ladder.steps
@@ -99,7 +111,7 @@ def _advance(
     ticket.next_check_at = step_due(ladder, deadline, ticket.ladder_step, add)
 
 
-def _remind(session, ticket, phase, deadline, now, policy) -> None:
+def _remind(session, ticket, phase, deadline, now, policy, wording) -> None:
     verb = texts.PHASE_VERBS[phase]
     tz = policy.calendar.timezone
     act(
@@ -109,14 +121,14 @@ def _remind(session, ticket, phase, deadline, now, policy) -> None:
         SYSTEM,
         now=now,
         note=f"{verb}超时提醒（期限 {texts.local(deadline, tz)}）",
+        notice_settings=wording,
         phase=phase,
         deadline=deadline,
-        tz=tz,
     )
     ticket.last_reminded_at = now
 
 
-def _escalate(session, ticket, phase, deadline, now, policy, levels) -> bool:
+def _escalate(session, ticket, phase, deadline, now, policy, levels, wording) -> bool:
     """Tell the next level up that has somebody; False when no level is left."""
     for index in range(ticket.escalation_level, len(levels)):
         level = levels[index]
@@ -134,8 +146,8 @@ def _escalate(session, ticket, phase, deadline, now, policy, levels) -> bool:
             phase=phase,
             deadline=deadline,
             level=level,
-            tz=policy.calendar.timezone,
             to=person,
+            notice_settings=wording,
         )
         ticket.escalation_level = index + 1
         ticket.last_escalated_at = now
@@ -145,7 +157,12 @@ def _escalate(session, ticket, phase, deadline, now, policy, levels) -> bool:
 
 
 def auto_close_due(
-    session: Session, *, now: datetime, policy: Policy | None = None, limit: int = BATCH
+    session: Session,
+    *,
+    now: datetime,
+    policy: Policy | None = None,
+    limit: int = BATCH,
+    notice_settings: NoticeSettings | None = None,
 ) -> SweepResult:
     """Close resolved tickets whose rider did not answer within the policy's time."""
     policy = policy or policies.active()
@@ -160,6 +177,7 @@ def auto_close_due(
             SYSTEM,
             now=now,
             note=f"上报人 {hours:g} 小时未确认，自动关闭",
+            notice_settings=notice_settings,
             hours=hours,
         )
         result.closed += 1

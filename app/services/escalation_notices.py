@@ -6,8 +6,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from app.domain.policy import Phase
+from app.domain.ticket_notices import due_phrase
+from app.services import ticket_card as card
 from app.services.ladder import LEVEL_LABELS
-from app.services.notices import category_label, where
+from app.services.notices import category_label, ticket_card, where
+from app.services.ticket_card import DEFAULT, NoticeSettings
 from models import Staff, Ticket
 
 ROLE_NAMES = {
@@ -46,13 +49,19 @@ def _head(tag: str, ticket: Ticket) -> str:
     return f"【{tag} #{ticket.number}】{category_label(ticket)}，{where(ticket)}"
 
 
-def reminder(ticket: Ticket, phase: Phase, deadline: datetime, now: datetime, tz: str) -> str:
+def reminder(
+    ticket: Ticket,
+    phase: Phase,
+    deadline: datetime,
+    now: datetime,
+    tz: str,
+    settings: NoticeSettings = DEFAULT,
+) -> str:
     n = ticket.number
     verb = PHASE_VERBS[phase]
-    lines = [
-        _head("催办", ticket),
-        f"应于 {local(deadline, tz)} 前{verb}，已超时 {late(deadline, now)}。",
-    ]
+    head = f"【催办 #{n}】{category_label(ticket)}"
+    lines = ticket_card(ticket, head, now=now, settings=settings, description=False, deadline=False)
+    lines.append(due_phrase(verb, deadline, now, tz) + "。")
     if phase is Phase.CLAIM:
         lines.append(f"请尽快回复「认领 {n}」接单。")
     else:
@@ -64,19 +73,24 @@ def reminder(ticket: Ticket, phase: Phase, deadline: datetime, now: datetime, tz
 
 
 def escalation(
-    ticket: Ticket, phase: Phase, deadline: datetime, now: datetime, level: str, tz: str
+    ticket: Ticket,
+    phase: Phase,
+    deadline: datetime,
+    now: datetime,
+    level: str,
+    tz: str,
+    settings: NoticeSettings = DEFAULT,
 ) -> str:
     n = ticket.number
     verb = PHASE_VERBS[phase]
-    return "\n".join(
-        [
-            _head(f"督办·{LEVEL_LABELS[level]}", ticket),
-            f"描述：{ticket.description or '（无文字描述）'}",
-            f"应于 {local(deadline, tz)} 前{verb}，已超时 {late(deadline, now)}。{holder_line(ticket)}。",
-            f"您可以回复：「认领 {n}」亲自接手；「转派 {n} 网格编码」转给其他网格；"
-            f"「吹哨 {n} 部门名称」请职能部门报到。",
-        ]
-    )
+    head = f"【督办·{LEVEL_LABELS[level]} #{n}】{category_label(ticket)}"
+    lines = ticket_card(ticket, head, now=now, settings=settings, deadline=False)
+    lines += [
+        f"{due_phrase(verb, deadline, now, tz)}。{holder_line(ticket)}。",
+        f"您可以回复：「认领 {n}」亲自接手；「转派 {n} 网格名称」转给其他网格；"
+        f"「吹哨 {n} 部门名称」请职能部门报到。",
+    ]
+    return "\n".join(lines)
 
 
 def auto_closed_for_rider(ticket: Ticket, hours: float) -> str:
@@ -90,23 +104,33 @@ def auto_closed_for_worker(ticket: Ticket, hours: float) -> str:
     return f"工单 #{ticket.number} 上报人 {hours:g} 小时未确认，已自动关闭。"
 
 
-def reopened_for_lead(ticket: Ticket) -> str:
+def reopened_for_lead(ticket: Ticket, *, now: datetime, settings: NoticeSettings = DEFAULT) -> str:
     holder = ticket.assignee.name if ticket.assignee else "负责人"
-    return (
-        f"{_head('重新打开', ticket)}\n上报人对{holder}的处理不满意，工单已重新打开，"
-        f"办结时限缩短。如需协调，可回复「吹哨 {ticket.number} 部门名称」。"
+    head = f"【重新打开 #{ticket.number}】{category_label(ticket)}"
+    lines = ticket_card(ticket, head, now=now, settings=settings)
+    lines.append(
+        f"上报人对{holder}的处理不满意，工单已重新打开，办结时限缩短。"
+        f"如需协调，可回复「吹哨 {ticket.number} 部门名称」。"
     )
+    return "\n".join(lines)
 
 
-def summoned_for_department(ticket: Ticket, by: Staff) -> str:
-    return "\n".join(
-        [
-            _head("吹哨", ticket),
-            f"描述：{ticket.description or '（无文字描述）'}",
-            f"{by.name}（{ROLE_NAMES.get(by.role, by.role)}）请贵部门报到处理。",
-            f"请回复「报到 {ticket.number}」接手；处理完回复「办结 {ticket.number} 处理结果」。",
-        ]
+def summoned_for_department(
+    ticket: Ticket, by: Staff, *, now: datetime, settings: NoticeSettings = DEFAULT
+) -> str:
+    lines = ticket_card(
+        ticket,
+        f"【吹哨 #{ticket.number}】{category_label(ticket)}",
+        now=now,
+        settings=settings,
+        deadline=False,
     )
+    lines += [
+        f"{by.name}（{ROLE_NAMES.get(by.role, by.role)}）请贵部门报到处理。",
+        card.deadline_line(ticket, now, settings.tz, claim_verb="报到")
+        + f"请回复「报到 {ticket.number}」接手；处理完回复「办结 {ticket.number} 处理结果」。",
+    ]
+    return "\n".join(lines)
 
 
 def summoned_for_holder(ticket: Ticket, department: str, by: Staff) -> str:

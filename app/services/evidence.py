@@ -14,6 +14,7 @@ from app.services import tickets
 from app.services.actors import Actor
 from app.services.reports import IntakeRules, new_photo
 from app.services.ticket_actions import act
+from app.services.ticket_card import NoticeSettings
 from app.services.tickets import OPEN
 from models import Staff, Ticket, TicketEvent, TicketPhoto
 
@@ -48,6 +49,7 @@ def resolve_with_photos(
     rules: IntakeRules,
     window: timedelta,
     message_key: str | None = None,
+    notice_settings: NoticeSettings | None = None,
 ) -> Ticket:
     """办结, taking along the after photos the worker sent in the last `window`."""
     held = held_photos(session, staff, now=now, window=window)
@@ -59,6 +61,7 @@ def resolve_with_photos(
         now=now,
         message_key=message_key,
         photo_links=_links(rules, held, now),
+        notice_settings=notice_settings,
     )
     for photo in held:
         photo.ticket = ticket
@@ -92,6 +95,7 @@ def worker_photo(
     now: datetime,
     rules: IntakeRules,
     window: timedelta,
+    notice_settings: NoticeSettings | None = None,
 ) -> str | None:
     """Take a photo from a worker; the reply, or None when it is not about their work
     (no recent 办结, no open ticket: then it is a report like anyone's)."""
@@ -112,6 +116,7 @@ def worker_photo(
             Action.RESOLUTION_PHOTO,
             Actor.of_staff(staff),
             now=now,
+            notice_settings=notice_settings,
             note="办结照片",
             photo_links=_links(rules, [photo], now),
         )

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from app.domain.categories import Category
 from app.domain.tickets import Status
+from app.services import ticket_card as card
 from models import Staff, Ticket
 
 
@@ -16,7 +17,8 @@ def category_label(ticket: Ticket) -> str:
 
 
 def where(ticket: Ticket) -> str:
-    return ticket.place or f"{ticket.lat:.5f}, {ticket.lng:.5f}"
+    """The place in one phrase (the label, or where a photo was taken)."""
+    return card.place_label(ticket)
 
 
 def routed_to(ticket: Ticket) -> str:
@@ -26,22 +28,50 @@ def routed_to(ticket: Ticket) -> str:
     return f"{area_name}（{who}）"
 
 
+def ticket_card(
+    ticket: Ticket,
+    head: str,
+    *,
+    now: datetime,
+    settings: card.NoticeSettings = card.DEFAULT,
+    photo_links: Sequence[str] | None = None,
+    description: bool = True,
+    deadline: bool = True,
+) -> list[str]:
+    """The lines a worker needs to act on a ticket: urgency and head, place (grid, GCJ-02
+    coordinates, map link), description, photos with links, old-photo warning, deadline."""
+    if photo_links is None:
+        photo_links = settings.photo_links(ticket, now)
+    lines = [card.urgent_tag(ticket) + head, *card.place_lines(ticket)]
+    if description:
+        lines.append(f"描述：{ticket.description or '（无文字描述）'}")
+    lines += card.photo_lines(ticket, photo_links)
+    lines += [
+        line
+        for line in (
+            card.old_photo_line(ticket, now, settings.tz),
+            card.deadline_line(ticket, now, settings.tz) if deadline else "",
+        )
+        if line
+    ]
+    return lines
+
+
 def new_ticket_for_worker(
-    ticket: Ticket, *, transferred_by: Staff | None = None, photo_links: Sequence[str] = ()
+    ticket: Ticket,
+    *,
+    now: datetime,
+    settings: card.NoticeSettings = card.DEFAULT,
+    transferred_by: Staff | None = None,
+    photo_links: Sequence[str] | None = None,
 ) -> str:
     head = f"【新工单 #{ticket.number}】{category_label(ticket)}"
     if transferred_by is not None:
         head = (
             f"【转派工单 #{ticket.number}】{category_label(ticket)}（由{transferred_by.name}转派）"
         )
-    lines = [
-        head,
-        f"地点：{where(ticket)}",
-        f"描述：{ticket.description or '（无文字描述）'}",
-        f"照片：{len(ticket.photos)} 张",
-        *photo_links,
-        f"回复「认领 {ticket.number}」接单；处理完回复「办结 {ticket.number} 处理结果」。",
-    ]
+    lines = ticket_card(ticket, head, now=now, settings=settings, photo_links=photo_links)
+    lines.append(f"回复「认领 {ticket.number}」接单；处理完回复「办结 {ticket.number} 处理结果」。")
     return "\n".join(lines)
 
 
@@ -71,11 +101,15 @@ def transferred_for_rider(ticket: Ticket) -> str:
     return f"工单 #{ticket.number} 已转派至{routed_to(ticket)}处理。"
 
 
-def reopened_for_worker(ticket: Ticket) -> str:
-    return (
-        f"工单 #{ticket.number}（{category_label(ticket)}，{where(ticket)}）上报人回复不满意，"
-        f"已重新打开，请继续处理。回复「认领 {ticket.number}」接单。"
-    )
+def reopened_for_worker(
+    ticket: Ticket, *, now: datetime, settings: card.NoticeSettings = card.DEFAULT
+) -> str:
+    """不满意: the holder keeps it (no need to claim again) and has a shorter deadline."""
+    n = ticket.number
+    head = f"【重新打开 #{n}】{category_label(ticket)}：上报人回复不满意，请继续处理"
+    lines = ticket_card(ticket, head, now=now, settings=settings)
+    lines.append(f"处理完回复「办结 {n} 处理结果」。")
+    return "\n".join(lines)
 
 
 def transferred_away(ticket: Ticket, by: Staff) -> str:

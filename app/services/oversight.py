@@ -16,6 +16,7 @@ from app.services.actors import Actor
 from app.services.errors import Conflict, InvalidInput
 from app.services.ladder import above, department_names, departments
 from app.services.ticket_actions import act, authorize
+from app.services.ticket_card import NoticeSettings
 from app.services.tickets import get_ticket
 from models import Staff, Ticket
 
@@ -38,6 +39,7 @@ def summon(
     department: str,
     now: datetime,
     message_key: str | None = None,
+    notice_settings: NoticeSettings | None = None,
 ) -> tuple[Ticket, list[Staff]]:
     """A lead over the ticket summons a department; its liaisons are asked to check in."""
     ticket = _locked(session, staff, number, Action.SUMMON)
@@ -51,6 +53,7 @@ def summon(
         Action.SUMMON,
         Actor.of_staff(staff),
         now=now,
+        notice_settings=notice_settings,
         note=f"吹哨：请{liaisons[0].name}报到",
         message_key=message_key,
         liaisons=liaisons,
@@ -59,7 +62,13 @@ def summon(
 
 
 def check_in(
-    session: Session, *, staff: Staff, number: int, now: datetime, message_key: str | None = None
+    session: Session,
+    *,
+    staff: Staff,
+    number: int,
+    now: datetime,
+    message_key: str | None = None,
+    notice_settings: NoticeSettings | None = None,
 ) -> Ticket:
     """报到: a liaison of the summoned department takes the ticket and works it."""
     ticket = get_ticket(session, number, lock=True)
@@ -69,6 +78,7 @@ def check_in(
         Action.CHECK_IN,
         Actor.of_staff(staff),
         now=now,
+        notice_settings=notice_settings,
         note=f"{staff.name}报到",
         message_key=message_key,
     )
@@ -94,6 +104,7 @@ def request_extension(
     reason: str,
     now: datetime,
     message_key: str | None = None,
+    notice_settings: NoticeSettings | None = None,
 ) -> Request:
     ticket = _locked(session, staff, number, Action.REQUEST_EXTENSION)
     policy = policies.active()
@@ -113,6 +124,7 @@ def request_extension(
         Action.REQUEST_EXTENSION,
         Actor.of_staff(staff),
         now=now,
+        notice_settings=notice_settings,
         note=f"申请延期 {duration}：{reason}",
         message_key=message_key,
         duration=duration,
@@ -131,6 +143,7 @@ def send_back(
     reason: str,
     now: datetime,
     message_key: str | None = None,
+    notice_settings: NoticeSettings | None = None,
 ) -> Request:
     """退回: the holder says the ticket is not valid or not theirs; the level above decides."""
     ticket = _locked(session, staff, number, Action.RETURN)
@@ -143,6 +156,7 @@ def send_back(
         Action.RETURN,
         Actor.of_staff(staff),
         now=now,
+        notice_settings=notice_settings,
         note=reason,
         message_key=message_key,
     )
@@ -167,6 +181,7 @@ def decide(
     note: str = "",
     now: datetime,
     message_key: str | None = None,
+    notice_settings: NoticeSettings | None = None,
 ) -> Decision:
     """同意 / 驳回 the pending request on a ticket: a send-back first, else an extension."""
     ticket = _locked(session, staff, number, Action.APPROVE_EXTENSION)
@@ -180,6 +195,7 @@ def decide(
             action,
             actor,
             now=now,
+            notice_settings=notice_settings,
             note=f"确认退回：{reason}" if approve else note,
             message_key=message_key,
             reason=note,
@@ -196,6 +212,7 @@ def decide(
             Action.REFUSE_EXTENSION,
             actor,
             now=now,
+            notice_settings=notice_settings,
             note=note,
             message_key=message_key,
             reason=note,
@@ -211,6 +228,7 @@ def decide(
         Action.APPROVE_EXTENSION,
         actor,
         now=now,
+        notice_settings=notice_settings,
         note=f"批准延期，新期限 {texts.local(due, tz)}" + (f"：{note}" if note else ""),
         message_key=message_key,
         due=due,

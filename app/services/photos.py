@@ -218,6 +218,7 @@ class PhotoPipeline:
                     SYSTEM,
                     now=now,
                     note=f"照片拍摄于 {taken}，不是近期拍摄",
+                    notice_settings=self.intake.notice_settings,
                     taken=taken,
                 )
         if ticket.status == Status.ASSIGNED.value:
@@ -225,7 +226,15 @@ class PhotoPipeline:
             match = duplicates.find_duplicate(session, ticket, policy)
             if match is not None:
                 # Its worker and rider heard of it as a new ticket: both are told of the merge.
-                duplicates.merge(session, ticket, match, now=now, policy=policy, announced=True)
+                duplicates.merge(
+                    session,
+                    ticket,
+                    match,
+                    now=now,
+                    policy=policy,
+                    announced=True,
+                    notice_settings=self.intake.notice_settings,
+                )
 
     def _complete_draft(self, session: Session, photo: TicketPhoto, now: datetime) -> None:
         """File the sender's draft at the photo's GPS position if it still lacks one."""
@@ -249,7 +258,6 @@ class PhotoPipeline:
         if placement.routed_area is None:
             return  # taken outside the district: the rider is still asked for a location
         draft.lat, draft.lng = photo.exif_lat, photo.exif_lng
-        draft.place = draft.place or "照片定位"
         ticket = file_ticket(
             session,
             rider,

@@ -20,6 +20,7 @@ from app.services import duplicates
 from app.services.actors import Actor
 from app.services.grids import GridLocator, Placement, responsible_staff, served_district
 from app.services.ticket_actions import act
+from app.services.ticket_card import NoticeSettings
 from app.services.ticket_notices import tell
 from app.services.tickets import OPEN
 from app.settings import Settings
@@ -69,6 +70,12 @@ class IntakeRules:
     links: MediaLinks | None = None
     duplicates: DuplicatePolicy = field(default_factory=DuplicatePolicy)
     photo_stale_after: timedelta = timedelta(hours=24)
+    timezone: str = "Asia/Shanghai"
+
+    @property
+    def notice_settings(self) -> NoticeSettings:
+        """What the words of ticket notices need: photo links and the time zone."""
+        return NoticeSettings(links=self.links, tz=self.timezone)
 
     @classmethod
     def from_settings(cls, settings: Settings, locator: GridLocator) -> IntakeRules:
@@ -88,6 +95,7 @@ class IntakeRules:
                 notice_interval=timedelta(minutes=settings.more_reports_interval_minutes),
             ),
             photo_stale_after=timedelta(hours=settings.photo_stale_hours),
+            timezone=settings.timezone,
         )
 
     def photo_links(self, photos: list[TicketPhoto], now: datetime, limit: int = 3) -> list[str]:
@@ -323,13 +331,20 @@ def file_ticket(
         note=routing,
         message_key=message_key,
         notify=False,  # a duplicate is not news for the worker: decided below
+        notice_settings=rules.notice_settings if rules is not None else None,
     )
     ticket.photos = photos  # the ticket is written: the photos' rows now point at it
     if rules is not None:
         match = duplicates.find_duplicate(session, ticket, rules.duplicates)
         if match is not None:
             duplicates.merge(
-                session, ticket, match, now=now, policy=rules.duplicates, message_key=message_key
+                session,
+                ticket,
+                match,
+                now=now,
+                policy=rules.duplicates,
+                message_key=message_key,
+                notice_settings=rules.notice_settings,
             )
             return ticket
     created.details["photo_links"] = rules.photo_links(ticket.photos, now) if rules else []

@@ -40,6 +40,7 @@ from app.services.actors import Actor
 from app.services.errors import Conflict, NotAllowed, NotFound
 from app.services.grids import responsible_staff
 from app.services.ladder import covers, may_decide
+from app.services.ticket_card import DEFAULT, NoticeSettings
 from app.services.ticket_notices import tell
 from models import Area, Staff, Ticket, TicketEvent
 
@@ -55,6 +56,8 @@ class Change:
     previous: Staff | None
     """The holder before the change."""
     details: dict[str, Any] = field(default_factory=dict)
+    settings: NoticeSettings = DEFAULT
+    """What the notices' words depend on (photo links, time zone)."""
     told: list[str] = field(default_factory=list)
     """The openids owed a notice of this change."""
 
@@ -77,6 +80,7 @@ def act(
     note: str = "",
     message_key: str | None = None,
     notify: bool = True,
+    notice_settings: NoticeSettings | None = None,
     **details: Any,
 ) -> Change:
     """Take `action` on `ticket` as `actor`; raise a ServiceError (nothing written) when the
@@ -86,6 +90,7 @@ def act(
     transfer goes to), `liaisons` (the summoned department's staff), `photo_links`,
     `to` (the Staff the ladder reached), ... `notify=False` leaves the notices to a later
     `tell(session, change)` (intake decides whether a new report is a duplicate first).
+    `notice_settings` (photo links, time zone) come from the caller's wiring.
     """
     previous = ticket.assignee if ticket.id is not None else None
     authorize(session, ticket, action, actor, details)
@@ -99,7 +104,7 @@ def act(
         # are set, so the INSERT carries them (no UPDATE of the row it just wrote).
         _insert_new(session, ticket)
     _append_event(session, ticket, transition, actor, now, message_key)
-    change = Change(ticket, transition, actor, now, previous, details)
+    change = Change(ticket, transition, actor, now, previous, details, notice_settings or DEFAULT)
     if notify:
         tell(session, change)
     return change

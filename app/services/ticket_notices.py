@@ -134,7 +134,7 @@ def _d(c: Change, key: str):
 
 TEXTS: dict[str, Callable[[Change], str]] = {
     "new_ticket": lambda c: notices.new_ticket_for_worker(
-        c.ticket, photo_links=c.details.get("photo_links", ())
+        c.ticket, now=c.now, settings=c.settings, photo_links=c.details.get("photo_links")
     ),
     "more_info": lambda c: notices.more_info_for_worker(c.ticket, c.note),
     "claimed": lambda c: notices.claimed_for_rider(c.ticket, _staff(c)),
@@ -145,24 +145,36 @@ TEXTS: dict[str, Callable[[Change], str]] = {
     ),
     "resolved_by_department": lambda c: notices.resolved_by_department(c.ticket, _staff(c), c.note),
     "transferred_to_worker": lambda c: notices.new_ticket_for_worker(
-        c.ticket, transferred_by=_staff(c)
+        c.ticket, now=c.now, settings=c.settings, transferred_by=_staff(c)
     ),
     "transferred_away": lambda c: notices.transferred_away(c.ticket, _staff(c)),
     "transferred": lambda c: notices.transferred_for_rider(c.ticket),
     "confirmed_for_worker": lambda c: notices.closed_for_worker(c.ticket),
     "confirmed_for_rider": lambda c: notices.confirmed_for_follower(c.ticket),
-    "reopened_for_worker": lambda c: notices.reopened_for_worker(c.ticket),
-    "reopened_for_lead": lambda c: oversight.reopened_for_lead(c.ticket),
+    "reopened_for_worker": lambda c: notices.reopened_for_worker(
+        c.ticket, now=c.now, settings=c.settings
+    ),
+    "reopened_for_lead": lambda c: oversight.reopened_for_lead(
+        c.ticket, now=c.now, settings=c.settings
+    ),
     "reopened_for_rider": lambda c: notices.reopened_for_follower(c.ticket),
     "auto_closed_for_rider": lambda c: oversight.auto_closed_for_rider(c.ticket, _d(c, "hours")),
     "auto_closed_for_worker": lambda c: oversight.auto_closed_for_worker(c.ticket, _d(c, "hours")),
     "reminder": lambda c: oversight.reminder(
-        c.ticket, _d(c, "phase"), _d(c, "deadline"), c.now, _d(c, "tz")
+        c.ticket, _d(c, "phase"), _d(c, "deadline"), c.now, c.settings.tz, c.settings
     ),
     "escalation": lambda c: oversight.escalation(
-        c.ticket, _d(c, "phase"), _d(c, "deadline"), c.now, _d(c, "level"), _d(c, "tz")
+        c.ticket,
+        _d(c, "phase"),
+        _d(c, "deadline"),
+        c.now,
+        _d(c, "level"),
+        c.settings.tz,
+        c.settings,
     ),
-    "summoned_for_department": lambda c: oversight.summoned_for_department(c.ticket, _staff(c)),
+    "summoned_for_department": lambda c: oversight.summoned_for_department(
+        c.ticket, _staff(c), now=c.now, settings=c.settings
+    ),
     "summoned_for_holder": lambda c: oversight.summoned_for_holder(
         c.ticket, _d(c, "liaisons")[0].name, _staff(c)
     ),
@@ -191,6 +203,8 @@ TEXTS: dict[str, Callable[[Change], str]] = {
         c.ticket, c.details.get("photo_links", ())
     ),
     "old_photo": lambda c: notices.old_photo_for_worker(c.ticket, _d(c, "taken")),
-    "split_for_worker": lambda c: notices.new_ticket_for_worker(c.ticket),
+    "split_for_worker": lambda c: notices.new_ticket_for_worker(
+        c.ticket, now=c.now, settings=c.settings
+    ),
     "split_for_rider": lambda c: notices.split_for_rider(c.ticket, _d(c, "other")),
 }

@@ -19,6 +19,7 @@ from app.services.actors import SYSTEM, Actor
 from app.services.errors import Conflict, NotFound
 from app.services.grids import area_by_code
 from app.services.ticket_actions import Change, act, authorize, works
+from app.services.ticket_card import NoticeSettings
 from app.services.ticket_notices import followers, tell
 from models import Rider, Staff, Ticket
 
@@ -66,7 +67,13 @@ def _as_staff(session: Session, staff: Staff, number: int, action: Action, **det
 
 
 def claim(
-    session: Session, *, staff: Staff, number: int | None, now: datetime, message_key=None
+    session: Session,
+    *,
+    staff: Staff,
+    number: int | None,
+    now: datetime,
+    message_key=None,
+    notice_settings: NoticeSettings | None = None,
 ) -> Ticket:
     if number is None:
         number = newest_claimable(session, staff).id
@@ -76,16 +83,40 @@ def claim(
         if holder is not None and holder.id == staff.id:
             raise Conflict(f"工单 #{number} 您已认领，处理完请回复「办结 {number} 处理结果」。")
         raise Conflict(f"工单 #{number} 已由{holder.name if holder else '他人'}认领。")
-    act(session, ticket, Action.CLAIM, Actor.of_staff(staff), now=now, message_key=message_key)
+    act(
+        session,
+        ticket,
+        Action.CLAIM,
+        Actor.of_staff(staff),
+        now=now,
+        notice_settings=notice_settings,
+        message_key=message_key,
+    )
     return ticket
 
 
 def add_note(
-    session: Session, *, staff: Staff, number: int, note: str, now: datetime, message_key=None
+    session: Session,
+    *,
+    staff: Staff,
+    number: int,
+    note: str,
+    now: datetime,
+    message_key=None,
+    notice_settings: NoticeSettings | None = None,
 ) -> Ticket:
     ticket = get_ticket(session, number, lock=True)
     actor = Actor.of_staff(staff)
-    act(session, ticket, Action.NOTE, actor, now=now, note=note, message_key=message_key)
+    act(
+        session,
+        ticket,
+        Action.NOTE,
+        actor,
+        now=now,
+        notice_settings=notice_settings,
+        note=note,
+        message_key=message_key,
+    )
     return ticket
 
 
@@ -98,6 +129,7 @@ def resolve(
     now: datetime,
     message_key=None,
     photo_links: Sequence[str] = (),
+    notice_settings: NoticeSettings | None = None,
 ) -> Ticket:
     ticket = get_ticket(session, number, lock=True)
     act(
@@ -106,6 +138,7 @@ def resolve(
         Action.RESOLVE,
         Actor.of_staff(staff),
         now=now,
+        notice_settings=notice_settings,
         note=note,
         message_key=message_key,
         photo_links=photo_links,
@@ -121,6 +154,7 @@ def transfer(
     grid_code: str,
     now: datetime,
     message_key=None,
+    notice_settings: NoticeSettings | None = None,
 ) -> Ticket:
     ticket = _as_staff(session, staff, number, Action.TRANSFER)
     grid = area_by_code(session, grid_code)
@@ -134,6 +168,7 @@ def transfer(
         Action.TRANSFER,
         Actor.of_staff(staff),
         now=now,
+        notice_settings=notice_settings,
         note=f"转派至 {grid.code} {grid.name}",
         message_key=message_key,
         grid=grid,
@@ -149,6 +184,7 @@ def rider_verdict(
     satisfied: bool,
     now: datetime,
     message_key=None,
+    notice_settings: NoticeSettings | None = None,
 ) -> Ticket:
     """A rider who reported it (or a report merged into it) answers 满意 (close) or 不满意
     (reopen to the same worker)."""
@@ -174,6 +210,7 @@ def rider_verdict(
         Action.CONFIRM if satisfied else Action.REOPEN,
         Actor.of_rider(rider),
         now=now,
+        notice_settings=notice_settings,
         note="满意" if satisfied else "不满意",
         message_key=message_key,
     )

@@ -79,6 +79,8 @@ def test_an_old_photo_does_not_locate_the_report_and_flags_it(chat, photos, cloc
     assert "工单号 #1" in chat.location("rider-1", FENGYUAN_1)
     (ticket,) = chat.tickets()
     assert ticket.location_source == "chat" and ticket.old_photo
+    # the photo was checked before the ticket existed: the new-ticket notice warns
+    assert "不是近期拍摄" in chat.notices_to("worker-1")[0]
 
 
 def test_a_photo_without_gps_leaves_the_draft_waiting(chat, photos):

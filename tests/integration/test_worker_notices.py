@@ -1,0 +1,121 @@
+"""Notices a worker can act on at once (issue 14 §3): where (label, grid, GCJ-02
+coordinates, a map link that navigates), how urgent and by when (local time), the photos.
+
+The clock starts on Friday 2026-11-20 at 10:00 in Shanghai.
+"""
+
+from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from app.domain.coords import wgs84_to_gcj02
+from app.jobs import JobContext, run_escalation
+from tests.chatkit import FENGYUAN_1, Chat
+from tests.images import jpeg, scene
+from tests.photokit import Photos
+
+
+@pytest.fixture
+def chat(demo_sessions, clock):
+    return Chat(demo_sessions, clock)
+
+
+@pytest.fixture
+def photos(chat, tmp_path):
+    return Photos(chat, tmp_path / "media")
+
+
+def _map_link(notice: str) -> dict:
+    (line,) = [x for x in notice.splitlines() if x.startswith("导航：")]
+    url = urlparse(line.removeprefix("导航："))
+    assert (url.scheme, url.netloc, url.path) == ("https", "uri.amap.com", "/marker")
+    return {k: v[0] for k, v in parse_qs(url.query).items()}
+
+
+def test_a_new_urgent_ticket_says_where_how_urgent_and_by_when(chat, photos):
+    photos.send("rider-1", "m-1", jpeg(scene(1)))
+    chat.text("rider-1", "路口积水很深，电动车过不去")
+    chat.location("rider-1", FENGYUAN_1, "枫林路与东安路口")
+    (notice,) = chat.notices_to("worker-1")
+    lines = notice.splitlines()
+    assert lines[0] == "【紧急】【新工单 #1】道路积水"
+    assert lines[1] == "地点：枫林路与东安路口（枫苑一网格）"
+    lat, lng = wgs84_to_gcj02(*FENGYUAN_1)
+    assert lines[2] == f"坐标：{lat:.6f},{lng:.6f}（GCJ-02）"
+    link = _map_link(notice)
+    assert link["position"] == f"{lng:.6f},{lat:.6f}" and link["coordinate"] == "gaode"
+    assert link["name"] == "枫林路与东安路口" and link["callnative"] == "1"
+    assert "照片：1 张" in notice and "/media/" in notice
+    assert "请于 10:15 前认领（15 分钟内）。" in notice  # local time, flooding: 15 minutes
+
+
+def test_an_ordinary_ticket_is_not_marked_urgent(chat):
+    chat.text("rider-1", "楼道里堆了旧沙发")
+    chat.location("rider-1", FENGYUAN_1, "枫林路12号")
+    (notice,) = chat.notices_to("worker-1")
+    assert "紧急" not in notice and notice.startswith("【新工单 #1】")
+    assert "前认领（" in notice
+
+
+def test_a_ticket_located_by_its_photo_shows_the_same_place_block(chat, photos, clock):
+    taken = (clock() - timedelta(minutes=5)).astimezone(ZoneInfo("Asia/Shanghai"))
+    photos.send("rider-1", "m-1", jpeg(scene(2), gps=FENGYUAN_1, taken=taken.replace(tzinfo=None)))
+    photos.run()
+    (notice,) = chat.notices_to("worker-1")
+    assert "照片定位" not in notice
+    assert "地点：照片拍摄地点（枫苑一网格）" in notice and "（GCJ-02）" in notice
+    assert _map_link(notice)["name"] == "照片拍摄地点"
+
+
+def test_the_old_photo_warning_reaches_the_worker_when_the_photo_came_first(chat, photos, clock):
+    taken = (clock() - timedelta(days=3)).astimezone(ZoneInfo("Asia/Shanghai"))
+    photos.send("rider-1", "m-1", jpeg(scene(3), taken=taken.replace(tzinfo=None)))
+    photos.run()  # checked before the ticket exists
+    chat.text("rider-1", "路口积水很深")
+    chat.location("rider-1", FENGYUAN_1, "枫林路口")
+    (notice,) = chat.notices_to("worker-1")
+    assert "不是近期拍摄" in notice and "拍摄于 2026-11-17" in notice
+
+
+def test_a_reminder_at_the_deadline_never_says_zero_minutes_late(chat, clock):
+    chat.text("rider-1", "路口积水很深")
+    chat.location("rider-1", FENGYUAN_1, "枫林路口")
+    clock.advance(minutes=15)
+    run_escalation(JobContext(sessions=chat.sessions, settings=chat.settings, clock=clock))
+    reminder = chat.notices_to("worker-1")[-1]
+    assert "【催办 #1】" in reminder and "已超时 0 分钟" not in reminder
+    assert "应于 10:15 前认领，期限已到" in reminder and "导航：" in reminder
+
+
+def test_transfer_summon_and_escalation_notices_carry_the_photos(chat, photos, clock):
+    photos.send("rider-1", "m-1", jpeg(scene(4)))
+    chat.text("rider-1", "路口积水很深")
+    chat.location("rider-1", FENGYUAN_1, "枫林路口")
+    chat.text("lead-1", "转派 1 31019900100102")
+    assert "/media/" in chat.notices_to("worker-2")[-1]
+    chat.text("lead-1", "吹哨 1 排水")
+    summons = chat.notices_to("dept-1")[-1]
+    assert "/media/" in summons and "导航：" in summons and "前报到" in summons
+    clock.advance(minutes=40)
+    run_escalation(JobContext(sessions=chat.sessions, settings=chat.settings, clock=clock))
+    escalated = chat.notices_to("lead-1")[-1]
+    assert "督办" in escalated and "/media/" in escalated
+
+
+def test_a_reopen_notice_does_not_ask_the_holder_to_claim_again(chat):
+    chat.text("rider-1", "路口积水很深")
+    chat.location("rider-1", FENGYUAN_1, "枫林路口")
+    chat.text("worker-1", "办结 1 已排水")
+    chat.text("rider-1", "不满意")
+    reopened = chat.notices_to("worker-1")[-1]
+    assert "不满意" in reopened and "认领" not in reopened
+    assert "「办结 1 处理结果」" in reopened and "前办结" in reopened
+
+
+def test_a_lead_outside_the_area_is_told_area_not_grid(chat):
+    chat.text("rider-1", "路口积水很深")
+    chat.location("rider-1", FENGYUAN_1, "枫林路口")
+    assert "不在您负责的区域" in chat.text("lead-3", "认领 1")
+    assert "不在您负责的网格" in chat.text("worker-2", "认领 1")
