@@ -1,6 +1,6 @@
 """Keep a ticket's deadlines and ladder position in step with its status.
 
-`track` runs inside `record()` after every transition: it sets the claim and resolve
+`track` runs inside `act()` after every transition: it sets the claim and resolve
 deadlines when they start (filing, transfer, 吹哨, 报到, reopening) and restarts the
 ladder whenever the ticket starts waiting for something new.
 """
