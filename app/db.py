@@ -4,13 +4,46 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(url: str, **kwargs) -> Engine:
+@dataclass(frozen=True)
+class DatabaseTimeouts:
+    """How long the app waits for PostgreSQL: to connect (also for a pooled connection),
+    for one statement, and for a lock. A database that hangs then fails the message fast,
+    and the webhook keeps it in the spool instead of holding WeChat (app/inbox/spool.py)."""
+
+    connect_seconds: float = 5.0
+    statement_seconds: float = 30.0
+    lock_seconds: float = 10.0
+
+    @classmethod
+    def of(cls, settings) -> DatabaseTimeouts:
+        return cls(
+            settings.database_connect_timeout_seconds,
+            settings.database_statement_timeout_seconds,
+            settings.database_lock_timeout_seconds,
+        )
+
+    def connect_args(self) -> dict[str, object]:
+        return {
+            "connect_timeout": max(2, round(self.connect_seconds)),  # libpq: whole seconds
+            "options": f"-c statement_timeout={round(self.statement_seconds * 1000)}"
+            f" -c lock_timeout={round(self.lock_seconds * 1000)}",
+            # A peer that vanished (no RST) is noticed within seconds, not hours.
+            "keepalives": 1,
+            "keepalives_idle": 5,
+            "keepalives_interval": 2,
+            "keepalives_count": 3,
+            "tcp_user_timeout": round(self.connect_seconds * 2000),
+        }
+
+
+def make_engine(url: str, *, timeouts: DatabaseTimeouts | None = None, **kwargs) -> Engine:
     """An engine tuned for its backend.
 
     SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE, so concurrent writers
@@ -32,6 +65,9 @@ def make_engine(url: str, **kwargs) -> Engine:
     # No pre-ping: it is a round trip before every message. A connection the server has
     # dropped fails its first statement instead; SQLAlchemy then empties the pool, and
     # the message is retried (app/inbox/chat.py) or the job runs again on its next tick.
+    if timeouts is not None:
+        kwargs.setdefault("connect_args", timeouts.connect_args())
+        kwargs.setdefault("pool_timeout", timeouts.connect_seconds)
     return create_engine(url, pool_size=10, max_overflow=20, pool_recycle=1800, **kwargs)
 
 

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     """`grids import` refuses a file larger than this, with more features, or a feature
     whose polygon has more vertices (a 1,000,000-vertex polygon took 14 s and 400 MB)."""
     signature_window_seconds: int = 300
+    database_connect_timeout_seconds: float = 5.0
+    database_statement_timeout_seconds: float = 30.0
+    database_lock_timeout_seconds: float = 10.0
+    """PostgreSQL waits of the server (web and its jobs): past them the statement fails,
+    and a message that cannot be handled is kept in the spool (<data dir>/spool)."""
     api_docs: bool = False
     """Serve /docs, /redoc and /openapi.json (a map of every endpoint: off in production)."""
     max_body_bytes: int = 64 * 1024

@@ -162,6 +162,13 @@ METRICS.add_counter(
     "gridbot_messages_parked_total",
     "Messages acknowledged before their answer was ready (answered late).",
 )
+METRICS.add_counter(
+    "gridbot_messages_spooled_total",
+    "Messages kept in the local spool because the database was unavailable.",
+)
+METRICS.add_counter(
+    "gridbot_spool_replayed_total", "Kept messages replayed once the database was back."
+)
 METRICS.add_counter("gridbot_outbox_sent_total", "Notices delivered, by route.", "via")
 METRICS.add_counter(
     "gridbot_outbox_failed_total", "Failed send attempts, by WeChat errcode.", "errcode"

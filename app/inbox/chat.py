@@ -12,12 +12,14 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, exists, insert, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.inbox import late_answers
+from app.inbox import deliveries, late_answers
 from app.inbox.arrival import Arrival, arrival
+from app.inbox.deliveries import Delivery
 from app.services import people
 from app.services.grids import GridLocator
 from app.services.outbox import PENDING_FLAG, deliver_held
@@ -33,6 +35,16 @@ from models import InboxFailure, InboxMessage, ParkedMessage, Staff, utcnow
 log = logging.getLogger(__name__)
 
 CONFLICT_RETRIES = 3
+
+UNREACHABLE = (OperationalError, InterfaceError, PoolTimeout)
+"""What a database that refuses, drops or starves connections raises (also a deadlock or a
+statement timeout: those are retried while the database still answers)."""
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached: the message was not handled. The webhook keeps
+    it in the spool (app/inbox/spool.py) and it is handled once the database is back."""
+
 
 REPLY_LIMIT_BYTES = 2000
 """WeChat cuts passive text replies at about 2048 bytes; stop short at a line break."""
@@ -111,12 +123,16 @@ class ChatEngine:
                     self._handle(earlier, earlier_first=False)
                 earlier_first = False
                 continue
-            except (IntegrityError, StaleDataError, OperationalError) as exc:
+            except (IntegrityError, StaleDataError, *UNREACHABLE) as exc:
                 conflict = f"{type(exc).__name__}: {exc}"
                 # Either this message was handled already (a WeChat retry) or it raced
                 # another message from the same person over some row (a new rider's first
-                # two messages; a photo arriving while its draft becomes a ticket).
-                earlier = self._stored_reply(msg)
+                # two messages; a photo arriving while its draft becomes a ticket) - or
+                # the database is gone, and asking it for the stored reply fails too.
+                try:
+                    earlier = self._stored_reply(msg)
+                except SQLAlchemyError as down:
+                    raise DatabaseUnavailable(f"{type(down).__name__}: {down}") from exc
                 if earlier is not None:
                     return earlier
                 continue
@@ -137,6 +153,26 @@ class ChatEngine:
         answered already (nothing kept)."""
         with self.sessions() as session, session.begin():
             return late_answers.park(session, msgs, self.clock())
+
+    def take_over(
+        self, kept: list[tuple[InboundMessage, datetime, Delivery | None]]
+    ) -> list[InboundMessage]:
+        """Park messages acknowledged while the database was down (each with the time it
+        arrived, and its delivery if that could not be checked for a replay then), whether
+        or not a copy was handled meanwhile: each owes its answer by customer-service
+        message. Returns those parked, in order; a replayed delivery's message is not."""
+        with self.sessions() as session, session.begin():
+            fresh = deliveries.record(session, [d for _, _, d in kept if d is not None])
+            owed: list[tuple[InboundMessage, datetime]] = []
+            for msg, arrived_at, delivery in kept:
+                if delivery is not None:
+                    if delivery not in fresh:
+                        log.warning("dropped %s: its delivery was replayed", msg.dedup_key)
+                        continue
+                    fresh.discard(delivery)  # the first to arrive under it is the one
+                owed.append((msg, arrived_at))
+            late_answers.park_owed(session, owed)
+        return [msg for msg, _ in owed]
 
     def answer_late(self, msg: InboundMessage, fallback: str = "") -> bool:
         """Owe the sender of parked `msg` its stored reply by customer-service message,

@@ -80,6 +80,24 @@ def park(session: Session, msgs: list[InboundMessage], now: datetime) -> list[st
     return outcomes
 
 
+def park_owed(session: Session, msgs: list[tuple[InboundMessage, datetime]]) -> None:
+    """Keep each message, parked at the time given, whether or not it was handled already:
+    it was acknowledged ("success") while the database was down, so its answer is owed
+    however it was handled since (a row parked already stays as it is)."""
+    rows = {
+        msg.dedup_key: {
+            "dedup_key": msg.dedup_key,
+            "openid": msg.openid,
+            "message": to_json(msg),
+            "parked_at": at,
+        }
+        for msg, at in reversed(msgs)  # the first copy's time wins
+    }
+    if rows:
+        ordered = [rows[key] for key in sorted(rows)]
+        session.execute(_PARK[session.get_bind().dialect.name], ordered)
+
+
 def settle(session: Session, msg: InboundMessage, fallback: str, now: datetime) -> bool:
     """Owe `msg`'s sender its stored reply (`fallback` if none was stored: the handler
     failed) unless another process did; True if this did."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import sys
 from contextlib import asynccontextmanager
@@ -10,12 +12,13 @@ from datetime import timedelta
 import anyio
 from fastapi import FastAPI
 
-from app.db import make_engine, make_sessionmaker
+from app.db import DatabaseTimeouts, make_engine, make_sessionmaker
 from app.inbox.backlog import Backlog
 from app.inbox.chat import ChatEngine
 from app.inbox.deliveries import SeenDeliveries
 from app.inbox.inflight import InFlight
 from app.inbox.parking import Parking
+from app.inbox.spool import Spool, replay
 from app.jobs import (
     LATE_ANSWERS_EVERY_SECONDS,
     LATE_ANSWERS_JOB,
@@ -58,7 +61,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     hide_query_strings()
     if settings.channel == "wechat" and not settings.wechat_aes_key:
         log.warning(PLAINTEXT_WARNING)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, timeouts=DatabaseTimeouts.of(settings))
     sessions = make_sessionmaker(engine)
     channel, api = make_channel(settings, sessions)
     sandbox_channel = channel if api is None else None
@@ -86,9 +89,13 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         sys.setswitchinterval(0.001)
         if run_jobs:
             jobs.start()
+        replaying = asyncio.ensure_future(_replay_spool(app.state.spool, chat))
         try:
             yield
         finally:
+            replaying.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await replaying
             jobs.shutdown()
             photos.source.close()
             if api is not None:
@@ -117,6 +124,8 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
         limiter=anyio.CapacityLimiter(1),
     )
     app.state.chat = chat
+    app.state.spool = Spool(settings.data_dir / "spool")
+    app.state.spool_limiter = anyio.CapacityLimiter(2)
     app.state.photos = photos
     app.state.media_store = photos.store
     app.state.media_links = chat.rules.links
@@ -133,3 +142,27 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.include_router(health.router)
     console.install(app)
     return app
+
+
+SPOOL_LOOK_SECONDS = 0.5
+
+
+async def _replay_spool(spool: Spool, chat: ChatEngine) -> None:
+    """Every half second: if messages were kept while the database was down (by this
+    process or another on this machine), replay them once it answers again."""
+    limiter = anyio.CapacityLimiter(1)
+    failing = False
+    while True:
+        await asyncio.sleep(SPOOL_LOOK_SECONDS)
+        if not await anyio.to_thread.run_sync(spool.look, limiter=limiter):
+            continue
+        try:
+            replayed = await anyio.to_thread.run_sync(replay, spool, chat, limiter=limiter)
+        except Exception as exc:  # the database is still down: try again in a moment
+            if not failing:
+                log.warning("spool: cannot replay yet (%s: %s)", type(exc).__name__, exc)
+            failing = True
+            continue
+        failing = False
+        if replayed:
+            log.info("spool: replayed %d messages kept while the database was down", replayed)

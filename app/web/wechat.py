@@ -1,22 +1,33 @@
 """The WeChat webhook: verify, authenticate, decode, handle once, reply passively.
 
 A reply not ready within the ack budget is sent later by customer-service message; the
-webhook answers "success" once the message is parked (see app/inbox/inflight.py).
+webhook answers "success" once the message is parked (see app/inbox/inflight.py). When
+the database cannot be reached (refused, dropped, or slower than the budget), the message
+is kept in the local spool instead and answered the same way (app/inbox/spool.py).
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 
 import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
+from sqlalchemy.exc import SQLAlchemyError
 
+from app.inbox.chat import DatabaseUnavailable
 from app.inbox.deliveries import Delivery
 from bot.codec import BadRequest, is_encrypted
 from bot.metrics import METRICS
 
 router = APIRouter(tags=["wechat"])
+log = logging.getLogger(__name__)
+
+DATABASE_DOWN = (SQLAlchemyError, DatabaseUnavailable, TimeoutError)
+PARK_TIMEOUT_SECONDS = 1.0
+"""Parking past the budget gets this long before the message goes to the spool instead."""
 
 XML = "application/xml; charset=utf-8"
 
@@ -47,7 +58,7 @@ async def _capped_body(request: Request, limit: int) -> bytes | None:
 @router.post("/wechat")
 async def receive(request: Request) -> Response:
     state = request.app.state
-    arrived = time.perf_counter()
+    arrived, arrived_ns = time.perf_counter(), time.time_ns()
     body = await _capped_body(request, state.settings.max_body_bytes)
     if body is None:
         return PlainTextResponse("body too large", status_code=413)
@@ -58,18 +69,40 @@ async def receive(request: Request) -> Response:
         return PlainTextResponse(exc.reason, status_code=getattr(exc, "status", 400))
     if not state.replay_guard.accept(query.get("timestamp", ""), query.get("nonce", "")):
         return PlainTextResponse("stale or replayed request", status_code=403)
-    if not await state.seen_deliveries.first_time(Delivery.of(query)):
+    delivery = Delivery.of(query)
+    if state.spool.waiting:  # messages kept while the database was down go first
+        return await _kept(state, msg, arrived_ns, delivery, arrived)
+    try:
+        fresh = await _within(
+            state.seen_deliveries.first_time(delivery), state.settings.ack_budget_seconds
+        )
+    except DATABASE_DOWN as exc:
+        log.warning("database unavailable (%s): keeping %s", type(exc).__name__, msg.dedup_key)
+        return await _kept(state, msg, arrived_ns, delivery, arrived)
+    if not fresh:
         return PlainTextResponse("replayed request", status_code=403)
+
+    async def park() -> str | None:
+        try:
+            return await _within(state.parking.park(msg), PARK_TIMEOUT_SECONDS)
+        except DATABASE_DOWN:
+            await _keep(state, msg, arrived_ns, None)
+            return None
+
     chat = state.chat
-    reply = await state.in_flight.run(
-        msg.dedup_key,
-        lambda: anyio.to_thread.run_sync(state.timed_handle, msg, limiter=state.chat_limiter),
-        budget=state.backlog.budget(state.settings.ack_budget_seconds),
-        park=lambda: state.parking.park(msg),
-        settle=lambda reply: anyio.to_thread.run_sync(
-            chat.answer_late, msg, reply, limiter=state.late_limiter
-        ),
-    )
+    try:
+        reply = await state.in_flight.run(
+            msg.dedup_key,
+            lambda: anyio.to_thread.run_sync(state.timed_handle, msg, limiter=state.chat_limiter),
+            budget=state.backlog.budget(state.settings.ack_budget_seconds),
+            park=park,
+            settle=lambda reply: anyio.to_thread.run_sync(
+                chat.answer_late, msg, reply, limiter=state.late_limiter
+            ),
+        )
+    except DatabaseUnavailable as exc:
+        log.warning("database unavailable (%s): keeping %s", exc, msg.dedup_key)
+        return await _kept(state, msg, arrived_ns, None, arrived)
     if not reply:
         answer = PlainTextResponse("success")
     else:
@@ -78,3 +111,27 @@ async def receive(request: Request) -> Response:
         )
     METRICS.observe("gridbot_answer_seconds", time.perf_counter() - arrived)
     return answer
+
+
+async def _within(awaitable, seconds: float | None):
+    """`awaitable`'s result, or TimeoutError after `seconds` (None or 0: no limit); the
+    work itself goes on (it is shielded), only the wait ends."""
+    if not seconds or seconds <= 0:
+        return await awaitable
+    work = asyncio.ensure_future(awaitable)
+    work.add_done_callback(lambda t: t.cancelled() or t.exception())  # nobody may wait
+    return await asyncio.wait_for(asyncio.shield(work), seconds)
+
+
+async def _keep(state, msg, arrived_ns: int, unverified: Delivery | None) -> None:
+    await anyio.to_thread.run_sync(
+        lambda: state.spool.keep(msg, arrived_ns=arrived_ns, unverified=unverified),
+        limiter=state.spool_limiter,
+    )
+
+
+async def _kept(state, msg, arrived_ns: int, unverified: Delivery | None, arrived: float):
+    """Keep `msg` in the spool and answer "success": its answer comes once it is replayed."""
+    await _keep(state, msg, arrived_ns, unverified)
+    METRICS.observe("gridbot_answer_seconds", time.perf_counter() - arrived)
+    return PlainTextResponse("success")

@@ -129,7 +129,7 @@ def gridbot(db_url, demo_sessions, fake, tmp_path) -> Iterator[Callable[..., Gri
     def start(mode: Mode = "plain", channel: str = "wechat", **overrides) -> Gridbot:
         aes_key = "" if mode == "plain" else AES_KEY
         settings = Settings(
-            database_url=db_url,
+            database_url=overrides.pop("database_url", db_url),
             channel=channel,
             wechat_token=TOKEN,
             wechat_app_id=APP_ID,
