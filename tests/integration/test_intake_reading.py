@@ -90,10 +90,11 @@ def test_help_shows_each_person_the_commands_they_may_use(chat):
     for command in ("认领 号", "办结 号 处理结果", "办结照片", "拆分 号", "转派", "延期", "退回"):
         assert command in worker
     assert "吹哨" not in worker and "日报" not in worker and "同意" not in worker
+    assert "登录" not in worker
 
     lead = chat.text("lead-1", "help")
     assert lead.startswith("社区书记指令")
-    for command in ("吹哨 号 部门", "同意 号", "驳回 号", "日报", "转派", "拆分"):
+    for command in ("吹哨 号 部门", "同意 号", "驳回 号", "日报", "转派", "拆分", "「登录」"):
         assert command in lead
 
     department = chat.text("dept-1", "帮助")
@@ -102,6 +103,7 @@ def test_help_shows_each_person_the_commands_they_may_use(chat):
 
     supervisor = chat.text("supervisor", "帮助")
     assert supervisor.startswith("区级督办指令") and "吹哨" in supervisor
+    assert "「登录」获取控制台登录链接" in supervisor
     assert "「延期 号" not in supervisor  # nobody above to ask
 
 
