@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 
-import boto3
 import pytest
 
 KEYS = {"media_s3_access_key_id": "testing", "media_s3_secret_access_key": "testing"}
@@ -17,6 +16,8 @@ KEYS = {"media_s3_access_key_id": "testing", "media_s3_secret_access_key": "test
 
 class S3Server:
     def __init__(self, endpoint: str) -> None:
+        import boto3  # only when a test asks for the server
+
         self.endpoint = endpoint
         self.client = boto3.session.Session().client(
             "s3",
