@@ -40,19 +40,19 @@ from app.media.imaging import process
 from PIL import Image
 data = open(sys.argv[1], "rb").read()
 base = hwm_kb()
-started = time.perf_counter()
+started, cpu = time.perf_counter(), time.process_time()
 photo = process(data)
-seconds = time.perf_counter() - started
+seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
 peak = hwm_kb()
 corner = Image.open(io.BytesIO(photo.jpeg)).convert("RGB").getpixel((0, 0))
-print(json.dumps({"base_kb": base, "peak_kb": peak, "seconds": seconds,
+print(json.dumps({"base_kb": base, "peak_kb": peak, "seconds": seconds, "cpu": cpu,
                   "width": photo.width, "height": photo.height, "corner": corner}))
 """
 
 
 def transparent_png(side: int, shapes: int = 20) -> bytes:
     """A mostly transparent RGBA PNG with a few translucent discs: tiny on disk (about
-    200 KB at 7000 px), `side`^2 x 4 bytes once decoded. The corner stays transparent."""
+    270 KB at 7000 px), `side`^2 x 4 bytes if decoded whole. The corner stays transparent."""
     rng = random.Random(7)
     img = Image.new("RGBA", (side, side), (0, 0, 0, 0))
     draw = ImageDraw.Draw(img)
@@ -105,10 +105,11 @@ def photo_memory(ctx: Context) -> list[Row]:
                 {
                     "input": f"{side}x{side} RGBA PNG",
                     "file KB": len(data) / 1024,
-                    "decoded MB": side * side * 4 / 2**20,
+                    "decoded whole MB": side * side * 4 / 2**20,
                     "peak MB": peak,
                     "before MB": base,
                     "s": r["seconds"],
+                    "cpu s": r["cpu"],
                 },
                 ratio=f"+{peak - base:.0f} MB for the photo",
                 target=f"< {TARGET_MB:.0f} MB: {met(peak < TARGET_MB)}"

@@ -11,10 +11,13 @@ from __future__ import annotations
 import hashlib
 import io
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from PIL import Image, UnidentifiedImageError
+
+from app.media import png_strips
 
 try:  # HEIC/HEIF (iPhone photos), when the maintained plugin is installed
     from pillow_heif import register_heif_opener
@@ -80,7 +83,8 @@ class ProcessedPhoto:
 def process(data: bytes, limits: Limits = Limits(), *, draft: bool = True) -> ProcessedPhoto:
     """The stored form of `data`, or RefusedImage.
 
-    `draft=False` decodes every pixel before scaling (the naive way; for the benchmark).
+    `draft=False` decodes the whole picture at once before scaling (the naive way; for
+    benchmarks and tests): no JPEG draft, no PNG strips.
     """
     if len(data) > limits.max_bytes:
         raise RefusedImage("too_large", f"{len(data)} bytes")
@@ -94,13 +98,21 @@ def process(data: bytes, limits: Limits = Limits(), *, draft: bool = True) -> Pr
                 raise RefusedImage("format", fmt or "unknown")
             if img.width * img.height > limits.max_pixels:
                 raise RefusedImage("too_many_pixels", f"{img.width}x{img.height}")
-            exif = img.getexif()
+            png = _large_png(data, img, limits.long_side) if draft else None
+            exif = _png_exif(png) if png is not None else img.getexif()
             orientation = exif.get(TAG_ORIENTATION, 1)
             lat, lng = _gps(exif)
             taken_at = _taken_at(exif)
-            if draft and fmt == "JPEG":
-                _draft(img, limits.long_side)
-            img.load()
+            reduced = None
+            if png is not None:  # decoded and reduced a strip at a time
+                factor = _factor(img.size, limits.long_side)
+                pieces = png_strips.strips(png, _strip_rows(factor))
+                reduced = _reduce_strips(pieces, img.size, factor)
+                img.close()
+            else:
+                if draft and fmt == "JPEG":
+                    _draft(img, limits.long_side)
+                img.load()
         except RefusedImage:
             raise
         except (UnidentifiedImageError, Image.DecompressionBombError) as exc:
@@ -112,10 +124,12 @@ def process(data: bytes, limits: Limits = Limits(), *, draft: bool = True) -> Pr
             raise RefusedImage("broken", f"{type(exc).__name__}: {exc}"[:120]) from None
     # Memory is bounded by what is stored, not by the source: the decoded picture is
     # reduced strip by strip (flattened on the way) before anything else copies it, and
-    # released before turning and scaling the small one.
-    reduced = _reduced(img, limits.long_side)
-    if reduced is not img:
-        img.close()
+    # released before turning and scaling the small one. A large PNG is not even decoded
+    # whole (above).
+    if reduced is None:
+        reduced = _reduced(img, limits.long_side)
+        if reduced is not img:
+            img.close()
     picture = _bounded(_upright(reduced, orientation), limits.long_side)
     thumb = _bounded(picture, limits.thumb_side)
     return ProcessedPhoto(
@@ -149,18 +163,53 @@ def _reduced(img: Image.Image, long_side: int) -> Image.Image:
     one reduce of the whole), so the only full-size picture ever held is the decoded one:
     no flattened, premultiplied or turned copy of it.
     """
-    factor = max(1, max(img.size) // long_side)
+    factor = _factor(img.size, long_side)
     if factor == 1 and img.mode == "RGB":
         return img
     width, height = img.size
-    rows = max(factor, STRIP_ROWS // factor * factor)
+    rows = _strip_rows(factor)
+    pieces = (img.crop((0, top, width, min(height, top + rows))) for top in range(0, height, rows))
+    return _reduce_strips(pieces, img.size, factor)
+
+
+def _factor(size: tuple[int, int], long_side: int) -> int:
+    return max(1, max(size) // long_side)
+
+
+def _strip_rows(factor: int) -> int:
+    return max(factor, STRIP_ROWS // factor * factor)
+
+
+def _reduce_strips(
+    strips: Iterable[Image.Image], size: tuple[int, int], factor: int
+) -> Image.Image:
+    """Consecutive strips of a picture of `size`, each a multiple of `factor` rows high
+    (but the last), flattened to RGB and reduced by `factor` into one picture."""
+    width, height = size
     out = Image.new("RGB", (-(-width // factor), -(-height // factor)))
-    for top in range(0, height, rows):
-        strip = _flattened(img.crop((0, top, width, min(height, top + rows))))
-        if factor > 1:
-            strip = strip.reduce(factor)
-        out.paste(strip, (0, top // factor))
+    top = 0
+    for strip in strips:
+        flat = _flattened(strip)
+        out.paste(flat.reduce(factor) if factor > 1 else flat, (0, top // factor))
+        top += strip.height
+    if top != height:
+        raise png_strips.BrokenPNG(f"{top} of {height} rows")
     return out
+
+
+def _large_png(data: bytes, img: Image.Image, long_side: int) -> png_strips.PngLayout | None:
+    """The layout of a PNG worth decoding in strips (it will be reduced at least by 2)."""
+    if img.format != "PNG" or _factor(img.size, long_side) < 2:
+        return None
+    png = png_strips.layout(data)
+    return png if png is not None and (png.width, png.height) == img.size else None
+
+
+def _png_exif(png: png_strips.PngLayout) -> Image.Exif:
+    exif = Image.Exif()
+    if png.exif:
+        exif.load(b"Exif\x00\x00" + png.exif)
+    return exif
 
 
 ORIENTATION_TRANSPOSE = {
