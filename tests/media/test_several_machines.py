@@ -12,13 +12,12 @@ from urllib.parse import urlsplit
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from app.domain.coords import wgs84_to_gcj02
 from app.settings import Settings
 from app.web.main import create_app
-from bot.simulator import WeChatSimulator
 from models import utcnow
 from tests.chatkit import FENGYUAN_1, Chat
 from tests.images import jpeg, scene
+from tests.integration.test_media_web import _photo_via_sandbox
 from tests.photokit import Photos
 
 
@@ -36,14 +35,7 @@ def test_a_photo_processed_on_one_machine_is_served_by_another(
         _machine(db_url, tmp_path / "a", s3_server, s3_url) as a,
         _machine(db_url, tmp_path / "b", s3_server, s3_url) as b,
     ):
-        media_id = a.post("/sandbox/media", content=jpeg(scene(52))).json()["media_id"]
-        sim = WeChatSimulator("gridbot", "wxgridbotdemo", "", account="gh_gridbot", mode="plain")
-        for req in (
-            sim.image("rider-1", media_id, pic_url="file:///nowhere.jpg"),
-            sim.location("rider-1", *wgs84_to_gcj02(*FENGYUAN_1), "枫林路口"),
-        ):
-            assert a.post("/wechat", params=req.params, content=req.body).status_code == 200
-        assert a.app.state.photos.pipeline.run().stored == 1
+        _photo_via_sandbox(a)  # processed on machine a
 
         links = b.app.state.media_links
         for variant, side in (("full", 800), ("thumb", 320)):
