@@ -49,6 +49,7 @@ def test_sign_in_see_the_pin_open_and_transfer_the_ticket(gridbot, browser, tmp_
     bot.send_location("rider-2", NANYUAN_4, "南园路")
     bot.say("rider-2", "人行道上堆了旧沙发")
     page = browser.new_page(viewport={"width": 1280, "height": 860}, locale="zh-CN")
+    page.add_init_script("window.gridbotLiveMs = 300")  # the pages poll every 10 s
 
     # No session: the map sends the browser to the page saying how to sign in.
     page.goto(bot.base_url + "/console/")
@@ -84,6 +85,11 @@ def test_sign_in_see_the_pin_open_and_transfer_the_ticket(gridbot, browser, tmp_
     page.goto(bot.base_url + "/console/tickets?status=all")
     assert "共 1 件" in page.inner_text("h1")
     shot(page, "tickets", tmp_path)
+    # A new report in the lead's community appears in the open list without a reload.
+    bot.send_location("rider-3", FENGYUAN_1, "枫林路")
+    assert "已受理" in bot.say("rider-3", "人行道上堆了旧沙发，挡路")
+    page.wait_for_selector("tr.fresh[data-n='3']", timeout=10_000)
+    assert "共 2 件" in page.inner_text("h1")
     # Another street's ticket is not this lead's to see.
     page.goto(bot.base_url + "/console/tickets/2")
     assert "不在您负责的区域" in page.inner_text("main")

@@ -1,0 +1,36 @@
+// Keeps a page region current without a reload: every 10 s (while the tab is visible)
+// the page's own URL is fetched again and each element marked data-live is replaced by
+// its new version; rows that were not there before are marked "fresh" for a moment.
+(function () {
+  "use strict";
+  var regions = document.querySelectorAll("[data-live]");
+  if (!regions.length) { return; }
+  var every = window.gridbotLiveMs || 10000;
+
+  function seen(el) {
+    var ids = {};
+    el.querySelectorAll("[data-n]").forEach(function (row) { ids[row.dataset.n] = true; });
+    return ids;
+  }
+
+  function refresh() {
+    fetch(location.href, { credentials: "same-origin", headers: { "X-Live": "1" } })
+      .then(function (r) { return r.ok && !r.redirected ? r.text() : null; })
+      .then(function (html) {
+        if (!html) { return; }
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        document.querySelectorAll("[data-live]").forEach(function (old) {
+          var next = fresh.getElementById(old.id);
+          if (!next || next.innerHTML === old.innerHTML) { return; }
+          var before = seen(old);
+          next.querySelectorAll("[data-n]").forEach(function (row) {
+            if (!before[row.dataset.n]) { row.classList.add("fresh"); }
+          });
+          old.replaceWith(next);
+        });
+      })
+      .catch(function () { /* offline for a moment: try again next time */ });
+  }
+
+  setInterval(function () { if (!document.hidden) { refresh(); } }, every);
+})();
