@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
+from app.cli_api import api_key_app
 from app.cli_common import fail as _fail
 from app.cli_common import print_json as _print_json
 from app.cli_common import sessions as _sessions
@@ -34,6 +35,7 @@ app.add_typer(inbox_app, name="inbox")
 app.add_typer(console_app, name="console")
 app.add_typer(stations_app, name="stations")
 app.add_typer(riders_app, name="riders")
+app.add_typer(api_key_app, name="api-key")
 
 
 @db_app.command("upgrade")

@@ -105,6 +105,11 @@ class Settings(BaseSettings):
     from; ".example.com" allows its subdomains. Redirects elsewhere are refused, and
     whatever the name resolves to, loopback and private addresses are never contacted."""
     media_hosts_allow_private: bool = False
+    open311_media_hosts: str = ""
+    """Comma-separated hosts an Open311 request's media_url may be fetched from (the same
+    checks as PicUrl); empty: media_url is recorded but never fetched."""
+    open311_requests_per_minute: int = 600
+    """Calls per API key per minute, per process; over it the API answers 429."""
     """Test only: the listed hosts may resolve to loopback or private addresses."""
     photo_poll_seconds: float = 1.0
     photo_max_attempts: int = 6

@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 
+from models.api_client import API_OPENID_PREFIX, ApiClient
 from models.area import LEVELS, Area
 from models.base import Base, UTCDateTime, utcnow
 from models.console import ConsoleLink, ConsoleSession
@@ -19,8 +20,10 @@ from models.station import RiderPosition, Station, StationRequest
 from models.ticket import Ticket, TicketEvent, TicketPhoto
 
 __all__ = [
+    "API_OPENID_PREFIX",
     "LEVELS",
     "ROLES",
+    "ApiClient",
     "Area",
     "Base",
     "BindFailure",

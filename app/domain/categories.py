@@ -52,6 +52,10 @@ class Category(StrEnum):
         """Major class (大类) in the national digital-city-management standard."""
         return _CATALOGUE[self].major_class
 
+    @property
+    def keywords(self) -> tuple[str, ...]:
+        return _CATALOGUE[self].keywords
+
 
 MAJOR_CLASSES = ("市容环境", "街面秩序", "突发事件", "公用设施", "道路交通", "园林绿化", "其他")
 

@@ -16,6 +16,8 @@ class Role(StrEnum):
     COMMUNITY_LEAD = "community_lead"
     STREET_LEAD = "street_lead"
     SUPERVISOR = "supervisor"
+    API_CLIENT = "api_client"
+    """An outside system calling the Open311 API with a key of its own."""
     SYSTEM = "system"
     """A sweep or an intake rule acting on its own (reminders, escalation, merges)."""
 
@@ -49,5 +51,6 @@ LABELS = {
     Role.COMMUNITY_LEAD: "社区书记",
     Role.STREET_LEAD: "街道负责人",
     Role.SUPERVISOR: "区级督办",
+    Role.API_CLIENT: "外部平台",
     Role.SYSTEM: "系统",
 }

@@ -17,6 +17,8 @@ class Actor:
     role: Role
     staff: Staff | None = None
     rider: Rider | None = None
+    client: str | None = None
+    """An API client's name (its rider row is the `api:<id>` one it reports under)."""
 
     @classmethod
     def of_staff(cls, staff: Staff) -> Actor:
@@ -25,6 +27,10 @@ class Actor:
     @classmethod
     def of_rider(cls, rider: Rider) -> Actor:
         return cls(Role.RIDER, rider=rider)
+
+    @classmethod
+    def of_api_client(cls, name: str, rider: Rider) -> Actor:
+        return cls(Role.API_CLIENT, rider=rider, client=name)
 
     @property
     def openid(self) -> str | None:
@@ -38,6 +44,8 @@ class Actor:
     def name(self) -> str:
         if self.staff is not None:
             return self.staff.name
+        if self.client is not None:
+            return self.client
         return "上报人" if self.rider is not None else "系统"
 
 

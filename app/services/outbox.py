@@ -8,7 +8,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from app.domain.delivery import OutboxStatus
-from models import OutboxMessage
+from models import API_OPENID_PREFIX, OutboxMessage
 
 PENDING_FLAG = "outbox_pending"
 
@@ -29,8 +29,8 @@ def enqueue(
 ) -> int | None:
     """Owe `to_openid` a notice (an image when `image` holds PNG bytes); sent after the
     caller commits. Returns the outbox row's id; no openid, no notice (None)."""
-    if not to_openid:
-        return None
+    if not to_openid or to_openid.startswith(API_OPENID_PREFIX):
+        return None  # an API client hears through its own API, not WeChat
     outbox_id = session.execute(
         OUTBOX_INSERT,
         {

@@ -157,6 +157,11 @@ def _is_follower(session: Session, ticket: Ticket, rider_id: int) -> bool:
     return bool(session.scalar(select(merged)))
 
 
+API_MAY = frozenset({May.WORKER, May.FOLLOWER})
+"""What an outside platform (an Open311 client with write scope) may do on any ticket:
+add notes, resolve, close or reopen. It files its own reports as their reporter."""
+
+
 def authorize(
     session: Session, ticket: Ticket, action: Action, actor: Actor, details: dict | None = None
 ) -> None:
@@ -166,6 +171,8 @@ def authorize(
     if (rule is May.SYSTEM) != (actor.role is Role.SYSTEM):
         raise NotAllowed("此操作由系统执行。" if rule is May.SYSTEM else "系统不能执行此操作。")
     if rule is May.SYSTEM:
+        return
+    if actor.role is Role.API_CLIENT and rule in API_MAY:
         return
     if rule in (May.REPORTER, May.FOLLOWER, May.RIDER):
         rider = actor.rider
@@ -251,7 +258,8 @@ def _apply(
     ticket.status = transition.to_status.value
     ticket.updated_at = now
     holder = HOLDER_AFTER.get(transition.action, Holder.UNCHANGED)
-    if holder is Holder.ACTOR:
+    if holder is Holder.ACTOR and actor.staff is not None:
+        # An API client's note or resolution leaves the ticket with its holder.
         ticket.assignee = actor.staff
     elif holder is Holder.GRID:
         grid = details["grid"]

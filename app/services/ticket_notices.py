@@ -124,6 +124,9 @@ def tell(session: Session, change: Change) -> list[str]:
 
 def _staff(c: Change) -> Staff:
     staff = c.actor.staff
+    if staff is None and c.actor.role is Role.API_CLIENT:
+        # The texts name who acted: an outside platform by its name (never added).
+        return Staff(name=c.actor.name, role=Role.API_CLIENT.value)
     assert staff is not None
     return staff
 

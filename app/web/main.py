@@ -31,7 +31,7 @@ from app.leader import Leader
 from app.photo_jobs import MORE_REPORTS_JOB, PHOTOS_JOB, photo_jobs
 from app.scheduler import Jobs, Sweep
 from app.settings import Settings, get_settings
-from app.web import console, health, media, sandbox, wechat
+from app.web import console, health, media, open311, sandbox, wechat
 from app.web.access_log import hide_query_strings
 from bot.codec import WeChatCodec
 from bot.security import ReplayGuard
@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> Fa
     app.include_router(sandbox.router)
     app.include_router(health.router)
     console.install(app)
+    open311.install(app)
     return app
 
 

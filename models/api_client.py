@@ -1,0 +1,36 @@
+"""Outside systems that call the Open311 API (a 12345 hotline, a city-operations platform).
+
+Only the SHA-256 of a key is stored: a copy of the database calls nothing. Each client
+reports under a rider row of its own (openid `api:<id>`, never a WeChat openid, so no
+notice is ever sent to it) and acts on tickets as an actor of its own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, UTCDateTime, utcnow
+from models.people import Rider
+
+API_OPENID_PREFIX = "api:"
+"""WeChat openids never contain a colon: a rider whose openid starts so is an API client."""
+
+
+class ApiClient(Base):
+    __tablename__ = "api_clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_prefix: Mapped[str] = mapped_column(String(16))
+    """The key's first characters, to tell keys apart in listings."""
+    scope: Mapped[str] = mapped_column(String(8), default="write")
+    """'read' (GET only) or 'write' (also POST requests and updates)."""
+    rider_id: Mapped[int] = mapped_column(ForeignKey("riders.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    rider: Mapped[Rider] = relationship(lazy="joined")
