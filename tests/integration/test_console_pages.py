@@ -128,3 +128,21 @@ def test_the_csv_export_has_a_bom_the_lists_filters_and_only_the_leads_area(
     assert len(client.get("/console/tickets.csv?category=bulky_waste").text.splitlines()) == 1
     client.cookies.clear()
     assert client.get("/console/tickets.csv", follow_redirects=False).status_code == 303
+
+
+def test_the_events_export_lists_the_listed_tickets_timelines_without_openids(
+    client, chat, demo_sessions
+):
+    chat.text("worker-1", "认领 1")
+    sign_in(client, demo_sessions, "lead-1")
+    answer = client.get("/console/events.csv?status=all")
+    assert answer.status_code == 200 and answer.content.startswith("\ufeff".encode())
+    lines = answer.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "工单号,时间,操作,操作人,身份,原状态,新状态,说明"
+    # Ticket #2 lies in another street: none of its events.
+    assert [line.split(",")[0] for line in lines[1:]] == ["1", "1"]
+    assert ",上报,上报人," in lines[1] and ",认领,张伟,网格员,待认领,处理中," in lines[2]
+    assert "rider-1" not in answer.text
+    assert len(client.get("/console/events.csv?status=closed").text.splitlines()) == 1
+    client.cookies.clear()
+    assert client.get("/console/events.csv", follow_redirects=False).status_code == 303

@@ -1,4 +1,5 @@
-"""CSV export of the ticket list (/console/tickets.csv, the list's query parameters).
+"""CSV export of the ticket list (/console/tickets.csv, the list's query parameters) and
+of those tickets' events (/console/events.csv, the same parameters).
 
 UTF-8 with a BOM so Excel opens the Chinese correctly; streamed in batches from the
 database, so a large area never sits in memory. Scoped like the list.
@@ -14,11 +15,17 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
+from sqlalchemy import select
 
 from app.web.console import queries
 from app.web.console.auth import signed_in_area
-from app.web.console.templating import category_label, status_label
-from models import Area, Staff, Ticket
+from app.web.console.templating import (
+    ROLE_LABELS,
+    action_label,
+    category_label,
+    status_label,
+)
+from models import Area, Staff, Ticket, TicketEvent
 
 router = APIRouter(prefix="/console", tags=["console"])
 
@@ -48,10 +55,6 @@ def _rows(sessions, area_id: int, f: queries.Filters, tz: ZoneInfo) -> Iterator[
     def local(value: datetime | None) -> str:
         return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
 
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    yield "\ufeff"
-    writer.writerow(HEADER)
     with sessions() as session:
         area = session.get(Area, area_id)
         grid = Area.__table__.alias("grid")
@@ -79,47 +82,39 @@ def _rows(sessions, area_id: int, f: queries.Filters, tz: ZoneInfo) -> Iterator[
             .order_by(*queries.ORDER[f.sort])
             .execution_options(yield_per=BATCH)
         )
-        for row in session.execute(query):
-            (
-                n,
-                cat,
-                status,
-                late,
-                severe,
-                level,
-                place,
-                text,
-                grid_name,
-                holder,
-                created,
-                claimed,
-                resolved,
-                claim_due,
-                resolve_due,
-            ) = row
-            writer.writerow(
-                [
-                    n,
-                    category_label(cat),
-                    status_label(status),
-                    "是" if late else "",
-                    "是" if severe else "",
-                    level,
-                    place,
-                    text,
-                    grid_name or "",
-                    holder or "",
-                    local(created),
-                    local(claimed),
-                    local(resolved),
-                    local(claim_due),
-                    local(resolve_due),
-                ]
-            )
-            if buffer.tell() > 64_000:
-                yield buffer.getvalue()
-                buffer.seek(0)
-                buffer.truncate()
+        yield from _csv(HEADER, _ticket_rows(session.execute(query), local))
+
+
+def _ticket_rows(result, local) -> Iterator[list]:
+    for row in result:
+        (n, cat, status, late, severe, level, place, text, grid_name, holder, *times) = row
+        yield [
+            n,
+            category_label(cat),
+            status_label(status),
+            "是" if late else "",
+            "是" if severe else "",
+            level,
+            place,
+            text,
+            grid_name or "",
+            holder or "",
+            *(local(t) for t in times),
+        ]
+
+
+def _csv(header: list[str], rows: Iterator[list]) -> Iterator[str]:
+    """UTF-8 CSV text with a BOM, in chunks of about 64 kB."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    yield "\ufeff"
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(row)
+        if buffer.tell() > 64_000:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
     yield buffer.getvalue()
 
 
@@ -135,4 +130,59 @@ def tickets_csv(request: Request):
         _rows(request.app.state.sessions, area_id, f, tz),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="tickets-{stamp}.csv"'},
+    )
+
+
+EVENT_HEADER = ["工单号", "时间", "操作", "操作人", "身份", "原状态", "新状态", "说明"]
+
+
+def _event_rows(sessions, area_id: int, f: queries.Filters, tz: ZoneInfo) -> Iterator[str]:
+    """The events of the tickets the list shows, oldest first. Riders appear as 上报人,
+    never by openid."""
+    now = datetime.now(UTC)
+    with sessions() as session:
+        area = session.get(Area, area_id)
+        numbers = queries.filtered(area, f, now=now, tz=tz).with_only_columns(Ticket.id)
+        query = (
+            select(
+                TicketEvent.ticket_id,
+                TicketEvent.at,
+                TicketEvent.action,
+                Staff.name,
+                TicketEvent.actor_role,
+                TicketEvent.from_status,
+                TicketEvent.to_status,
+                TicketEvent.note,
+            )
+            .outerjoin(Staff, Staff.openid == TicketEvent.actor_openid)
+            .where(TicketEvent.ticket_id.in_(numbers))
+            .order_by(TicketEvent.id)
+            .execution_options(yield_per=BATCH)
+        )
+        rows = (
+            [
+                n,
+                at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+                action_label(action),
+                name or ("系统" if role == "system" else "上报人" if role == "rider" else ""),
+                ROLE_LABELS.get(role, role),
+                status_label(before) if before else "",
+                status_label(after),
+                note,
+            ]
+            for n, at, action, name, role, before, after, note in session.execute(query)
+        )
+        yield from _csv(EVENT_HEADER, rows)
+
+
+@router.get("/events.csv")
+def events_csv(request: Request):
+    area_id = signed_in_area(request)
+    f = queries.Filters.parse(request.query_params)
+    tz = ZoneInfo(request.app.state.settings.timezone)
+    stamp = datetime.now(tz).strftime("%Y%m%d-%H%M")
+    return StreamingResponse(
+        _event_rows(request.app.state.sessions, area_id, f, tz),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="events-{stamp}.csv"'},
     )
