@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.services import evidence, notices, tickets
+from app.domain.people import Role
+from app.services import evidence, notices, tickets, transfer_targets
 from bot.router import Router
 from handlers.context import ChatContext, is_staff, split_number
 
@@ -48,13 +49,26 @@ def done(ctx: ChatContext, args: str) -> str:
 def transfer(ctx: ChatContext, args: str) -> str:
     number, code = split_number(args)
     if number is None or not code:
-        return "格式：转派 工单号 网格编码，例如「转派 12 31019900100203」。"
+        return "格式：转派 工单号 网格名称或编码，例如「转派 12 枫苑二网格」；「网格列表」查看可转派的网格。"
     t = ctx.as_staff(tickets.transfer, number=number, grid_code=code.split()[0])
     return f"工单 #{t.number} 已转派至{notices.routed_to(t)}。"
 
 
+@router.command("网格列表", "grids", when=is_staff)
+def grids(ctx: ChatContext, args: str) -> str:
+    return transfer_targets.listing(ctx.session, ctx.staff)
+
+
 @router.command("我的工单", "待办", "mine", when=is_staff)
 def mine(ctx: ChatContext, args: str) -> str:
+    if Role(ctx.staff.role).is_lead:
+        in_area = tickets.open_in_area(ctx.session, ctx.staff)
+        if not in_area:
+            return f"{ctx.staff.area.name}目前没有未办结的工单。"
+        lines = [notices.overdue_line(t, ctx.now, ctx.settings.timezone) for t in in_area]
+        return f"{ctx.staff.area.name}未办结的工单（{len(lines)}，最超时的在前）：\n" + "\n".join(
+            lines
+        )
     open_tickets = tickets.open_for_staff(ctx.session, ctx.staff)
     if not open_tickets:
         return "您目前没有待办工单。"

@@ -7,6 +7,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from app.domain.categories import Category
+from app.domain.policy import Phase, phase_of
+from app.domain.ticket_notices import span
 from app.domain.tickets import Status
 from app.services import ticket_card as card
 from models import Staff, Ticket
@@ -165,6 +167,24 @@ def closed_for_worker(ticket: Ticket) -> str:
 def ticket_line(ticket: Ticket, tz) -> str:
     created = ticket.created_at.astimezone(tz).strftime("%m-%d %H:%M")
     return f"#{ticket.number} {category_label(ticket)} {Status(ticket.status).label} {created} {where(ticket)}"
+
+
+def overdue_line(ticket: Ticket, now: datetime, tz: str) -> str:
+    """One line of a lead's to-do list: what, how late (or how long left), where, who."""
+    phase = phase_of(ticket.status)
+    due = ticket.claim_due_at if phase is Phase.CLAIM else ticket.resolve_due_at
+    verb = "认领" if phase is Phase.CLAIM else "办结"
+    state = ""
+    if due is not None:
+        minutes = (now - due).total_seconds() / 60
+        state = f"{verb}已超时 {span(minutes)}" if minutes >= 1 else f"{verb}还剩 {span(-minutes)}"
+    holder = ticket.assignee.name if ticket.assignee else "无人负责"
+    area = ticket.grid or ticket.area
+    where_ = area.name if area else "值班台"
+    return (
+        f"#{ticket.number} {card.urgent_tag(ticket)}{category_label(ticket)} "
+        f"{Status(ticket.status).label} {state} {where_}（{holder}）"
+    ).replace("  ", " ")
 
 
 def local_time(at: datetime | None, tz: str, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -10,18 +10,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import bindparam, case, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.domain import tickets as lifecycle
 from app.domain.tickets import Action, Status
 from app.services.actors import SYSTEM, Actor
 from app.services.errors import Conflict, NotFound
-from app.services.grids import area_by_code
 from app.services.ticket_actions import Change, act, authorize, works
 from app.services.ticket_card import NoticeSettings
 from app.services.ticket_notices import followers, tell
-from models import Rider, Staff, Ticket
+from app.services.transfer_targets import find_grid
+from models import Area, Rider, Staff, Ticket
 
 __all__ = ["SYSTEM", "Actor", "Change", "act", "authorize", "followers", "tell", "works"]
 
@@ -157,9 +157,7 @@ def transfer(
     notice_settings: NoticeSettings | None = None,
 ) -> Ticket:
     ticket = _as_staff(session, staff, number, Action.TRANSFER)
-    grid = area_by_code(session, grid_code)
-    if grid is None or grid.level != "grid":
-        raise NotFound(f"没有编码为 {grid_code} 的网格。")
+    grid = find_grid(session, staff, grid_code)
     if ticket.grid_id == grid.id:
         raise Conflict(f"工单 #{number} 已在{grid.name}。")
     act(
@@ -223,6 +221,22 @@ def open_for_staff(session: Session, staff: Staff, limit: int = 20) -> list[Tick
             select(Ticket)
             .where(Ticket.assignee_id == staff.id, Ticket.status.in_(OPEN))
             .order_by(Ticket.created_at.desc())
+            .limit(limit)
+        ).unique()
+    )
+
+
+def open_in_area(session: Session, staff: Staff, limit: int = 20) -> list[Ticket]:
+    """A lead's to-do list: the open tickets routed inside their area, most overdue first
+    (by the deadline the ticket now waits for: to be claimed, or to be resolved)."""
+    waiting_for_claim = Ticket.status.in_([Status.ASSIGNED.value, Status.SUMMONED.value])
+    due = case((waiting_for_claim, Ticket.claim_due_at), else_=Ticket.resolve_due_at)
+    inside = select(Area.id).where(Area.path.startswith(staff.area.path))
+    return list(
+        session.scalars(
+            select(Ticket)
+            .where(Ticket.status.in_(OPEN), Ticket.area_id.in_(inside))
+            .order_by(due.is_(None), due, Ticket.id)
             .limit(limit)
         ).unique()
     )

@@ -90,7 +90,7 @@ def test_transfer_moves_the_ticket_to_the_other_grids_worker(chat):
     assert "转派工单 #1" in chat.notices_to("worker-16")[0]
     assert "已转派" in chat.notices_to("rider-1")[-1]
     assert "无权" in chat.text("worker-1", "认领 1")
-    assert "没有编码" in chat.text("worker-16", "转派 1 nowhere")
+    assert "没有找到网格「nowhere」" in chat.text("worker-16", "转派 1 nowhere")
 
 
 @pytest.mark.parametrize(

@@ -119,3 +119,38 @@ def test_a_lead_outside_the_area_is_told_area_not_grid(chat):
     chat.location("rider-1", FENGYUAN_1, "枫林路口")
     assert "不在您负责的区域" in chat.text("lead-3", "认领 1")
     assert "不在您负责的网格" in chat.text("worker-2", "认领 1")
+
+
+def test_transfer_by_grid_name_or_an_unambiguous_part_of_it(chat):
+    chat.text("rider-1", "楼道里堆了旧沙发")
+    chat.location("rider-1", FENGYUAN_1, "枫林路12号")
+    assert "对应多个网格" in chat.text("worker-1", "转派 1 枫苑")
+    assert "没有找到网格「东海」" in chat.text("worker-1", "转派 1 东海")
+    assert "已转派至枫苑二网格" in chat.text("worker-1", "转派 1 枫苑二")
+    assert chat.ticket(1).assignee.openid == "worker-2"
+    assert "已转派至枫苑一网格" in chat.text("worker-2", "转派 1 枫苑一网格")
+
+
+def test_grids_lists_where_a_staff_member_may_transfer(chat):
+    listed = chat.text("worker-1", "网格列表")
+    assert "枫苑二网格（31019900100102）" in listed and "「转派 工单号 网格名称」" in listed
+    assert chat.text("worker-1", "grids") == listed
+    lead = chat.text("lead-1", "网格列表")
+    assert "枫苑一网格" in lead and "南园四网格" not in lead  # only the lead's community
+
+
+def test_a_leads_to_do_list_is_the_areas_open_tickets_most_overdue_first(chat, clock):
+    chat.text("rider-1", "楼道里堆了旧沙发")  # bulky waste: hours to claim
+    chat.location("rider-1", FENGYUAN_1, "枫林路12号")
+    clock.advance(minutes=5)
+    chat.text("rider-2", "路口积水很深")  # flooding: 15 minutes to claim
+    chat.location("rider-2", FENGYUAN_1, "枫林路口")
+    clock.advance(minutes=30)
+    todo = chat.text("lead-1", "待办").splitlines()
+    assert todo[0] == "枫苑社区未办结的工单（2，最超时的在前）："
+    assert todo[1].startswith("#2 【紧急】道路积水 待认领 认领已超时 15 分钟")
+    assert (
+        todo[2].startswith("#1 ") and "认领还剩 1 小时 25 分钟" in todo[2] and "（张伟）" in todo[2]
+    )
+    assert chat.text("lead-1", "我的工单") == "\n".join(todo)
+    assert "没有未办结的工单" in chat.text("lead-3", "待办")
