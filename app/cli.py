@@ -6,17 +6,19 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
+from app.bootstrap import Database, shown
 from app.cli_api import api_key_app
 from app.cli_common import fail as _fail
 from app.cli_common import print_json as _print_json
-from app.cli_common import sessions as _sessions
+from app.cli_common import settings as _settings
+from app.cli_common import start as _start
 from app.cli_console import console_app, console_tour
+from app.cli_directory import grids_list, staff_list
 from app.cli_ops import inbox_app, jobs_app, outbox_app
 from app.cli_riders import riders_app, stations_app
+from app.cli_tickets import tickets_app
 from app.db import unit_of_work
-from app.settings import get_settings
 
 app = typer.Typer(
     help="gridbot: riders report, grid workers fix, nothing is lost.", no_args_is_help=True
@@ -24,10 +26,11 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 grids_app = typer.Typer(help="Grids and areas.", no_args_is_help=True)
 staff_app = typer.Typer(help="Staff records and invites.", no_args_is_help=True)
-tickets_app = typer.Typer(help="Tickets.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(grids_app, name="grids")
 app.add_typer(staff_app, name="staff")
+grids_app.command("list")(grids_list)
+staff_app.command("list")(staff_list)
 app.add_typer(tickets_app, name="tickets")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(outbox_app, name="outbox")
@@ -41,11 +44,9 @@ app.add_typer(api_key_app, name="api-key")
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply migrations up to the newest schema."""
-    from app.migrate import upgrade
-
-    url = get_settings().database_url
-    upgrade(url)
-    typer.echo(f"database at head: {url}")
+    runtime = _start(Database.CREATE)
+    runtime.close()
+    typer.echo(f"database at head: {shown(runtime.settings.database_url)}")
 
 
 @app.command()
@@ -59,11 +60,10 @@ def serve(
     """Run the webhook server with the configured settings, migrating first."""
     import uvicorn
 
-    from app.migrate import upgrade
     from app.web.main import create_app
 
-    settings = get_settings()
-    upgrade(settings.database_url)
+    runtime = _start(Database.EXISTING)
+    runtime.close()  # the app opens its own engine, with the server's timeouts
     if workers > 1:
         # Each worker process builds its own app (and engine, scheduler) from the
         # environment; see README "Several processes".
@@ -79,7 +79,8 @@ def serve(
             log_level="info",
         )
         return
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    app = create_app(runtime.settings, policy=runtime.policy)
+    uvicorn.run(app, host=host, port=port, log_level="info")
 
 
 @app.command()
@@ -93,15 +94,16 @@ def demo(
     from app.demo.seed import TOUR, seed
     from app.web.main import create_app
 
-    settings = get_settings().model_copy(update={"channel": "sandbox"})
-    sessions = _sessions(settings)
-    with unit_of_work(sessions) as session:
+    runtime = _start(Database.CREATE, channel="sandbox")
+    with unit_of_work(runtime.sessions) as session:
         seeded = seed(session)
-    typer.echo(f"gridbot demo: database {settings.database_url}")
+    typer.echo(f"gridbot demo: database {shown(runtime.settings.database_url)}")
     typer.echo("demo data loaded." if seeded else "demo data already present.")
     typer.echo(TOUR.format(url=f"http://{host}:{port}"))
-    typer.echo(console_tour(sessions, f"http://{host}:{port}"))
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    typer.echo(console_tour(runtime.sessions, f"http://{host}:{port}"))
+    runtime.close()
+    app = create_app(runtime.settings, policy=runtime.policy)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 @app.command()
@@ -112,7 +114,7 @@ def chat(
     """Play WeChat in the terminal: send text, /photo FILE, /loc LAT LNG [LABEL]."""
     from app.terminal import run_chat
 
-    run_chat(get_settings(), openid=as_, url=url.rstrip("/"))
+    run_chat(_settings(), openid=as_, url=url.rstrip("/"))
 
 
 @grids_app.command("import")
@@ -124,7 +126,8 @@ def grids_import(
     from app.services.grid_geojson import ImportLimits, parse_collection
     from app.services.grids import import_geojson
 
-    settings = get_settings()
+    runtime = _start()
+    settings = runtime.settings
     limits = ImportLimits(
         max_bytes=settings.grid_import_max_bytes,
         max_features=settings.grid_import_max_features,
@@ -137,7 +140,7 @@ def grids_import(
         _fail(f"cannot read {path}: {exc}")
     try:
         data = parse_collection(raw, limits)
-        with unit_of_work(_sessions(settings)) as session:
+        with unit_of_work(runtime.sessions) as session:
             result = import_geojson(session, data, limits)
     except ServiceError as exc:
         _fail(f"refused, nothing imported: {exc.message}")
@@ -168,7 +171,7 @@ def staff_add(
     from app.services.errors import ServiceError
 
     try:
-        with unit_of_work(_sessions()) as session:
+        with unit_of_work(_start().sessions) as session:
             staff = people.add_staff(
                 session, name=name, role=role, area_code=area, openid=openid, priority=int(backup)
             )
@@ -190,7 +193,7 @@ def staff_invite(
     from models import utcnow
 
     try:
-        with unit_of_work(_sessions()) as session:
+        with unit_of_work(_start().sessions) as session:
             invite = people.create_invite(
                 session, role=role, area_code=area, name=name, priority=int(backup), now=utcnow()
             )
@@ -199,64 +202,6 @@ def staff_invite(
         _fail(exc.message)
     typer.echo(code)
     typer.echo(f"send in chat: 绑定 {code}   (valid until {expires:%Y-%m-%d %H:%M} UTC)", err=True)
-
-
-@tickets_app.command("list")
-def tickets_list(
-    status: Annotated[str | None, typer.Option(help="Only tickets in this status.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100,
-) -> None:
-    """List tickets, newest first."""
-    from app.services.views import ticket_dict
-    from models import Ticket
-
-    with _sessions()() as session:
-        query = select(Ticket).order_by(Ticket.id.desc()).limit(limit)
-        if status:
-            query = query.where(Ticket.status == status)
-        rows = [ticket_dict(t) for t in session.scalars(query).unique()]
-    if as_json:
-        _print_json(rows)
-        return
-    for t in rows:
-        typer.echo(
-            f"#{t['number']:<6} {t['status']:<9} {t['category']:<16} {t['grid_code'] or '-':<18} "
-            f"{t['assignee_name'] or '-':<8} {t['place']}"
-        )
-
-
-@tickets_app.command("show")
-def tickets_show(
-    number: int,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-) -> None:
-    """One ticket with its timeline and photos."""
-    from app.photo_jobs import media_store
-    from app.services.views import ticket_dict
-    from models import Ticket
-
-    settings = get_settings()
-    store = media_store(settings)
-    with _sessions(settings)() as session:
-        ticket = session.get(Ticket, number)
-        if ticket is None:
-            _fail(f"no ticket #{number}")
-        data = ticket_dict(ticket, with_events=True, store=store)
-    if as_json:
-        _print_json(data)
-        return
-    for key, value in data.items():
-        if key not in ("events", "photos"):
-            typer.echo(f"{key:>16}: {value}")
-    for p in data["photos"]:
-        size = f"{p['width']}x{p['height']}" if p["width"] else "-"
-        gps = " exif-gps" if p["exif_gps"] else ""
-        typer.echo(f"  photo {p['id']} {p['role']} {p['status']} {size}{gps} {p['path'] or ''}")
-    for e in data["events"]:
-        typer.echo(
-            f"  {e['at']} {e['action']:<9} {e['actor_role']:<14} -> {e['to_status']} {e['note']}"
-        )
 
 
 @app.command()
@@ -278,14 +223,14 @@ def digest(
     from app.services.errors import ServiceError
     from models import utcnow
 
-    settings = get_settings()
-    tz, now = ZoneInfo(settings.timezone), utcnow()
+    runtime = _start()
+    tz, now = ZoneInfo(runtime.settings.timezone), utcnow()
     try:
         day = Date.fromisoformat(date) if date else now.astimezone(tz).date() - timedelta(days=1)
     except ValueError:
         _fail(f"--date must be YYYY-MM-DD, not {date!r}")
     try:
-        with _sessions(settings)() as session:
+        with runtime.sessions() as session:
             found = digest_delivery.for_area_code(session, area)
             rendered = digest_delivery.render(
                 session, found, day, now=now, tz=tz, chart=render_chart if png else None

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli_common import fail, print_json, sessions
+from app.cli_common import fail, print_json, start
 from app.db import unit_of_work
 
 api_key_app = typer.Typer(help="API keys for outside systems (Open311).", no_args_is_help=True)
@@ -23,7 +23,7 @@ def api_key_create(
     from app.services.errors import ServiceError
 
     try:
-        with unit_of_work(sessions()) as session:
+        with unit_of_work(start().sessions) as session:
             client, key = api_keys.create(session, name=name, scope=scope, now=datetime.now(UTC))
             typer.echo(f"API client {client.name} ({client.scope}); the key is shown only once:")
     except ServiceError as exc:
@@ -38,7 +38,7 @@ def api_key_list(
     """Every client: name, scope, key prefix, created, revoked."""
     from app.services import api_keys
 
-    with unit_of_work(sessions()) as session:
+    with unit_of_work(start().sessions) as session:
         rows = [
             {
                 "name": c.name,
@@ -64,7 +64,7 @@ def api_key_revoke(name: Annotated[str, typer.Argument(help="The client's name."
     from app.services.errors import ServiceError
 
     try:
-        with unit_of_work(sessions()) as session:
+        with unit_of_work(start().sessions) as session:
             api_keys.revoke(session, name=name, now=datetime.now(UTC))
     except ServiceError as exc:
         fail(exc.message)

@@ -1,4 +1,4 @@
-"""What the command-line modules share: a migrated database, refusals, JSON output."""
+"""What the command-line modules share: the checked configuration, refusals, output."""
 
 from __future__ import annotations
 
@@ -6,19 +6,36 @@ import json
 import sys
 
 import typer
-from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import make_engine, make_sessionmaker
-from app.settings import Settings, get_settings
+from app.bootstrap import ConfigurationError, Database, Runtime
+from app.bootstrap import configure as _configure
+from app.bootstrap import start as _start
+from app.settings import Settings
 
 
-def sessions(settings: Settings | None = None) -> sessionmaker[Session]:
-    """Sessions on the configured database, migrated to the newest schema first."""
-    from app.migrate import upgrade
+def start(database: Database = Database.EXISTING, **overrides) -> Runtime:
+    """The runtime a command works on: settings, policy and (as `database` says) an
+    existing, migrated database. A configuration that cannot work ends the command
+    with one message naming every problem."""
+    try:
+        return _start(database, **overrides)
+    except ConfigurationError as exc:
+        _refuse(exc)
+        raise  # unreachable: _refuse exits
 
-    settings = settings or get_settings()
-    upgrade(settings.database_url)
-    return make_sessionmaker(make_engine(settings.database_url))
+
+def settings() -> Settings:
+    """The checked settings, for commands that need no database."""
+    try:
+        return _configure(Database.NONE)[0]
+    except ConfigurationError as exc:
+        _refuse(exc)
+        raise
+
+
+def _refuse(exc: ConfigurationError) -> None:
+    typer.echo(exc.report(), err=True)
+    raise typer.Exit(2)
 
 
 def fail(message: str) -> None:

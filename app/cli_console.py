@@ -7,11 +7,10 @@ from typing import Annotated
 
 import typer
 
-from app.cli_common import fail, sessions
+from app.cli_common import fail, start
 from app.db import unit_of_work
 from app.services import console_access
 from app.services.errors import ServiceError
-from app.settings import get_settings
 
 console_app = typer.Typer(help="The operations console (/console).", no_args_is_help=True)
 
@@ -19,9 +18,10 @@ console_app = typer.Typer(help="The operations console (/console).", no_args_is_
 @console_app.command("link")
 def link(openid: Annotated[str, typer.Option(help="The lead's WeChat openid.")]) -> None:
     """Print a one-time sign-in URL (valid 10 minutes) on the last line."""
-    settings = get_settings()
+    runtime = start()
+    settings = runtime.settings
     try:
-        with unit_of_work(sessions(settings)) as session:
+        with unit_of_work(runtime.sessions) as session:
             url = console_access.link_for_openid(
                 session, openid, now=datetime.now(UTC), public_url=settings.public_url
             )
@@ -35,7 +35,7 @@ def link(openid: Annotated[str, typer.Option(help="The lead's WeChat openid.")])
 def logout(openid: Annotated[str, typer.Option(help="The staff member's WeChat openid.")]) -> None:
     """End every console session (and unused link) of this staff member."""
     try:
-        with unit_of_work(sessions()) as session:
+        with unit_of_work(start().sessions) as session:
             ended = console_access.revoke_all(session, openid, now=datetime.now(UTC))
     except ServiceError as exc:
         fail(exc.message)

@@ -9,9 +9,9 @@ from sqlalchemy import select
 
 from app.cli_common import fail as _fail
 from app.cli_common import print_json as _print_json
-from app.cli_common import sessions as _sessions
+from app.cli_common import settings as _settings
+from app.cli_common import start as _start
 from app.db import unit_of_work
-from app.settings import get_settings
 
 jobs_app = typer.Typer(help="Scheduled jobs (sweeps over the database).", no_args_is_help=True)
 outbox_app = typer.Typer(help="Notices owed: list, retry dead letters.", no_args_is_help=True)
@@ -23,7 +23,7 @@ def jobs_list() -> None:
     """One line per job: its name, how often it runs, what it does."""
     from app.jobs import JOBS
 
-    settings = get_settings()
+    settings = _settings()
     for spec in JOBS:
         where = "leader only" if spec.leader_only else "every process"
         typer.echo(f"{spec.name:<12} every {spec.every(settings):g}s ({where})  {spec.description}")
@@ -37,9 +37,53 @@ def jobs_run(name: Annotated[str, typer.Argument(help="A name from `gridbot jobs
     spec = job(name)
     if spec is None:
         _fail(f"no job named {name!r}; jobs: {', '.join(j.name for j in JOBS)}")
-    settings = get_settings()
-    result = spec.run(JobContext(sessions=_sessions(settings), settings=settings))
-    typer.echo(f"{spec.name}: {result}")
+    runtime = _start()
+    context = JobContext(
+        sessions=runtime.sessions, settings=runtime.settings, policy=runtime.policy
+    )
+    result = spec.run(context)
+    typer.echo(f"{spec.name}: {summary(spec.name, result)}")
+
+
+def _n(count: int, thing: str, things: str | None = None) -> str:
+    return f"{count} {thing if count == 1 else things or thing + 's'}"
+
+
+def summary(name: str, result) -> str:
+    """What a job run did, in a sentence."""
+    if name == "escalation":
+        if not result.tickets:
+            return "nothing due"
+        return (
+            f"{_n(result.tickets, 'ticket')} past a deadline: "
+            f"{_n(result.reminders, 'reminder')} to holders, "
+            f"{_n(result.escalations, 'escalation')} up the ladder"
+        )
+    if name == "auto_close":
+        if not result.tickets:
+            return "nothing due"
+        return f"{_n(result.closed, 'resolved ticket')} closed (the rider did not answer in time)"
+    if name == "outbox":
+        text = (
+            f"{_n(result.sent, 'notice')} sent, {result.failed} failed (tried again later), "
+            f"{result.dead} dead, {result.held} held for the person's next message"
+        )
+        return text + ("; the channel is paused (rate limit)" if result.paused else "")
+    if name == "digest":
+        if result.day is None:
+            return "no digest due yet (before GRIDBOT_DIGEST_TIME, or digests are off)"
+        raced = f", {result.skipped} sent by another process" if result.skipped else ""
+        return f"{_n(result.sent, 'digest')} of {result.day} sent{raced}"
+    if name == "photos":
+        return (
+            f"{_n(result.stored, 'photo')} stored, {result.refused} refused, "
+            f"{result.retrying} to retry, {result.failed} failed"
+        )
+    if name == "more_reports":
+        return f"{_n(result, 'notice')} to workers about reports merged into their tickets"
+    if name == "late_answers":
+        return f"{_n(result['answered'], 'parked message')} answered late"
+    return str(result)
 
 
 @outbox_app.command("list")
@@ -54,7 +98,7 @@ def outbox_list(
     from app.services import outbox
     from models import utcnow
 
-    with _sessions()() as session:
+    with _start().sessions() as session:
         rows = outbox.listing(session, status=status, limit=limit)
         summary = outbox.backlog(session, now=utcnow())
     if as_json:
@@ -85,7 +129,7 @@ def outbox_retry(
 
     if bool(ids) == all_dead:
         _fail("give outbox ids or --all-dead (not both)")
-    with unit_of_work(_sessions()) as session:
+    with unit_of_work(_start().sessions) as session:
         count = outbox.retry(session, ids=None if all_dead else list(ids or []), now=utcnow())
     typer.echo(f"queued {count} notice(s) again")
     if ids and count < len(ids):
@@ -103,7 +147,7 @@ def inbox_failed(
     """Inbound messages whose handler failed (the sender was told 系统繁忙), with the error."""
     from models import InboxFailure
 
-    with _sessions()() as session:
+    with _start().sessions() as session:
         query = select(InboxFailure).order_by(InboxFailure.last_failed_at.desc()).limit(limit)
         if not all_:
             query = query.where(InboxFailure.recovered_at.is_(None))

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from app.cli_common import fail, print_json, sessions
+from app.cli_common import fail, print_json, start
 from app.db import unit_of_work
 
 stations_app = typer.Typer(help="Rest stations (暖新驿站) for riders.", no_args_is_help=True)
@@ -32,7 +32,7 @@ def stations_import(
         fail(f"cannot read {path}: {exc}")
     try:
         rows = parse_file(raw, path.name)
-        with unit_of_work(sessions()) as session:
+        with unit_of_work(start().sessions) as session:
             result = import_stations(session, rows, now=datetime.now(UTC))
     except ServiceError as exc:
         fail(f"refused, nothing imported: {exc.message}")
@@ -46,7 +46,7 @@ def stations_list(
     """Every station: code, name, hours, amenities."""
     from models import Station
 
-    with sessions()() as session:
+    with start().sessions() as session:
         rows = [
             {
                 "code": s.code,
@@ -80,19 +80,19 @@ def riders_top(
     from zoneinfo import ZoneInfo
 
     from app.domain.recognition import rider_label
-    from app.services import policies, recognition
+    from app.services import recognition
     from app.services.errors import ServiceError
-    from app.settings import get_settings
 
-    settings = get_settings()
+    runtime = start()
+    settings = runtime.settings
     try:
-        with sessions(settings)() as session:
+        with runtime.sessions() as session:
             found, standings = recognition.top(
                 session,
                 area_code=area,
                 month=month,
                 tz=ZoneInfo(settings.timezone),
-                rules=policies.load(settings.policy_file).points,
+                rules=runtime.policy().points,
                 limit=limit,
             )
     except ServiceError as exc:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import unit_of_work
 from app.services.escalation import BATCH, SweepResult, auto_close_due, escalate_due
+from app.services.policies import PolicySource, with_policy
 from app.services.ticket_card import NoticeSettings
 from app.settings import Settings
 from models import utcnow
@@ -23,6 +24,13 @@ class JobContext:
     clock: Callable[[], datetime] = utcnow
     sender: object | None = field(default=None)
     """An OutboxSender, for the outbox job."""
+    policy: PolicySource | None = None
+    """The escalation policy the jobs apply; default: the one the settings name."""
+
+    def __post_init__(self) -> None:
+        if self.policy is None:
+            self.policy = PolicySource(self.settings.policy_file)
+        self.sessions = with_policy(self.sessions, self.policy)
 
 
 @dataclass(frozen=True)

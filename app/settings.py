@@ -6,6 +6,7 @@ from datetime import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -14,6 +15,8 @@ from app.media.storage import S3Location
 
 PLACEHOLDER_SECRETS = {"", "changeme", "token", "gridbot"}
 DEV_MEDIA_SECRET = "gridbot-dev-media-secret-not-for-production"
+DEMO_APP_ID = "wxgridbotdemo"
+"""The sandbox's AppID; refused for the wechat channel."""
 
 
 class Settings(BaseSettings):
@@ -24,7 +27,7 @@ class Settings(BaseSettings):
     channel: Literal["wechat", "sandbox"] = "sandbox"
 
     wechat_token: str = "gridbot"
-    wechat_app_id: str = "wxgridbotdemo"
+    wechat_app_id: str = DEMO_APP_ID
     wechat_app_secret: str = ""
     wechat_aes_key: str = ""
     wechat_api_base: str = "https://api.weixin.qq.com"
@@ -142,37 +145,53 @@ class Settings(BaseSettings):
     def _defaults_and_secrets(self) -> Settings:
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'gridbot.db'}"
-        if self.channel == "wechat" and self.wechat_token in PLACEHOLDER_SECRETS:
-            raise ValueError(
-                "GRIDBOT_WECHAT_TOKEN must be set to the token of the official account"
-            )
-        try:
-            _ = self.digest_send_at
-        except ValueError:
-            raise ValueError(
-                'GRIDBOT_DIGEST_TIME must be a local time like 08:00, or "off"'
-            ) from None
         if self.media_dir is None:
             self.media_dir = self.data_dir / "media"
+        problems = self.problems()
+        if problems:
+            # One error naming every problem; app/bootstrap.py shows it without a traceback.
+            raise ValueError("\n".join(problems))
+        return self
+
+    def problems(self) -> list[str]:
+        """Every setting that is wrong or missing, one line each."""
+        found = []
         if self.media_store:
             try:
                 S3Location.parse(self.media_store)
             except ValueError:
-                raise ValueError(
+                found.append(
                     "GRIDBOT_MEDIA_STORE must be empty (photos on this machine's disk) or "
                     "s3://bucket/prefix"
-                ) from None
+                )
+        if self.channel == "wechat":
+            if self.wechat_token in PLACEHOLDER_SECRETS:
+                found.append(
+                    "GRIDBOT_WECHAT_TOKEN must be set to the token of the official account"
+                )
+            if self.wechat_app_id in PLACEHOLDER_SECRETS | {DEMO_APP_ID}:
+                found.append("GRIDBOT_WECHAT_APP_ID must be set to the AppID of the account")
+            if self.wechat_app_secret in PLACEHOLDER_SECRETS:
+                found.append(
+                    "GRIDBOT_WECHAT_APP_SECRET must be set to the AppSecret of the account"
+                )
         if self.channel != "sandbox" and (
             self.media_secret in PLACEHOLDER_SECRETS
             or self.media_secret == DEV_MEDIA_SECRET
             or len(self.media_secret) < 16
         ):
-            raise ValueError(
-                "GRIDBOT_MEDIA_SECRET must be set to a random string of 16+ characters"
-            )
+            found.append("GRIDBOT_MEDIA_SECRET must be set to a random string of 16+ characters")
         if self.wechat_aes_key and len(self.wechat_aes_key) != 43:
-            raise ValueError("GRIDBOT_WECHAT_AES_KEY must be the 43-character EncodingAESKey")
-        return self
+            found.append("GRIDBOT_WECHAT_AES_KEY must be the 43-character EncodingAESKey")
+        try:
+            _ = self.digest_send_at
+        except ValueError:
+            found.append('GRIDBOT_DIGEST_TIME must be a local time like 08:00, or "off"')
+        try:
+            ZoneInfo(self.timezone)
+        except (ValueError, ZoneInfoNotFoundError):
+            found.append(f"GRIDBOT_TIMEZONE: unknown time zone {self.timezone!r}")
+        return found
 
     @property
     def digest_send_at(self) -> time | None:

@@ -11,7 +11,7 @@ router = Router("recognition")
 
 @router.command("我的积分", "积分", "points")
 def my_points(ctx: ChatContext, args: str) -> str:
-    rules = policies.load(ctx.settings.policy_file).points
+    rules = policies.of(ctx.session).points
     mine = recognition.my_points(ctx.session, ctx.rider, now=ctx.now, tz=ctx.tz, rules=rules)
     how = (
         f"上报的问题处理完并关闭得 {rules.resolved_closed} 分，"

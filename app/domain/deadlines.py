@@ -92,3 +92,26 @@ class DeadlinePolicy:
 
 
 DEFAULT_POLICY = DeadlinePolicy()
+
+
+def is_late(
+    *,
+    status: str,
+    category: str,
+    created_at: datetime,
+    claimed_at: datetime | None,
+    claim_due_at: datetime | None,
+    resolve_due_at: datetime | None,
+    now: datetime,
+    fallback: DeadlinePolicy = DEFAULT_POLICY,
+) -> bool:
+    """Overdue as the digest counts it: against the ticket's own deadlines (extensions
+    and severity included), or `fallback` for a ticket filed before deadlines were kept."""
+    if Status(status) not in OPEN_STATUSES:
+        return False
+    if resolve_due_at is None:
+        return fallback.is_overdue(
+            status=status, category=category, created_at=created_at, claimed_at=claimed_at, now=now
+        )
+    unheld_late = claimed_at is None and claim_due_at is not None and claim_due_at < now
+    return unheld_late or resolve_due_at < now

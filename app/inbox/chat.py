@@ -23,6 +23,7 @@ from app.inbox.deliveries import Delivery
 from app.services import people
 from app.services.grids import GridLocator
 from app.services.outbox import PENDING_FLAG, deliver_held
+from app.services.policies import PolicySource, with_policy
 from app.services.reports import IntakeRules
 from app.settings import Settings
 from bot.inbound import InboundMessage
@@ -93,9 +94,12 @@ class ChatEngine:
         sessions: sessionmaker[Session],
         clock: Callable[[], datetime] = utcnow,
         on_outbox: Callable[[], None] = lambda: None,
+        policy: PolicySource | None = None,
     ) -> None:
         self.settings = settings
-        self.sessions = sessions
+        self.policy = policy or PolicySource(settings.policy_file)
+        # Every message is handled under the policy this engine was built with.
+        self.sessions = with_policy(sessions, self.policy)
         self.clock = clock
         self.on_outbox = on_outbox
         self.dispatcher = build_dispatcher()

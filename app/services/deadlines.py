@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 from app.domain.policy import Phase, Policy, phase_of, step_due
 from app.domain.tickets import Action, Transition
-from app.services import policies
 from models import Ticket
 
 
@@ -76,10 +75,7 @@ def restart(ticket: Ticket, policy: Policy) -> None:
     ticket.next_check_at = step_due(ladder, deadline, 0, policy.adder(ticket.category))
 
 
-def track(
-    ticket: Ticket, transition: Transition, now: datetime, policy: Policy | None = None
-) -> None:
-    policy = policy or policies.active()
+def track(ticket: Ticket, transition: Transition, now: datetime, policy: Policy) -> None:
     new_deadlines = NEW_DEADLINES.get(transition.action)
     if new_deadlines is not None:
         new_deadlines(ticket, now, policy)
@@ -88,9 +84,8 @@ def track(
         restart(ticket, policy)
 
 
-def extend(ticket: Ticket, minutes: int, now: datetime, policy: Policy | None = None) -> datetime:
+def extend(ticket: Ticket, minutes: int, now: datetime, policy: Policy) -> datetime:
     """Move the current deadline by `minutes` (of the category's kind); the ladder restarts."""
-    policy = policy or policies.active()
     add = policy.adder(ticket.category)
     phase = phase_of(ticket.status)
     old = ticket.claim_due_at if phase is Phase.CLAIM else ticket.resolve_due_at
@@ -103,13 +98,12 @@ def extend(ticket: Ticket, minutes: int, now: datetime, policy: Policy | None = 
     return new
 
 
-def make_severe(ticket: Ticket, policy: Policy | None = None) -> bool:
+def make_severe(ticket: Ticket, policy: Policy) -> bool:
     """Confirmations showed the problem is serious: use the severe deadlines from filing,
     where they are earlier. A ladder that has not yet notified anyone restarts from the
     new deadline; one already under way keeps its place (nobody is told twice)."""
     if ticket.severe:
         return False
-    policy = policy or policies.active()
     ticket.severe = True
     d = policy.for_category(ticket.category).deadlines(True)
     add = policy.adder(ticket.category)

@@ -18,7 +18,7 @@ from app.domain import duplicates as rules
 from app.domain.duplicates import DuplicatePolicy, Match, Report, Severity
 from app.domain.photos import PhotoRole
 from app.domain.tickets import Action, Status
-from app.services import deadlines, notices
+from app.services import deadlines, notices, policies
 from app.services.actors import SYSTEM, Actor
 from app.services.errors import Conflict
 from app.services.outbox import enqueue
@@ -153,7 +153,7 @@ def _recount(session: Session, target: Ticket, *, raise_only: bool) -> None:
     target.severity = (rules.higher(target.severity, level) if raise_only else level).value
     if target.severity != Severity.NORMAL.value and target.status in OPEN:
         # Several riders confirming it makes it severe: the shorter deadlines apply.
-        deadlines.make_severe(target)
+        deadlines.make_severe(target, policies.of(session))
 
 
 def more_reports_notice(

@@ -71,7 +71,7 @@ def escalate_due(
     notice_settings: NoticeSettings | None = None,
 ) -> SweepResult:
     """Remind and escalate every ticket whose deadline step has come (up to `limit`)."""
-    policy = policy or policies.active()
+    policy = policy or policies.of(session)
     wording = notice_settings or NoticeSettings(tz=policy.calendar.timezone)
     result = SweepResult()
     for ticket in _due(session, now, LADDER_STATUSES, limit):
@@ -165,7 +165,7 @@ def auto_close_due(
     notice_settings: NoticeSettings | None = None,
 ) -> SweepResult:
     """Close resolved tickets whose rider did not answer within the policy's time."""
-    policy = policy or policies.active()
+    policy = policy or policies.of(session)
     hours = policy.auto_close_minutes / 60
     result = SweepResult()
     for ticket in _due(session, now, [Status.RESOLVED.value], limit):

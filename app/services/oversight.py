@@ -107,7 +107,7 @@ def request_extension(
     notice_settings: NoticeSettings | None = None,
 ) -> Request:
     ticket = _locked(session, staff, number, Action.REQUEST_EXTENSION)
-    policy = policies.active()
+    policy = policies.of(session)
     kind = policy.for_category(ticket.category).time
     minutes = parse_duration(duration, day_minutes=policy.day_minutes(kind))
     if minutes is None:
@@ -219,7 +219,7 @@ def decide(
         )
         ticket.request_minutes = None
         return Decision(ticket, "extension", False)
-    policy = policies.active()
+    policy = policies.of(session)
     due = deadlines.extend(ticket, ticket.request_minutes, now, policy)
     tz = policy.calendar.timezone
     act(

@@ -35,7 +35,7 @@ from app.domain.tickets import (
     May,
     Status,
 )
-from app.services import deadlines
+from app.services import deadlines, policies
 from app.services.actors import Actor
 from app.services.errors import Conflict, NotAllowed, NotFound
 from app.services.grids import responsible_staff
@@ -276,7 +276,7 @@ def _apply(
         ticket.resolved_at = now
     if transition.to_status in CLOSING_STATUSES:
         ticket.closed_at = now
-    deadlines.track(ticket, transition, now)
+    deadlines.track(ticket, transition, now, policies.of(session))
 
 
 EVENT_INSERT = insert(TicketEvent.__table__)

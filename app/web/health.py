@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 
 from app.services import outbox
+from app.web.deps import SessionsDep
 from bot.metrics import CONTENT_TYPE, METRICS, gauges
 from models import utcnow
 
@@ -22,17 +23,17 @@ def healthz() -> dict:
     return {"status": "ok"}
 
 
-def _backlog(request: Request) -> dict:
-    with request.app.state.sessions() as session:
+def _backlog(sessions) -> dict:
+    with sessions() as session:
         session.execute(text("SELECT 1"))
         return outbox.backlog(session, now=utcnow())
 
 
 @router.get("/readyz")
-def readyz(request: Request) -> JSONResponse:
+def readyz(sessions: SessionsDep) -> JSONResponse:
     """Ready when the database answers; also the outbox backlog. 503 when it does not."""
     try:
-        backlog = _backlog(request)
+        backlog = _backlog(sessions)
     except Exception as exc:
         log.warning("readyz: database unreachable: %s", exc)
         return JSONResponse(
@@ -42,11 +43,11 @@ def readyz(request: Request) -> JSONResponse:
 
 
 @router.get("/metrics")
-def metrics(request: Request) -> PlainTextResponse:
+def metrics(sessions: SessionsDep) -> PlainTextResponse:
     """Prometheus text: this process's counters plus database-wide outbox gauges."""
     up = "gridbot_database_up", "1 when the database answered this scrape."
     try:
-        backlog = _backlog(request)
+        backlog = _backlog(sessions)
     except Exception:
         now = gauges((*up, {(): 0}))
     else:

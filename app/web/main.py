@@ -12,7 +12,8 @@ from datetime import timedelta
 import anyio
 from fastapi import FastAPI
 
-from app.db import DatabaseTimeouts, make_engine, make_sessionmaker
+from app.bootstrap import Database, build, configure
+from app.db import DatabaseTimeouts
 from app.inbox.backlog import Backlog
 from app.inbox.chat import ChatEngine
 from app.inbox.deliveries import SeenDeliveries
@@ -30,7 +31,8 @@ from app.jobs import (
 from app.leader import Leader
 from app.photo_jobs import MORE_REPORTS_JOB, PHOTOS_JOB, photo_jobs
 from app.scheduler import Jobs, Sweep
-from app.settings import Settings, get_settings
+from app.services.policies import PolicySource
+from app.settings import Settings
 from app.web import console, health, media, open311, sandbox, wechat
 from app.web.access_log import hide_query_strings
 from bot.codec import WeChatCodec
@@ -56,23 +58,34 @@ PLAINTEXT_WARNING = (
 )
 
 
-def create_app(settings: Settings | None = None, *, run_jobs: bool = True) -> FastAPI:
-    settings = settings or get_settings()
+def create_app(
+    settings: Settings | None = None,
+    *,
+    run_jobs: bool = True,
+    policy: PolicySource | None = None,
+) -> FastAPI:
+    """The web app for `settings` and `policy` (by default the one the settings name);
+    without settings, from the environment, as each `serve --workers N` process does."""
+    settings = settings or configure(Database.NONE)[0]
+    runtime = build(settings, policy, timeouts=DatabaseTimeouts.of(settings))
+    engine, sessions = runtime.engine, runtime.sessions
     hide_query_strings()
     if settings.channel == "wechat" and not settings.wechat_aes_key:
         log.warning(PLAINTEXT_WARNING)
-    engine = make_engine(settings.database_url, timeouts=DatabaseTimeouts.of(settings))
-    sessions = make_sessionmaker(engine)
     channel, api = make_channel(settings, sessions)
     sandbox_channel = channel if api is None else None
     sender = make_sender(settings, sessions, channel)
     jobs = Jobs(
         sender,
         outbox_poll_seconds=settings.outbox_poll_seconds,
-        sweeps=leader_sweeps(JobContext(sessions=sessions, settings=settings, sender=sender)),
+        sweeps=leader_sweeps(
+            JobContext(sessions=sessions, settings=settings, sender=sender, policy=runtime.policy)
+        ),
         leader=Leader(settings.database_url),
     )
-    chat = ChatEngine(settings=settings, sessions=sessions, on_outbox=jobs.wake_outbox)
+    chat = ChatEngine(
+        settings=settings, sessions=sessions, on_outbox=jobs.wake_outbox, policy=runtime.policy
+    )
     photos = photo_jobs(settings, sessions, api, chat.rules)
     jobs.add_sweep(Sweep(PHOTOS_JOB, settings.photo_poll_seconds, photos.pipeline.run))
     jobs.add_sweep(Sweep(MORE_REPORTS_JOB, 60, photos.more_reports))

@@ -8,20 +8,13 @@ import hashlib
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from app.media.sources import SANDBOX_UPLOADS
+from app.web.deps import SandboxDep, SettingsDep
 
 router = APIRouter(prefix="/sandbox", tags=["sandbox"])
 
 
-def _sandbox(request: Request):
-    channel = request.app.state.sandbox
-    if channel is None:
-        raise HTTPException(404, "the sandbox is off: GRIDBOT_CHANNEL is not 'sandbox'")
-    return channel
-
-
 @router.get("/messages")
-def messages(request: Request, to: str = Query(min_length=1), after: int = 0) -> list[dict]:
-    channel = _sandbox(request)
+def messages(channel: SandboxDep, to: str = Query(min_length=1), after: int = 0) -> list[dict]:
     return [
         {"id": m.id, "to": m.to_openid, "text": m.text, "created_at": m.created_at.isoformat()}
         for m in channel.messages_to(to, after_id=after)
@@ -29,11 +22,10 @@ def messages(request: Request, to: str = Query(min_length=1), after: int = 0) ->
 
 
 @router.post("/media")
-async def upload_media(request: Request) -> dict:
+async def upload_media(request: Request, _: SandboxDep, settings: SettingsDep) -> dict:
     """Keep a photo for `/photo FILE`; its media id is derived from its bytes, so an
     upload can never replace another one's content."""
-    _sandbox(request)
-    limit = request.app.state.settings.photo_max_bytes
+    limit = settings.photo_max_bytes
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
@@ -42,7 +34,7 @@ async def upload_media(request: Request) -> dict:
     if not body:
         raise HTTPException(400, "empty upload")
     media_id = "sandbox-" + hashlib.sha256(body).hexdigest()[:24]
-    uploads = request.app.state.settings.media_dir / SANDBOX_UPLOADS
+    uploads = settings.media_dir / SANDBOX_UPLOADS
     uploads.mkdir(parents=True, exist_ok=True)
     target = uploads / media_id
     if not target.exists():

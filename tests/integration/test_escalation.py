@@ -223,30 +223,46 @@ def test_bulky_waste_filed_friday_evening_is_due_on_monday(demo_sessions, clock)
 def test_holidays_and_make_up_days_come_from_the_policy_file(
     demo_sessions, clock, tmp_path, monkeypatch
 ):
-    from app.settings import get_settings
-
     policy = tmp_path / "policy.toml"
     policy.write_text(
         '[calendar]\nholidays = ["2026-11-23"]\nmakeup_workdays = ["2026-11-21"]\n',
         encoding="utf-8",
     )
-    monkeypatch.setenv("GRIDBOT_POLICY_FILE", str(policy))
-    get_settings.cache_clear()
-    try:
-        clock.now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # Friday 17:00
-        chat = Chat(demo_sessions, clock)
-        chat.text("rider-1", "楼下有大件垃圾")
-        chat.location("rider-1", FENGYUAN_1)
-        # Saturday is worked (调休), Monday is a holiday.
-        assert chat.ticket(1).resolve_due_at == datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
-        clock.now = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)  # Sunday 17:00
-        chat.text("rider-2", "楼下有大件垃圾")
-        chat.location("rider-2", FENGYUAN_1)
-        assert chat.ticket(2).resolve_due_at == datetime(
-            2026, 11, 24, 10, 0, tzinfo=UTC
-        )  # Tue 18:00
-    finally:
-        get_settings.cache_clear()
+    # The policy is the one the chat engine was built with, not the environment's.
+    monkeypatch.setenv("GRIDBOT_POLICY_FILE", str(tmp_path / "not-this-one.toml"))
+    clock.now = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # Friday 17:00
+    chat = Chat(demo_sessions, clock, policy_file=policy)
+    chat.text("rider-1", "楼下有大件垃圾")
+    chat.location("rider-1", FENGYUAN_1)
+    # Saturday is worked (调休), Monday is a holiday.
+    assert chat.ticket(1).resolve_due_at == datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    clock.now = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)  # Sunday 17:00
+    chat.text("rider-2", "楼下有大件垃圾")
+    chat.location("rider-2", FENGYUAN_1)
+    assert chat.ticket(2).resolve_due_at == datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # Tue 18:00
+
+
+def test_the_sweep_applies_the_policy_its_job_was_built_with(
+    demo_sessions, clock, tmp_path, monkeypatch
+):
+    """A job built with a policy file reminds on that file's ladder; the environment (here
+    naming a file that does not exist) is never read behind its back."""
+    policy = tmp_path / "policy.toml"
+    policy.write_text("[categories.flooding]\nclaim_minutes = 60\n", encoding="utf-8")
+    monkeypatch.setenv("GRIDBOT_POLICY_FILE", str(tmp_path / "missing.toml"))
+    chat = Chat(demo_sessions, clock, policy_file=policy)
+    chat.text("rider-1", "路口积水很深")
+    chat.location("rider-1", FENGYUAN_1)
+    assert chat.ticket(1).claim_due_at == clock.now + timedelta(minutes=60)
+    settings = Settings(database_url="sqlite://", policy_file=policy)
+    clock.advance(minutes=30)  # past the shipped 15 minutes, inside the file's 60
+    assert (
+        run_escalation(JobContext(sessions=demo_sessions, settings=settings, clock=clock)).tickets
+        == 0
+    )
+    clock.advance(minutes=31)
+    result = run_escalation(JobContext(sessions=demo_sessions, settings=settings, clock=clock))
+    assert (result.tickets, result.reminders) == (1, 1)
 
 
 def test_a_severe_report_gets_the_shorter_deadline(demo_sessions, clock):

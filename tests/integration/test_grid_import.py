@@ -289,7 +289,7 @@ def test_grids_import_takes_a_polygon_within_the_vertex_cap(sessions):
 
 
 @pytest.fixture
-def grids_cli(db_url, monkeypatch, tmp_path):
+def grids_cli(db_url, sessions, monkeypatch, tmp_path):
     monkeypatch.setenv("GRIDBOT_DATABASE_URL", db_url)
     monkeypatch.setenv("GRIDBOT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("GRIDBOT_GRID_IMPORT_MAX_BYTES", "2000000")

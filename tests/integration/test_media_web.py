@@ -78,6 +78,8 @@ def test_sandbox_upload_is_off_outside_the_sandbox(db_url, tmp_path, demo_sessio
         data_dir=tmp_path,
         channel="wechat",
         wechat_token="real-token-123",
+        wechat_app_id="wx0123456789abcdef",
+        wechat_app_secret="real-app-secret",
         media_secret="m" * 32,
     )
     with TestClient(create_app(settings, run_jobs=False)) as client:

@@ -47,10 +47,13 @@ def test_a_link_is_valid_until_it_expires_and_only_for_its_photo_and_variant():
     assert thumb_path == "/media/7/thumb" and links.valid(7, "thumb", texp, tsig, now=NOW)
 
 
+APP = {"wechat_app_id": "wx0123456789abcdef", "wechat_app_secret": "real-app-secret"}
+
+
 def test_the_development_media_secret_is_refused_outside_the_sandbox():
     with pytest.raises(ValueError, match="GRIDBOT_MEDIA_SECRET"):
-        Settings(channel="wechat", wechat_token="real-token-123")
-    Settings(channel="wechat", wechat_token="real-token-123", media_secret="x" * 32)
+        Settings(channel="wechat", wechat_token="real-token-123", **APP)
+    Settings(channel="wechat", wechat_token="real-token-123", media_secret="x" * 32, **APP)
     assert Settings(channel="sandbox").media_secret  # the demo works without one
 
 

@@ -1,0 +1,32 @@
+"""Typed dependencies for the routes: what the app was built with (app/bootstrap.py),
+declared in the signature instead of read from `request.app.state`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.settings import Settings
+
+
+def _settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _sessions(request: Request) -> sessionmaker[Session]:
+    return request.app.state.sessions
+
+
+def _sandbox(request: Request):
+    channel = request.app.state.sandbox
+    if channel is None:
+        raise HTTPException(404, "the sandbox is off: GRIDBOT_CHANNEL is not 'sandbox'")
+    return channel
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+SessionsDep = Annotated[sessionmaker[Session], Depends(_sessions)]
+SandboxDep = Annotated[object, Depends(_sandbox)]
+"""The sandbox channel; a 404 when the app runs another channel."""
