@@ -79,8 +79,8 @@ def serve(
             log_level="info",
         )
         return
-    app = create_app(runtime.settings, policy=runtime.policy)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    web_app = create_app(runtime.settings, policy=runtime.policy)
+    uvicorn.run(web_app, host=host, port=port, log_level="info")
 
 
 @app.command()
@@ -102,8 +102,8 @@ def demo(
     typer.echo(TOUR.format(url=f"http://{host}:{port}"))
     typer.echo(console_tour(runtime.sessions, f"http://{host}:{port}"))
     runtime.close()
-    app = create_app(runtime.settings, policy=runtime.policy)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    web_app = create_app(runtime.settings, policy=runtime.policy)
+    uvicorn.run(web_app, host=host, port=port, log_level="warning")
 
 
 @app.command()
