@@ -124,6 +124,7 @@ def create_app(
         openapi_url="/openapi.json" if docs else None,
     )
     app.state.settings = settings
+    app.state.policy = runtime.policy
     app.state.sessions = sessions
     app.state.sender = sender
     app.state.sandbox = sandbox_channel

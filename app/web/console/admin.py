@@ -13,11 +13,12 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import or_, select
 
 from app.domain.digest import duration_text
-from app.services import outbox, policies, staff_admin
+from app.services import outbox, staff_admin
 from app.services.errors import ServiceError
 from app.web.console import queries
 from app.web.console.auth import DB, CurrentViewer, Viewer, check_csrf
 from app.web.console.templating import render
+from app.web.deps import PolicyDep, SettingsDep
 from models import Area, OutboxMessage, Staff, Ticket
 
 router = APIRouter(prefix="/console/admin", tags=["console"])
@@ -170,11 +171,9 @@ def outbox_retry(
 
 
 @router.get("/policy")
-def policy_page(request: Request, who: CurrentViewer):
+def policy_page(request: Request, who: CurrentViewer, settings: SettingsDep, policy: PolicyDep):
     if not staff_admin.may_administer(who.staff):
         return _refused(request, who)
-    settings = request.app.state.settings
-    policy = policies.load(settings.policy_file)
     return render(
         request,
         "admin_policy.html",
