@@ -48,6 +48,17 @@ def satisfied(ctx: ChatContext, args: str) -> str:
 
 @router.command("取消", "cancel")
 def cancel(ctx: ChatContext, args: str) -> str:
+    number, _ = split_number(args)
+    if number is not None:  # 取消 <号>: take back a report just filed
+        t = tickets.withdraw(
+            ctx.session,
+            rider=ctx.rider,
+            number=number,
+            now=ctx.now,
+            message_key=ctx.message_key,
+            notice_settings=ctx.notice_settings,
+        )
+        return f"已撤回工单 #{t.number}，已告知{notices.routed_to(t)}无需处理。"
     if reports.cancel_draft(ctx.session, ctx.rider):
         return "已取消正在填写的上报。"
     return "没有正在填写的上报。"

@@ -122,6 +122,7 @@ NOTICES: dict[Action, tuple[Notice, ...]] = {
     # The worker hears of joins through the "more reports" notice, at most once per
     # interval (app/services/duplicates.py), not once per join.
     Action.JOIN: (),
+    Action.WITHDRAW: (Notice(H, "withdrawn_for_worker", "ticket_withdrawn"),),
     Action.RESOLUTION_PHOTO: (Notice(F, "resolution_photo", "ticket_resolution_photo"),),
     Action.FLAG_OLD_PHOTO: (Notice(W, "old_photo", "ticket_old_photo"),),
     Action.SPLIT: (

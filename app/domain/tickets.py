@@ -17,6 +17,8 @@ class Status(StrEnum):
     REJECTED = "rejected"
     MERGED = "merged"
     """A confirmation of another ticket: the same problem, reported again."""
+    WITHDRAWN = "withdrawn"
+    """The rider took the report back soon after filing (取消 <号>): not a case at all."""
 
     @property
     def label(self) -> str:
@@ -54,6 +56,8 @@ class Action(StrEnum):
     """Another report joined this ticket."""
     SPLIT = "split"
     """A worker separates a wrongly merged report (logged on both tickets)."""
+    WITHDRAW = "withdraw"
+    """The rider takes back a report just filed (取消 <号>)."""
     RESOLUTION_PHOTO = "resolution_photo"
     """The worker sends the after photo of a ticket they just resolved."""
     FLAG_OLD_PHOTO = "old_photo"
@@ -70,6 +74,7 @@ STATUS_LABELS = {
     Status.RETURNED: "退回待审核",
     Status.REJECTED: "已退回不予受理",
     Status.MERGED: "已合并",
+    Status.WITHDRAWN: "已撤回",
 }
 
 OPEN_STATUSES = frozenset(
@@ -148,6 +153,8 @@ TRANSITIONS.update(
         **{(s, Action.JOIN): s for s in (SU, RT)},
         **{(s, Action.SPLIT): s for s in (SU, RT)},
         (RS, Action.RESOLUTION_PHOTO): RS,
+        # 取消 <号>: only while nobody has started on it (the window is the service's).
+        (A, Action.WITHDRAW): Status.WITHDRAWN,
         # The photo pipeline may find an old photo while anyone still works the ticket.
         **{(s, Action.FLAG_OLD_PHOTO): s for s in (A, C, RO, SU, RT, RS, Status.MERGED)},
     }
@@ -181,6 +188,7 @@ class May(StrEnum):
 WHO_MAY: dict[Action, May] = {
     Action.CREATE: May.REPORTER,
     Action.ADD_INFO: May.REPORTER,
+    Action.WITHDRAW: May.REPORTER,
     Action.CLAIM: May.WORKER,
     Action.NOTE: May.WORKER,
     Action.RESOLVE: May.WORKER,
@@ -231,8 +239,15 @@ HOLDER_AFTER: dict[Action, Holder] = {
     Action.SUMMON: Holder.DEPARTMENT,
 }
 
-CLOSING_STATUSES = frozenset({Status.CLOSED, Status.REJECTED})
+CLOSING_STATUSES = frozenset({Status.CLOSED, Status.REJECTED, Status.WITHDRAWN})
 """Statuses that end a ticket's life (closed_at is set on entering them)."""
+
+WITHDRAW_MINUTES = 10
+"""How long after filing a rider may take a report back."""
+
+NOT_CASES = frozenset({Status.MERGED, Status.REJECTED, Status.WITHDRAWN})
+"""Tickets that are not cases to handle: confirmations of another ticket, reports refused
+as not valid, reports withdrawn. Figures and KPIs leave them out."""
 
 
 class InvalidTransition(Exception):

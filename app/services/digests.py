@@ -62,8 +62,10 @@ def _at(value: datetime):
 
 
 def _scope(area: Area):
-    """Tickets routed to `area` or anywhere under it."""
-    return Ticket.area_id.in_(select(Area.id).where(Area.path.startswith(area.path)))
+    """Tickets routed to `area` or anywhere under it (a report its rider withdrew is no
+    case: it counts nowhere)."""
+    inside = Ticket.area_id.in_(select(Area.id).where(Area.path.startswith(area.path)))
+    return and_(inside, Ticket.status != Status.WITHDRAWN.value)
 
 
 def _overdue(policy: DeadlinePolicy, now: datetime):

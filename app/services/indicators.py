@@ -23,8 +23,9 @@ from models import Area, Ticket, TicketEvent
 
 TREND_DAYS = 30
 WORST_GRIDS = 10
-# Tickets that never count as due to close: merged into another, or refused as not ours.
-_NOT_CASES = [Status.MERGED.value, Status.REJECTED.value]
+# Tickets that never count as due to close: merged into another, refused as not valid,
+# or withdrawn by their rider.
+_NOT_CASES = [Status.MERGED.value, Status.REJECTED.value, Status.WITHDRAWN.value]
 _FINISHED = [Status.RESOLVED.value, Status.CLOSED.value]
 
 

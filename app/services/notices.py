@@ -160,6 +160,13 @@ def split_for_rider(ticket: Ticket, target: Ticket) -> str:
     )
 
 
+def withdrawn_for_worker(ticket: Ticket) -> str:
+    return (
+        f"工单 #{ticket.number}（{category_label(ticket)}，{where(ticket)}）"
+        "已由上报人撤回，无需处理。"
+    )
+
+
 def closed_for_worker(ticket: Ticket) -> str:
     return f"工单 #{ticket.number} 上报人确认满意，已关闭。辛苦了！"
 

@@ -97,7 +97,7 @@ def act(
     try:
         transition = lifecycle.apply(ticket.status, action, note)
     except InvalidTransition:
-        raise Conflict(_status_refusal(ticket, actor)) from None
+        raise Conflict(_status_refusal(ticket, actor, action)) from None
     _apply(session, ticket, transition, actor, now, details)
     if ticket.id is None:
         # A new ticket: its number is needed for the event. Written once its deadlines
@@ -110,8 +110,10 @@ def act(
     return change
 
 
-def _status_refusal(ticket: Ticket, actor: Actor) -> str:
+def _status_refusal(ticket: Ticket, actor: Actor, action: Action) -> str:
     label = Status(ticket.status).label
+    if action is Action.WITHDRAW:
+        return f"工单 #{ticket.number} 当前状态为「{label}」，已有人处理，不能撤回。"
     if actor.role is Role.RIDER:
         return f"工单 #{ticket.number} 当前状态为「{label}」，无需确认。"
     return f"工单 #{ticket.number} 当前状态为「{label}」，不能执行此操作。"

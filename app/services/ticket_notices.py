@@ -202,6 +202,7 @@ TEXTS: dict[str, Callable[[Change], str]] = {
     ),
     "merged_for_worker": lambda c: notices.merged_for_worker(c.ticket, _d(c, "target")),
     "joined_for_rider": lambda c: notices.joined_for_rider(c.ticket, _d(c, "target")),
+    "withdrawn_for_worker": lambda c: notices.withdrawn_for_worker(c.ticket),
     "resolution_photo": lambda c: notices.resolution_photo_for_rider(
         c.ticket, c.details.get("photo_links", ())
     ),

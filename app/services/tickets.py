@@ -8,7 +8,7 @@ Every function changes the session only; the caller commits once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, case, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -211,6 +211,42 @@ def rider_verdict(
         notice_settings=notice_settings,
         note="满意" if satisfied else "不满意",
         message_key=message_key,
+    )
+    return ticket
+
+
+def withdraw(
+    session: Session,
+    *,
+    rider: Rider,
+    number: int,
+    now: datetime,
+    message_key=None,
+    notice_settings: NoticeSettings | None = None,
+) -> Ticket:
+    """取消 <号>: the rider takes back a report filed minutes ago; its worker is told."""
+    ticket = get_ticket(session, number, lock=True)
+    actor = Actor.of_rider(rider)
+    authorize(session, ticket, Action.WITHDRAW, actor)
+    window = timedelta(minutes=lifecycle.WITHDRAW_MINUTES)
+    if ticket.status == Status.MERGED.value:
+        raise Conflict(f"工单 #{number} 已作为确认并入其他工单，无需撤回。")
+    if ticket.confirmations:
+        raise Conflict(f"已有其他骑手确认工单 #{number} 的问题，不能撤回。")
+    if ticket.status == Status.ASSIGNED.value and now - ticket.created_at > window:
+        raise Conflict(
+            f"工单 #{number} 受理已超过 {lifecycle.WITHDRAW_MINUTES} 分钟，不能撤回。"
+            "如问题已不存在，可回复「我的上报」查看处理进度。"
+        )
+    act(
+        session,
+        ticket,
+        Action.WITHDRAW,
+        actor,
+        now=now,
+        note="上报人撤回",
+        message_key=message_key,
+        notice_settings=notice_settings,
     )
     return ticket
 

@@ -9,7 +9,7 @@ from app.domain.tickets import (
     apply,
 )
 
-A, C, RS, CL, RO, SU, RT, RJ, MG = Status
+A, C, RS, CL, RO, SU, RT, RJ, MG, WD = Status
 
 ALLOWED = [
     (A, Action.CLAIM, C),
@@ -36,6 +36,7 @@ ALLOWED = [
     (A, Action.MERGE, MG),
     (MG, Action.ADD_INFO, MG),
     (MG, Action.SPLIT, A),
+    (A, Action.WITHDRAW, WD),
     (C, Action.JOIN, C),
     (RO, Action.JOIN, RO),
     (RS, Action.SPLIT, RS),
@@ -66,6 +67,9 @@ REFUSED = [
     (MG, Action.RESOLVE),
     (RS, Action.JOIN),
     (CL, Action.SPLIT),
+    (C, Action.WITHDRAW),  # somebody is on it: the rider cannot take it back
+    (MG, Action.WITHDRAW),
+    (WD, Action.CLAIM),
 ]
 
 
@@ -88,7 +92,7 @@ def test_create_starts_assigned_and_nothing_else_applies_to_a_new_ticket():
 
 
 def test_closed_is_terminal_and_open_statuses_are_the_workable_ones():
-    assert allowed_actions(CL) == allowed_actions(RJ) == frozenset()
+    assert allowed_actions(CL) == allowed_actions(RJ) == allowed_actions(WD) == frozenset()
     assert {s for s in Status if s.is_open} == {A, C, RO, SU, RT}
     assert all(s.label for s in Status)
 

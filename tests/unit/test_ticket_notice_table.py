@@ -50,6 +50,7 @@ EXPECTED = {
     (Action.MERGE, F): "joined_for_rider",
     (Action.SPLIT, H): "split_for_worker",
     (Action.SPLIT, F): "split_for_rider",
+    (Action.WITHDRAW, H): "withdrawn_for_worker",
     (Action.RESOLUTION_PHOTO, F): "resolution_photo",
     (Action.FLAG_OLD_PHOTO, W): "old_photo",
 }
