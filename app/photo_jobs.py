@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import unit_of_work
 from app.media.fetch_guard import MediaHosts
+from app.media.open311_source import Open311MediaSource
 from app.media.sources import (
     SANDBOX_UPLOADS,
     MediaSource,
@@ -56,6 +57,11 @@ def photo_jobs(
             settings.media_hosts, allow_private=settings.media_hosts_allow_private
         )
         source = WeChatMediaSource(api, max_bytes=settings.photo_max_bytes, hosts=hosts)
+    if settings.open311_media_hosts:
+        api_hosts = MediaHosts.parse(
+            settings.open311_media_hosts, allow_private=settings.media_hosts_allow_private
+        )
+        source = Open311MediaSource(source, api_hosts, max_bytes=settings.photo_max_bytes)
     store = media_store(settings)
     pipeline = PhotoPipeline(
         sessions, source, store, rules=PhotoRules.from_settings(settings), intake=intake

@@ -1,6 +1,6 @@
 """SQLAlchemy models, one module per aggregate. Importing this package registers them all."""
 
-from models.api_client import API_OPENID_PREFIX, ApiClient
+from models.api_client import API_OPENID_PREFIX, ApiClient, ApiRequest
 from models.area import LEVELS, Area
 from models.base import Base, UTCDateTime, utcnow
 from models.console import ConsoleLink, ConsoleSession
@@ -24,6 +24,7 @@ __all__ = [
     "LEVELS",
     "ROLES",
     "ApiClient",
+    "ApiRequest",
     "Area",
     "Base",
     "BindFailure",

@@ -34,3 +34,24 @@ class ApiClient(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     rider: Mapped[Rider] = relationship(lazy="joined")
+
+
+class ApiRequest(Base):
+    """What an outside platform sent with a service request beyond the ticket's own
+    fields: who asked (contact fields, device, account) and the media_url. Staff only:
+    never shown in the API's public answers."""
+
+    __tablename__ = "api_requests"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("api_clients.id"), index=True)
+    device_id: Mapped[str] = mapped_column(String(128), default="")
+    account_id: Mapped[str] = mapped_column(String(128), default="")
+    first_name: Mapped[str] = mapped_column(String(64), default="")
+    last_name: Mapped[str] = mapped_column(String(64), default="")
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    email: Mapped[str] = mapped_column(String(128), default="")
+    media_url: Mapped[str] = mapped_column(String(512), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    client: Mapped[ApiClient] = relationship(lazy="joined")

@@ -291,19 +291,25 @@ def file_ticket(
     rules: IntakeRules | None = None,
     location_source: str = "chat",
     placement: Placement | None = None,
+    category: str | None = None,
+    actor: Actor | None = None,
+    source: str = "",
 ) -> Ticket:
     """Turn a complete draft into a ticket routed to the grid that contains its point
     (`placement`, when the caller has placed it already: it must lie in the district).
 
     With `rules`, a report of a problem that already has an open ticket nearby (or the
     same photo) is merged into it: see `ticket.merged_into`.
+
+    An outside platform's request (Open311) names its `category`, files as its own
+    `actor` and says where it came from (`source`, put before the routing in the log).
     """
     assert draft.lat is not None and draft.lng is not None
     if placement is None:
         placement = locator.place(session, draft.lat, draft.lng)
     area = placement.routed_area
     ticket = Ticket(
-        category=classify(draft.description).value,
+        category=category or classify(draft.description).value,
         description=draft.description,
         lat=draft.lat,
         lng=draft.lng,
@@ -322,11 +328,13 @@ def file_ticket(
     routing = f"派往 {area.code} {area.name}" if area else "无匹配区域"
     if placement.distance_m:
         routing += f"（不在任何网格内，最近网格 {placement.distance_m:.0f} 米）"
+    if source:
+        routing = f"{source}，{routing}"
     created = act(
         session,
         ticket,
         Action.CREATE,
-        Actor.of_rider(rider),
+        actor or Actor.of_rider(rider),
         now=now,
         note=routing,
         message_key=message_key,

@@ -9,6 +9,8 @@ from xml.etree.ElementTree import Element, SubElement, tostring
 
 from fastapi.responses import JSONResponse, Response
 
+from app.services.errors import Conflict, NotAllowed, NotFound
+
 FORMATS = ("json", "xml")
 
 LIST_ITEMS = {
@@ -91,3 +93,16 @@ def error_answer(fmt: str, status: int, description: str) -> Response:
 
 def rows(items: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return [dict(i) for i in items]
+
+
+def refusal(exc: Exception, fmt: str) -> Open311Error:
+    """A use case's refusal as the spec's error: not found 404, not allowed 403, a state
+    that does not allow it 409, anything else the caller sent wrong 400."""
+    status = 400
+    if isinstance(exc, NotFound):
+        status = 404
+    elif isinstance(exc, NotAllowed):
+        status = 403
+    elif isinstance(exc, Conflict):
+        status = 409
+    return Open311Error(status, getattr(exc, "message", str(exc)), fmt)
