@@ -120,3 +120,6 @@ class SeenDelivery(Base):
     timestamp: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     signature: Mapped[str] = mapped_column(String(64), primary_key=True)
+    dedup_key: Mapped[str | None] = mapped_column(String(160))
+    """The message the request carried: a spooled message whose check timed out (its row
+    was written after all) is not taken for a replay of itself."""

@@ -165,15 +165,19 @@ class ChatEngine:
         arrived, and its delivery if that could not be checked for a replay then), whether
         or not a copy was handled meanwhile: each owes its answer by customer-service
         message. Returns those parked, in order; a replayed delivery's message is not."""
+        unverified = {d: m.dedup_key for m, _, d in reversed(kept) if d is not None}
         with self.sessions() as session, session.begin():
-            fresh = deliveries.record(session, [d for _, _, d in kept if d is not None])
+            fresh = deliveries.record(session, unverified)
+            # Its check timed out but its row was written after all: not a replay.
+            owners: dict[Delivery, str | None] = deliveries.carried(
+                session, [d for d in unverified if d not in fresh]
+            )
             owed: list[tuple[InboundMessage, datetime]] = []
+            owners |= {d: unverified[d] for d in fresh}
             for msg, arrived_at, delivery in kept:
-                if delivery is not None:
-                    if delivery not in fresh:
-                        log.warning("dropped %s: its delivery was replayed", msg.dedup_key)
-                        continue
-                    fresh.discard(delivery)  # the first to arrive under it is the one
+                if delivery is not None and owners.get(delivery) != msg.dedup_key:
+                    log.warning("dropped %s: its delivery was replayed", msg.dedup_key)
+                    continue
                 owed.append((msg, arrived_at))
             late_answers.park_owed(session, owed)
         return [msg for msg, _ in owed]

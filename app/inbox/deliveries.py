@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import anyio
-from sqlalchemy import delete
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -53,19 +53,35 @@ class Delivery:
 
 
 def record(
-    session: Session, deliveries: list[Delivery], *, forget_before: int | None = None
+    session: Session, deliveries: dict[Delivery, str], *, forget_before: int | None = None
 ) -> set[Delivery]:
-    """Record `deliveries`; those seen for the first time (the others are replays).
-    Rows whose timestamp is before `forget_before` are dropped first."""
+    """Record `deliveries` (each with the dedup key of the message it carried); those
+    seen for the first time (the others are replays). Rows whose timestamp is before
+    `forget_before` are dropped first."""
     if forget_before is not None:
         session.execute(delete(_TABLE).where(_TABLE.c.timestamp < forget_before))
-    unique = list(dict.fromkeys(deliveries))
-    if not unique:
+    if not deliveries:
         return set()
     # Sorted: two processes inserting overlapping batches lock keys in one order.
-    rows = [d.row() for d in sorted(unique, key=lambda d: (d.timestamp, d.nonce, d.signature))]
+    rows = [
+        {**d.row(), "dedup_key": deliveries[d]}
+        for d in sorted(deliveries, key=lambda d: (d.timestamp, d.nonce, d.signature))
+    ]
     insert = _INSERT[session.get_bind().dialect.name]
     return {Delivery(*row) for row in session.execute(insert, rows)}
+
+
+def carried(session: Session, deliveries: list[Delivery]) -> dict[Delivery, str | None]:
+    """The dedup key each recorded delivery carried."""
+    if not deliveries:
+        return {}
+    key = tuple_(_TABLE.c.timestamp, _TABLE.c.nonce, _TABLE.c.signature)
+    rows = session.execute(
+        select(_TABLE.c.timestamp, _TABLE.c.nonce, _TABLE.c.signature, _TABLE.c.dedup_key).where(
+            key.in_([(d.timestamp, d.nonce, d.signature) for d in deliveries])
+        )
+    )
+    return {Delivery(ts, nonce, sig): owner for ts, nonce, sig, owner in rows}
 
 
 class SeenDeliveries:
@@ -81,15 +97,16 @@ class SeenDeliveries:
         self.window = window_seconds
         self.limiter = limiter
         self.clock = clock
-        self._waiting: list[tuple[Delivery, asyncio.Future[bool]]] = []
+        self._waiting: list[tuple[Delivery, str, asyncio.Future[bool]]] = []
         self._writing: asyncio.Task[None] | None = None
         self._pruned_at = 0.0
 
-    async def first_time(self, delivery: Delivery) -> bool:
-        """True the first time `delivery` is seen by any process; False for a replay.
-        Raises what the database raised when it could not be recorded."""
+    async def first_time(self, delivery: Delivery, dedup_key: str) -> bool:
+        """True the first time `delivery` (carrying message `dedup_key`) is seen by any
+        process; False for a replay. Raises what the database raised when it could not be
+        recorded."""
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiting.append((delivery, future))
+        self._waiting.append((delivery, dedup_key, future))
         if self._writing is None:
             self._writing = asyncio.ensure_future(self._write_batches())
         return await future
@@ -98,23 +115,26 @@ class SeenDeliveries:
         try:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
+                carried = {}
+                for delivery, key, _ in batch:
+                    carried.setdefault(delivery, key)
                 try:
                     fresh = await anyio.to_thread.run_sync(
-                        self._record, [d for d, _ in batch], limiter=self.limiter
+                        self._record, carried, limiter=self.limiter
                     )
                 except Exception as exc:
-                    for _, future in batch:
+                    for _, _, future in batch:
                         if not future.done():
                             future.set_exception(exc)
                     continue
-                for delivery, future in batch:
+                for delivery, _, future in batch:
                     if not future.done():
                         future.set_result(delivery in fresh)
                     fresh.discard(delivery)  # a second copy in the same batch is a replay
         finally:
             self._writing = None
 
-    def _record(self, deliveries: list[Delivery]) -> set[Delivery]:
+    def _record(self, deliveries: dict[Delivery, str]) -> set[Delivery]:
         now = self.clock()
         forget = None
         if now - self._pruned_at >= PRUNE_EVERY_SECONDS:

@@ -74,7 +74,8 @@ async def receive(request: Request) -> Response:
         return await _kept(state, msg, arrived_ns, delivery, arrived)
     try:
         fresh = await _within(
-            state.seen_deliveries.first_time(delivery), state.settings.ack_budget_seconds
+            state.seen_deliveries.first_time(delivery, msg.dedup_key),
+            state.settings.ack_budget_seconds,
         )
     except DATABASE_DOWN as exc:
         log.warning("database unavailable (%s): keeping %s", type(exc).__name__, msg.dedup_key)

@@ -78,18 +78,11 @@ class WeChat:
             self.passive.setdefault(key, []).append("GAVE UP")
 
 
-@postgres_only
-def test_item_11_postgresql_refusing_connections_for_a_minute_loses_no_report(
-    gridbot, db_url, demo_sessions
-):
-    proxy = TcpProxy(("127.0.0.1", urlsplit(db_url).port or 5432))
-    bot = gridbot(
-        "safe",
-        database_url=_through(proxy, db_url),
-        ack_budget_seconds=1.0,
-        digest_time="off",
-        duplicate_distance_m=0,
-    )
+def _burst(bot, sessions, proxy, outage, seconds: float, riders: int, spacing: float):
+    """Riders report (a text, then a location) one every `spacing` seconds while
+    `outage()` is in force for `seconds` from the second ticket on; then the proxy
+    forwards again and the test waits until every kept message was replayed and every
+    answer sent. Returns the reports by rider and what WeChat saw."""
     wechat = WeChat(bot)
     lat, lng = wgs84_to_gcj02(*FENGYUAN_1)
     reports = {
@@ -97,51 +90,54 @@ def test_item_11_postgresql_refusing_connections_for_a_minute_loses_no_report(
             bot.sim.text(f"rider-{i}", "路口积水很深，电动车过不去"),
             bot.sim.location(f"rider-{i}", lat, lng, "枫林路口"),
         ]
-        for i in range(RIDERS)
+        for i in range(riders)
     }
 
     def rider(i: int) -> None:
-        time.sleep(i * SPACING_SECONDS)
+        time.sleep(i * spacing)
         for n, req in enumerate(reports[f"rider-{i}"]):
             wechat.deliver(req, overlap=(i + n) % 3 == 0)
             time.sleep(0.5)
 
     def tickets() -> int:
-        with demo_sessions() as s:
+        with sessions() as s:
             return s.scalar(select(func.count()).select_from(Ticket))
 
+    def all_answered() -> bool:
+        with sessions() as s:
+            open_parked = s.scalar(
+                select(func.count())
+                .select_from(ParkedMessage)
+                .where(ParkedMessage.answered_at.is_(None))
+            )
+            pending = s.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status != "sent")
+            )
+        return open_parked == 0 and pending == 0
+
     try:
-        with ThreadPoolExecutor(RIDERS) as pool:
-            futures = [pool.submit(rider, i) for i in range(RIDERS)]
+        with ThreadPoolExecutor(riders) as pool:
+            futures = [pool.submit(rider, i) for i in range(riders)]
             wait_for(lambda: tickets() >= 2, "the first tickets", 30)
-            proxy.refuse()
-            time.sleep(OUTAGE_SECONDS)
+            outage()
+            time.sleep(seconds)
             proxy.forward()
             for f in futures:
                 f.result()
         spool = bot.app.state.spool
         wait_for(lambda: not spool.look(), "the spool to be replayed", 60)
-
-        def all_answered() -> bool:
-            with demo_sessions() as s:
-                open_parked = s.scalar(
-                    select(func.count())
-                    .select_from(ParkedMessage)
-                    .where(ParkedMessage.answered_at.is_(None))
-                )
-                pending = s.scalar(
-                    select(func.count())
-                    .select_from(OutboxMessage)
-                    .where(OutboxMessage.status != "sent")
-                )
-            return open_parked == 0 and pending == 0
-
         wait_for(all_answered, "every late answer to be sent", 60)
     finally:
         proxy.close()
+    return reports, wechat
 
+
+def _assert_one_ticket_per_report_and_one_answer_per_message(sessions, reports, wechat) -> int:
+    """How many messages were answered late."""
     assert max(wechat.acks) < 5, "WeChat waited for an answer"
-    with demo_sessions() as s:
+    with sessions() as s:
         per_rider = dict(
             s.execute(
                 select(Rider.openid, func.count(Ticket.id))
@@ -149,15 +145,19 @@ def test_item_11_postgresql_refusing_connections_for_a_minute_loses_no_report(
                 .group_by(Rider.openid)
             ).all()
         )
-        late = {}
+        late: dict[str, list[tuple[str, str]]] = {}
         for key, to, text in s.execute(
             select(OutboxMessage.reply_to, OutboxMessage.to_openid, OutboxMessage.text).where(
                 OutboxMessage.reply_to.is_not(None)
             )
         ):
             late.setdefault(key, []).append((to, text))
-    assert per_rider == {f"rider-{i}": 1 for i in range(RIDERS)}
-    spooled = 0
+    seen = {
+        openid: [(wechat.passive.get(f"msg:{r.msg_id}"), late.get(f"msg:{r.msg_id}")) for r in reqs]
+        for openid, reqs in reports.items()
+    }
+    assert per_rider == dict.fromkeys(reports, 1), seen
+    answered_late = 0
     for openid, reqs in reports.items():
         for req in reqs:
             key = f"msg:{req.msg_id}"
@@ -166,8 +166,41 @@ def test_item_11_postgresql_refusing_connections_for_a_minute_loses_no_report(
             answers = (1 if passive else 0) + len(late.get(key, []))
             assert answers == 1, (key, passive, late.get(key))
             if key in late:
-                spooled += 1
+                answered_late += 1
                 ((to, text),) = late[key]
                 assert to == openid and wechat.bot.fake.messages_to(openid).count(text) == 1
+    return answered_late
+
+
+def _gridbot_through(gridbot, proxy, db_url):
+    return gridbot(
+        "safe",
+        database_url=_through(proxy, db_url),
+        ack_budget_seconds=1.0,
+        digest_time="off",
+        duplicate_distance_m=0,
+    )
+
+
+@postgres_only
+def test_item_11_postgresql_refusing_connections_for_a_minute_loses_no_report(
+    gridbot, db_url, demo_sessions
+):
+    proxy = TcpProxy(("127.0.0.1", urlsplit(db_url).port or 5432))
+    bot = _gridbot_through(gridbot, proxy, db_url)
+    reports, wechat = _burst(
+        bot, demo_sessions, proxy, proxy.refuse, OUTAGE_SECONDS, RIDERS, SPACING_SECONDS
+    )
+    late = _assert_one_ticket_per_report_and_one_answer_per_message(demo_sessions, reports, wechat)
     # Riders kept writing through the outage: their messages were answered late.
-    assert spooled >= OUTAGE_SECONDS / SPACING_SECONDS
+    assert late >= OUTAGE_SECONDS / SPACING_SECONDS
+
+
+@postgres_only
+def test_item_11_a_database_that_hangs_never_makes_wechat_wait(gridbot, db_url, demo_sessions):
+    """No byte moves for 10 s (connections stay open): every answer within the budget."""
+    proxy = TcpProxy(("127.0.0.1", urlsplit(db_url).port or 5432))
+    bot = _gridbot_through(gridbot, proxy, db_url)
+    reports, wechat = _burst(bot, demo_sessions, proxy, proxy.hang, 10, 8, 1.5)
+    late = _assert_one_ticket_per_report_and_one_answer_per_message(demo_sessions, reports, wechat)
+    assert late >= 4

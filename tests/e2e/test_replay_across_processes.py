@@ -58,11 +58,11 @@ def test_item_02_a_captured_request_is_refused_by_another_instance_and_after_res
 def test_item_02_seen_deliveries_are_forgotten_once_out_of_the_window(sessions):
     old, new = Delivery(1000, "1", "a" * 40), Delivery(2000, "2", "b" * 40)
     with unit_of_work(sessions) as s:
-        assert record(s, [old, new, new]) == {old, new}
+        assert record(s, {old: "msg:1", new: "msg:2"}) == {old, new}
     with unit_of_work(sessions) as s:
-        assert record(s, [old, new]) == set()
+        assert record(s, {old: "msg:1", new: "msg:3"}) == set()
     with unit_of_work(sessions) as s:
-        assert record(s, [], forget_before=1500) == set()
+        assert record(s, {}, forget_before=1500) == set()
         assert s.scalar(select(func.count()).select_from(SeenDelivery)) == 1
 
 

@@ -92,19 +92,37 @@ def test_item_11_a_replayed_delivery_kept_during_the_outage_is_dropped(
     spool = Spool(tmp_path / "spool")
     captured = Delivery(1_800_000_000, "12345", "a" * 40)
     with unit_of_work(demo_sessions) as s:
-        record(s, [captured])  # the genuine request, accepted before the outage
+        record(s, {captured: "msg:1"})  # the genuine request, accepted before the outage
     forged = _message(clock, "worker-1", "text", text="认领 1")
     genuine = _message(clock, "rider-3", "text", text="路口积水很深")
     fresh = Delivery(1_800_000_001, "67890", "b" * 40)
     spool.keep(forged, arrived_ns=next(_arrivals), unverified=captured)
     spool.keep(genuine, arrived_ns=next(_arrivals), unverified=fresh)
     spool.keep(genuine, arrived_ns=next(_arrivals), unverified=fresh)  # same query twice
+    other = _message(clock, "rider-4", "text", text="另一条")
+    spool.keep(other, arrived_ns=next(_arrivals), unverified=fresh)  # a forged body under it
 
-    assert replay(spool, chat.engine) == 3
+    assert replay(spool, chat.engine) == 4
     with demo_sessions() as s:
         keys = set(s.scalars(select(InboxMessage.dedup_key)))
     assert keys == {genuine.dedup_key}
     assert [key for key, _ in _late_answers(demo_sessions)] == [genuine.dedup_key]
+
+
+def test_item_11_a_check_that_timed_out_but_was_written_is_no_replay(
+    demo_sessions, clock, tmp_path
+):
+    """The database hung: the replay check of a request timed out and the message was
+    kept, but the check's INSERT went through once the database moved again."""
+    chat = Chat(demo_sessions, clock)
+    spool = Spool(tmp_path / "spool")
+    text, _ = _report(clock, "rider-5")
+    delivery = Delivery(1_800_000_002, "13579", "c" * 40)
+    spool.keep(text, arrived_ns=next(_arrivals), unverified=delivery)
+    with unit_of_work(demo_sessions) as s:
+        record(s, {delivery: text.dedup_key})  # the late INSERT
+    assert replay(spool, chat.engine) == 1
+    assert [key for key, _ in _late_answers(demo_sessions)] == [text.dedup_key]
 
 
 def test_item_11_a_new_process_queues_behind_what_a_dead_one_kept(demo_sessions, clock, tmp_path):
