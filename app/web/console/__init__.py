@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from app.web.console import actions, admin, auth, dashboard, export, map, pages
+from app.web.console import actions, admin, admin_grids, auth, dashboard, export, map, pages
 from app.web.console.auth import SIGN_IN_PAGE, BadCsrf, SignInRequired
 from app.web.console.templating import HERE, render
 
@@ -36,6 +36,7 @@ def install(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(dashboard.router)
     app.include_router(admin.router)
+    app.include_router(admin_grids.router)
     app.include_router(actions.router)
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
     app.add_exception_handler(SignInRequired, _sign_in)
