@@ -10,12 +10,13 @@ import contextlib
 import hashlib
 import shlex
 import threading
+import time
 from pathlib import Path
 
 import httpx
 
 from app.settings import Settings
-from bot.simulator import WeChatSimulator
+from bot.simulator import SimulatedRequest, WeChatSimulator
 
 HELP = """commands:
   <any text>                 send a text message
@@ -27,10 +28,23 @@ HELP = """commands:
 
 
 class TerminalChat:
-    def __init__(self, settings: Settings, *, openid: str, url: str, out=print) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        openid: str,
+        url: str,
+        out=print,
+        patience: float = 60.0,
+        pause=time.sleep,
+    ) -> None:
         self.openid = openid
         self.url = url
         self.out = out
+        self.patience = patience
+        """How long a message waits for a server that went away (restarting) before it
+        is given up; it is retried as WeChat retries, so it is handled once."""
+        self.pause = pause
         self.sim = WeChatSimulator(
             settings.wechat_token,
             settings.wechat_app_id,
@@ -84,7 +98,9 @@ class TerminalChat:
         if req is None:
             self.out(HELP)
             return None
-        resp = self.http.post(f"{self.url}/wechat", params=req.params, content=req.body)
+        resp = self.deliver(req)
+        if resp is None:
+            return None
         if resp.status_code != 200:
             self.out(f"! server answered {resp.status_code}: {resp.text}")
             return None
@@ -92,6 +108,29 @@ class TerminalChat:
         if reply:
             self.out(f"gridbot> {reply}")
         return reply
+
+    def deliver(self, req: SimulatedRequest) -> httpx.Response | None:
+        """POST `req` to the webhook; while the server is away (a restart), say so and try
+        again as WeChat would (same MsgId, fresh signature) until `patience` runs out."""
+        waited, delay, lost = 0.0, 0.5, False
+        while True:
+            try:
+                resp = self.http.post(f"{self.url}/wechat", params=req.params, content=req.body)
+            except httpx.HTTPError as exc:
+                if not lost:
+                    self.out(f"! lost the connection to {self.url} ({_reason(exc)}); retrying…")
+                    lost = True
+                if waited >= self.patience:
+                    self.out(f"! {self.url} is still not answering; not sent, try again later")
+                    return None
+                self.pause(delay)
+                waited += delay
+                delay = min(delay * 2, 5.0)
+                req = self.sim.resign(req)
+                continue
+            if lost:
+                self.out(f"! reconnected to {self.url}")
+            return resp
 
     def poll_sandbox(self) -> list[str]:
         resp = self.http.get(
@@ -108,7 +147,9 @@ class TerminalChat:
 
     def _poll_forever(self) -> None:
         while not self._stop.wait(1.0):
-            with contextlib.suppress(httpx.HTTPError):
+            # A server restarting answers nothing for a while: notices wait in its
+            # database and are shown once it is back.
+            with contextlib.suppress(httpx.HTTPError, ValueError):
                 self.poll_sandbox()
 
     def run(self) -> None:
@@ -116,8 +157,10 @@ class TerminalChat:
         try:
             self.poll_sandbox()  # show what arrived before we started, once
         except httpx.HTTPError as exc:
-            self.out(f"! cannot reach {self.url}: {exc}")
-            return
+            self.out(
+                f"! cannot reach {self.url} ({_reason(exc)}); is `gridbot demo` running? "
+                "Messages you type are sent once it answers."
+            )
         threading.Thread(target=self._poll_forever, daemon=True).start()
         try:
             while True:
@@ -125,11 +168,22 @@ class TerminalChat:
                 if line in ("/quit", "/exit"):
                     break
                 if line:
-                    self.send(line)
+                    try:
+                        self.send(line)
+                    except Exception as exc:  # one line, never a traceback
+                        self.out(f"! {type(exc).__name__}: {exc}")
         except (EOFError, KeyboardInterrupt):
             pass
         finally:
             self._stop.set()
+
+
+def _reason(exc: httpx.HTTPError) -> str:
+    """A short why: "connection refused", "timed out", ..."""
+    text = str(exc).strip() or type(exc).__name__
+    if "refused" in text.lower():
+        return "connection refused"
+    return text.splitlines()[0][:80]
 
 
 def run_chat(settings: Settings, *, openid: str, url: str) -> None:

@@ -1,11 +1,16 @@
 """`gridbot chat`: a newcomer plays rider and worker in a terminal against the sandbox."""
 
+import threading
+
+import pytest
 from PIL import Image
 
 from app.domain.coords import wgs84_to_gcj02
+from app.settings import Settings
 from app.terminal import TerminalChat
 from tests.chatkit import FENGYUAN_1
 from tests.e2e.conftest import wait_for
+from tests.e2e.server import APP_ID, TOKEN, ServeProcess, free_port
 
 
 def test_terminal_chat_walks_the_story_in_the_sandbox(gridbot, tmp_path):
@@ -42,3 +47,48 @@ def test_terminal_chat_explains_itself_and_survives_typos(gridbot, tmp_path):
     assert chat.send("/nonsense") is None
     assert any("/photo FILE" in line for line in out)
     assert "感谢关注" in chat.send("/subscribe station-7")
+
+
+# What the terminal needs to sign as WeChat does for the served account.
+SERVED = Settings(channel="sandbox", wechat_token=TOKEN, wechat_app_id=APP_ID)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # a real server: seconds each
+def test_terminal_chat_survives_a_server_restart(demo_sessions, db_url, fake, tmp_path):
+    """The server is killed and comes back while the rider types: the chat says it lost
+    the connection, keeps trying, and the message is handled once when the server is back."""
+    server = ServeProcess(db_url=db_url, api_base=fake.base_url, log_dir=tmp_path).start()
+    out: list[str] = []
+    rider = TerminalChat(SERVED, openid="rider-1", url=server.url, out=out.append)
+    try:
+        lat, lng = wgs84_to_gcj02(*FENGYUAN_1)
+        assert "已收到位置" in rider.send(f"/loc {lat:.6f} {lng:.6f} 枫林路口")
+        server.kill9()
+        threading.Timer(1.0, server.start).start()
+        assert "工单号 #1" in rider.send("路口积水很深，电动车过不去")
+    finally:
+        server.stop()
+    lost = [line for line in out if line.startswith("! lost the connection")]
+    assert len(lost) == 1 and "retrying" in lost[0]
+    assert f"! reconnected to {server.url}" in out
+    assert not any("Traceback" in line for line in out)
+
+
+def test_terminal_chat_gives_up_on_a_server_that_stays_away_and_goes_on(monkeypatch):
+    out: list[str] = []
+    url = f"http://127.0.0.1:{free_port()}"
+    chat = TerminalChat(
+        Settings(channel="sandbox"),
+        openid="rider-9",
+        url=url,
+        out=out.append,
+        patience=2.0,
+        pause=lambda seconds: None,
+    )
+    lines = iter(["路口积水", "/quit"])
+    monkeypatch.setattr("builtins.input", lambda: next(lines))
+    chat.run()  # returns: no traceback, no hang
+    assert out[1].startswith(f"! cannot reach {url} (connection refused)")
+    assert out[2].startswith("! lost the connection") and out[3] == (
+        f"! {url} is still not answering; not sent, try again later"
+    )
