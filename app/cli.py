@@ -91,16 +91,24 @@ def demo(
     """Run the embedded demo: SQLite, a bundled district with staff, the sandbox channel."""
     import uvicorn
 
+    from app.demo import tour
     from app.demo.seed import TOUR, seed
     from app.web.main import create_app
 
     runtime = _start(Database.CREATE, channel="sandbox")
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    if "public_url" not in runtime.settings.model_fields_set:
+        # Photo links (and console links) point at this demo, on the port it listens on.
+        runtime.settings = runtime.settings.model_copy(update={"public_url": url})
     with unit_of_work(runtime.sessions) as session:
         seeded = seed(session)
+        accounts = tour.accounts(session)
     typer.echo(f"gridbot demo: database {shown(runtime.settings.database_url)}")
     typer.echo("demo data loaded." if seeded else "demo data already present.")
-    typer.echo(TOUR.format(url=f"http://{host}:{port}"))
-    typer.echo(console_tour(runtime.sessions, f"http://{host}:{port}"))
+    typer.echo(TOUR.format(url=url))
+    typer.echo("Every account of the demo (gridbot chat --as <account>):\n")
+    typer.echo("\n".join("  " + line for line in accounts) + "\n")
+    typer.echo(console_tour(runtime.sessions, url))
     runtime.close()
     web_app = create_app(runtime.settings, policy=runtime.policy)
     uvicorn.run(web_app, host=host, port=port, log_level="warning")
