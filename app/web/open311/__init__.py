@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 
-from app.web.open311 import discovery, requests, services
+from app.web.open311 import discovery, requests, services, updates
 from app.web.open311.access import RateLimit
 from app.web.open311.formats import Open311Error, error_answer
 
@@ -23,4 +23,5 @@ def install(app: FastAPI) -> None:
     app.include_router(discovery.router)
     app.include_router(services.router)
     app.include_router(requests.router)
+    app.include_router(updates.router)
     app.add_exception_handler(Open311Error, _open311_error)

@@ -31,7 +31,7 @@ def _media_hosts(request: Request) -> MediaHosts | None:
     )
 
 
-async def _form(request: Request, fmt: str) -> dict[str, str]:
+async def read_form(request: Request, fmt: str) -> dict[str, str]:
     if int(request.headers.get("content-length") or 0) > MAX_BODY:
         raise Open311Error(413, "请求体过大。", fmt)
     form = await request.form()
@@ -41,7 +41,7 @@ async def _form(request: Request, fmt: str) -> dict[str, str]:
 @router.post("/requests.{fmt}")
 async def post_request(request: Request, fmt: str):
     fmt = check_format(fmt)
-    form = await _form(request, fmt)
+    form = await read_form(request, fmt)
     who = caller(request, form.get("api_key"), fmt, write=True)
     try:
         parsed = intake.parse(form, _media_hosts(request))
@@ -51,7 +51,7 @@ async def post_request(request: Request, fmt: str):
 
     def file() -> dict:
         with unit_of_work(app.state.sessions) as session:
-            client = session.get(ApiClient, who.client_id)
+            client = session.get_one(ApiClient, who.client_id)
             ticket = intake.file_request(
                 session, client, parsed, now=utcnow(), rules=app.state.chat.rules
             )
