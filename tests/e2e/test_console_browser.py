@@ -50,6 +50,7 @@ def test_sign_in_see_the_pin_open_and_transfer_the_ticket(gridbot, browser, tmp_
     bot.say("rider-2", "人行道上堆了旧沙发")
     page = browser.new_page(viewport={"width": 1280, "height": 860}, locale="zh-CN")
     page.add_init_script("window.gridbotLiveMs = 300")  # the pages poll every 10 s
+    page.add_init_script("window.gridbotDensePins = 2")  # clusters from 300 pins
 
     # No session: the map sends the browser to the page saying how to sign in.
     page.goto(bot.base_url + "/console/")
@@ -90,6 +91,20 @@ def test_sign_in_see_the_pin_open_and_transfer_the_ticket(gridbot, browser, tmp_
     assert "已受理" in bot.say("rider-3", "人行道上堆了旧沙发，挡路")
     page.wait_for_selector("tr.fresh[data-n='3']", timeout=10_000)
     assert "共 2 件" in page.inner_text("h1")
+
+    # Dense pins are clustered (here: the two reports at the same crossing); a click on
+    # the cluster zooms in until the pins stand apart.
+    page.goto(bot.base_url + "/console/")
+    page.wait_for_selector("#map[data-ready='1']")
+    assert page.evaluate("window.gridbotMap.clusters.length") == 1
+    assert page.evaluate("Object.keys(window.gridbotMap.markers).length") == 0
+    x, y = page.evaluate(
+        """() => { const m = window.gridbotMap; const p = m.map.latLngToContainerPoint(
+               m.clusters[0].getLatLng()); const r = document.getElementById('map')
+               .getBoundingClientRect(); return [r.left + p.x, r.top + p.y]; }"""
+    )
+    page.mouse.click(x, y)
+    page.wait_for_function("Object.keys(window.gridbotMap.markers).length == 2")
     # Another street's ticket is not this lead's to see.
     page.goto(bot.base_url + "/console/tickets/2")
     assert "不在您负责的区域" in page.inner_text("main")
