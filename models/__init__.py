@@ -6,6 +6,7 @@ from models.base import Base, UTCDateTime, utcnow
 from models.console import ConsoleLink, ConsoleSession
 from models.conversation import ReportDraft
 from models.digest import Digest
+from models.hazard import HazardAlert, HazardOptOut
 from models.messaging import (
     ChannelPause,
     InboxFailure,
@@ -32,6 +33,8 @@ __all__ = [
     "ConsoleLink",
     "ConsoleSession",
     "Digest",
+    "HazardAlert",
+    "HazardOptOut",
     "InboxFailure",
     "InboxMessage",
     "OutboxMessage",

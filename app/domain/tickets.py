@@ -62,6 +62,10 @@ class Action(StrEnum):
     """The worker sends the after photo of a ticket they just resolved."""
     FLAG_OLD_PHOTO = "old_photo"
     """A photo of the report turned out to be taken long before it was sent."""
+    HAZARD_ALERT = "hazard_alert"
+    """Riders seen nearby were told to ride around it (app/services/hazard_alerts.py)."""
+    HAZARD_CLEAR = "hazard_clear"
+    """The riders alerted were told the road is open again."""
 
 
 STATUS_LABELS = {
@@ -157,6 +161,9 @@ TRANSITIONS.update(
         (A, Action.WITHDRAW): Status.WITHDRAWN,
         # The photo pipeline may find an old photo while anyone still works the ticket.
         **{(s, Action.FLAG_OLD_PHOTO): s for s in (A, C, RO, SU, RT, RS, Status.MERGED)},
+        # Hazard alerts record on the timeline without changing the status.
+        **{(s, Action.HAZARD_ALERT): s for s in (A, C, RO, SU, RT)},
+        (RS, Action.HAZARD_CLEAR): RS,
     }
 )
 
@@ -211,6 +218,9 @@ WHO_MAY: dict[Action, May] = {
     Action.MERGE: May.SYSTEM,
     Action.FLAG_OLD_PHOTO: May.SYSTEM,
     Action.RESOLUTION_PHOTO: May.HOLDER,
+    # A lead's 预警 is checked by the hazard service and recorded with the lead's name.
+    Action.HAZARD_ALERT: May.SYSTEM,
+    Action.HAZARD_CLEAR: May.SYSTEM,
 }
 
 

@@ -15,10 +15,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.domain.deadlines import DEFAULT_POLICY, DeadlinePolicy
 from app.domain.digest import DigestFigures, format_digest
+from app.domain.recognition import PointsRules
 from app.services.digests import SUPERVISOR_ROLES, compute
 from app.services.errors import NotAllowed, NotFound
 from app.services.grids import area_by_code
 from app.services.outbox import enqueue
+from app.services.recognition import month_board_text
 from app.settings import Settings
 from models import Area, Digest, Staff, utcnow
 
@@ -127,6 +129,7 @@ def send_due(
     send_at: time,
     chart: Charter | None = None,
     policy: DeadlinePolicy = DEFAULT_POLICY,
+    points: PointsRules | None = None,
 ) -> SweepResult:
     """The morning sweep: every supervisor-level staff member bound to WeChat who has not
     had the digest of the due day gets it. Each (staff, day) row is inserted in the same
@@ -151,7 +154,15 @@ def send_due(
     cache: dict[int, Rendered] = {}
     for staff_id in staff_ids:
         if _send_one(
-            sessions, staff_id, day, now=now, tz=tz, chart=chart, policy=policy, cache=cache
+            sessions,
+            staff_id,
+            day,
+            now=now,
+            tz=tz,
+            chart=chart,
+            policy=policy,
+            cache=cache,
+            points=points,
         ):
             result.sent += 1
         else:
@@ -163,6 +174,7 @@ def daily_sweep(
     sessions: sessionmaker[Session], settings: Settings, *, now: datetime | None = None
 ) -> SweepResult:
     """The scheduled job: `send_due` with the configured time zone, time and chart."""
+    from app.services import policies
     from app.services.digest_chart import render_chart
 
     send_at = settings.digest_send_at
@@ -174,10 +186,11 @@ def daily_sweep(
         tz=ZoneInfo(settings.timezone),
         send_at=send_at,
         chart=render_chart,
+        points=policies.load(settings.policy_file).points,
     )
 
 
-def _send_one(sessions, staff_id, day, *, now, tz, chart, policy, cache) -> bool:
+def _send_one(sessions, staff_id, day, *, now, tz, chart, policy, cache, points=None) -> bool:
     with sessions() as session:
         try:
             staff = session.get(Staff, staff_id)
@@ -191,6 +204,12 @@ def _send_one(sessions, staff_id, day, *, now, tz, chart, policy, cache) -> bool
                 rendered = render(
                     session, staff.area, day, now=now, tz=tz, chart=chart, policy=policy
                 )
+                if points is not None and (day + timedelta(days=1)).day == 1:
+                    # The digest sent on the 1st closes a month: the riders' board follows.
+                    board = month_board_text(
+                        session, staff.area, day.replace(day=1), tz=tz, rules=points
+                    )
+                    rendered.messages.append(board)
                 cache[staff.area_id] = rendered
             row.figures = rendered.figures.to_json()
             row.sent_at = now

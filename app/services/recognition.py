@@ -17,6 +17,7 @@ from app.domain.recognition import (
     board,
     earned,
     home_area,
+    rider_label,
 )
 from app.services.errors import InvalidInput, NotFound
 from models import Area, Rider, Ticket
@@ -115,3 +116,21 @@ def top(
         raise NotFound(f"没有编码为 {area_code} 的区域")
     items = month_earned(session, parse_month(month), tz=tz, rules=rules)
     return area, board(items, area.path)[:limit]
+
+
+def month_board_text(
+    session: Session, area: Area, first: date, *, tz: ZoneInfo, rules: PointsRules, limit: int = 10
+) -> str:
+    """The month's leaderboard of `area` as a lead reads it with the digest on the 1st;
+    riders by nickname or rider number, never an openid."""
+    items = month_earned(session, first, tz=tz, rules=rules)
+    standings = board(items, area.path)[:limit]
+    head = f"【{first.month}月骑手积分榜】{area.name}"
+    if not standings:
+        return f"{head}\n{first.month}月还没有骑手因上报得分。"
+    lines = [f"{s.rank}. {rider_label(s.rider_id)}  {s.points} 分" for s in standings]
+    how = (
+        f"上报的问题处理完并关闭得 {rules.resolved_closed} 分，"
+        f"确认别人已上报的问题得 {rules.confirmation} 分。"
+    )
+    return "\n".join([head, *lines, how])

@@ -18,7 +18,7 @@ from app.domain.people import Role
 from app.domain.ticket_notices import Audience, When, notices_for
 from app.domain.tickets import Action, Status
 from app.services import escalation_notices as oversight
-from app.services import notices
+from app.services import hazard_alerts, notices
 from app.services.grids import responsible_staff
 from app.services.ladder import above
 from app.services.outbox import enqueue
@@ -116,6 +116,7 @@ def tell(session: Session, change: Change) -> list[str]:
                 ticket_id=ticket.id,
             )
             change.told.append(openid)
+    hazard_alerts.follow(session, change)  # riders nearby, not the ticket's people
     return change.told
 
 

@@ -30,7 +30,8 @@ def test_a_second_report_nearby_joins_the_open_ticket_as_a_confirmation(chat):
     first, second = chat.tickets()
     assert (second.status, second.merged_into_id) == ("merged", 1)
     assert (first.status, first.confirmations, first.severity) == ("assigned", 1, "high")
-    assert [e.action for e in first.events] == ["create", "join"]
+    # confirmed, the flooding is severe: riders nearby would be alerted (none are)
+    assert [e.action for e in first.events] == ["create", "join", "hazard_alert"]
     assert [e.action for e in second.events] == ["create", "merge"]
     worker = chat.notices_to("worker-1")
     assert len(worker) == 2 and "新工单 #1" in worker[0]
@@ -138,7 +139,7 @@ def test_a_worker_splits_a_wrong_merge_into_its_own_ticket(chat):
         "worker-1",
     )
     assert (first.confirmations, first.severity) == (0, "normal")
-    assert [e.action for e in first.events] == ["create", "join", "split"]
+    assert [e.action for e in first.events] == ["create", "join", "hazard_alert", "split"]
     assert "不是同一问题" in chat.notices_to("rider-2")[-1]
     # The worker who split it holds #2: the reply says how to claim it, no notice of
     # what they just did (before: a "新工单 #2" notice to themselves).

@@ -56,6 +56,8 @@ ACTION_LABELS = {
     "split": "拆分",
     "resolution_photo": "办结照片",
     "old_photo": "发现旧照片",
+    "hazard_alert": "绕行预警",
+    "hazard_clear": "通知恢复通行",
 }
 ROLE_LABELS = {r.value: r.label for r in Role}
 NOTICE_STATES = {

@@ -1,0 +1,298 @@
+"""Hazard alerts (issue 19 §3): tell riders seen nearby to ride around a blocked road, and
+tell them again once it is open.
+
+`follow` runs after the notices of every ticket change (app/services/ticket_notices.py):
+a severe road-blocking ticket alerts once, its resolution sends the all-clear. A lead's
+"预警 <号>" calls `alert` directly. Each alert is recorded on the ticket's timeline with
+how many riders heard of it. Changes the session only; the caller commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import delete, exists, func, select
+from sqlalchemy.orm import Session
+
+from app.domain import hazards
+from app.domain.nearby_riders import METRES_PER_DEGREE_LAT, RiderIndex
+from app.domain.people import Role
+from app.domain.tickets import Action, Status
+from app.services.actors import SYSTEM
+from app.services.errors import Conflict, NotAllowed
+from app.services.ladder import covers
+from app.services.notices import where
+from app.services.outbox import enqueue
+from models import (
+    HazardAlert,
+    HazardOptOut,
+    InboxMessage,
+    Rider,
+    RiderPosition,
+    Staff,
+    Ticket,
+    TicketEvent,
+)
+
+if TYPE_CHECKING:
+    from app.services.ticket_actions import Change
+
+ALERT, CLEAR = "alert", "clear"
+RECORDS = frozenset({Action.HAZARD_ALERT, Action.HAZARD_CLEAR})
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    sent: int
+    recipients: hazards.Recipients
+
+
+def follow(session: Session, change: Change) -> None:
+    """Alert or clear as the change implies: a merged report speaks for its ticket (several
+    confirmations can make it severe)."""
+    if change.action in RECORDS:
+        return
+    ticket = change.ticket
+    if ticket.status == Status.MERGED and ticket.merged_into is not None:
+        ticket = ticket.merged_into
+    status = Status(ticket.status)
+    if status.is_open:
+        if hazards.warrants_alert(ticket.category, ticket.severe) and not _alerted(session, ticket):
+            alert(session, ticket, now=change.now)
+    elif status is Status.RESOLVED:
+        clear(session, ticket, now=change.now)
+
+
+def _alerted(session: Session, ticket: Ticket) -> bool:
+    done = exists().where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.action == Action.HAZARD_ALERT.value
+    )
+    return bool(session.scalar(select(done)))
+
+
+def lead_alert(session: Session, *, staff: Staff, ticket: Ticket, now: datetime) -> Outcome:
+    """预警 <号>: a lead covering the ticket alerts the riders nearby who have not heard yet."""
+    if not Role(staff.role).is_lead:
+        raise NotAllowed("只有社区、街道或区级负责人可以发送绕行预警。")
+    if not covers(staff, ticket):
+        raise NotAllowed(f"工单 #{ticket.number} 不在您负责的区域，无权发送预警。")
+    if not Status(ticket.status).is_open:
+        label = Status(ticket.status).label
+        raise Conflict(f"工单 #{ticket.number} 当前状态为「{label}」，不需要预警。")
+    return alert(session, ticket, now=now, by=staff.name)
+
+
+def alert(session: Session, ticket: Ticket, *, now: datetime, by: str | None = None) -> Outcome:
+    """Alert the riders seen near `ticket` who may be messaged and have not been alerted
+    about it yet; record on the timeline how many were."""
+    already = set(
+        session.scalars(
+            select(HazardAlert.rider_id).where(
+                HazardAlert.ticket_id == ticket.id, HazardAlert.kind == ALERT
+            )
+        )
+    )
+    excluded = already | _followers(session, ticket) | _staff_riders(session)
+    nearby = [r for r in _riders_near(session, ticket, now) if r not in excluded]
+    recipients = hazards.choose(
+        nearby,
+        now=now,
+        opted_out=_opted_out(session, nearby),
+        last_message=_last_messages(session, nearby),
+        alerts_last_hour=_alerts_last_hour(session, nearby, now),
+    )
+    place = where(ticket)
+    text = hazards.alert_text(
+        ticket.category, place, hazards.map_link(ticket.lat, ticket.lng, place)
+    )
+    _send(session, ticket, recipients.chosen, ALERT, text, now)
+    _record(
+        session,
+        ticket,
+        Action.HAZARD_ALERT,
+        hazards.timeline_note(len(recipients.chosen), recipients, by),
+        now,
+    )
+    return Outcome(len(recipients.chosen), recipients)
+
+
+def clear(session: Session, ticket: Ticket, *, now: datetime) -> int:
+    """Tell the riders alerted about `ticket` (and not yet told) that the road is open;
+    riders who have since unsubscribed or gone quiet for 48 hours are left alone."""
+    alerted = set(
+        session.scalars(
+            select(HazardAlert.rider_id).where(
+                HazardAlert.ticket_id == ticket.id, HazardAlert.kind == ALERT
+            )
+        )
+    )
+    if not alerted:
+        return 0
+    told = set(
+        session.scalars(
+            select(HazardAlert.rider_id).where(
+                HazardAlert.ticket_id == ticket.id, HazardAlert.kind == CLEAR
+            )
+        )
+    )
+    waiting = sorted(alerted - told)
+    if not waiting:
+        return 0
+    opted_out = _opted_out(session, waiting)
+    spoke = _last_messages(session, waiting)
+    chosen = [
+        r
+        for r in waiting
+        if r not in opted_out and r in spoke and now - spoke[r] <= hazards.CHAT_WINDOW
+    ]
+    _send(session, ticket, chosen, CLEAR, hazards.clear_text(ticket.category, where(ticket)), now)
+    # Riders left out are marked too: one all-clear per ticket, never a late one.
+    for rider_id in waiting:
+        if rider_id not in chosen:
+            session.add(
+                HazardAlert(ticket_id=ticket.id, rider_id=rider_id, kind=CLEAR, sent_at=now)
+            )
+    _record(
+        session, ticket, Action.HAZARD_CLEAR, f"已通知 {len(chosen)} 位收到预警的骑手恢复通行", now
+    )
+    return len(chosen)
+
+
+def set_subscribed(session: Session, rider: Rider, subscribed: bool, *, now: datetime) -> bool:
+    """订阅预警 / 退订预警; False when it was already so."""
+    row = session.get(HazardOptOut, rider.id)
+    if subscribed:
+        if row is None:
+            return False
+        session.execute(delete(HazardOptOut).where(HazardOptOut.rider_id == rider.id))
+        return True
+    if row is not None:
+        return False
+    session.add(HazardOptOut(rider_id=rider.id, at=now))
+    return True
+
+
+# --- who is near, who may be messaged -----------------------------------------------------
+
+
+def _riders_near(session: Session, ticket: Ticket, now: datetime) -> list[int]:
+    """Riders seen within the radius since `SEEN_WITHIN` ago, nearest first: their last
+    position (location messages and LOCATION events) and the places of their reports."""
+    since = now - hazards.SEEN_WITHIN
+    dlat = hazards.RADIUS_M / METRES_PER_DEGREE_LAT
+    dlng = 2 * dlat  # wide enough up to 60° of latitude; the index checks the distance
+    box_lat = (ticket.lat - dlat, ticket.lat + dlat)
+    box_lng = (ticket.lng - dlng, ticket.lng + dlng)
+    positions = session.execute(
+        select(RiderPosition.rider_id, RiderPosition.lat, RiderPosition.lng, RiderPosition.seen_at)
+        .join(Rider, Rider.id == RiderPosition.rider_id)
+        .where(
+            RiderPosition.seen_at >= since,
+            RiderPosition.lat.between(*box_lat),
+            RiderPosition.lng.between(*box_lng),
+            Rider.subscribed,
+        )
+    ).all()
+    reports = session.execute(
+        select(Ticket.reporter_id, Ticket.lat, Ticket.lng, Ticket.created_at)
+        .join(Rider, Rider.id == Ticket.reporter_id)
+        .where(
+            Ticket.created_at >= since,
+            Ticket.lat.between(*box_lat),
+            Ticket.lng.between(*box_lng),
+            Rider.subscribed,
+        )
+    ).all()
+    index = RiderIndex([tuple(p) for p in [*positions, *reports]])
+    found: list[int] = []
+    for rider_id in index.within(ticket.lat, ticket.lng, hazards.RADIUS_M, seen_since=since):
+        if rider_id not in found:
+            found.append(rider_id)
+    return found
+
+
+def _followers(session: Session, ticket: Ticket) -> set[int]:
+    """The reporter and riders of reports merged into the ticket: they know already."""
+    merged = select(Ticket.reporter_id).where(Ticket.merged_into_id == ticket.id)
+    return {ticket.reporter_id, *session.scalars(merged)}
+
+
+def _staff_riders(session: Session) -> set[int]:
+    return set(
+        session.scalars(
+            select(Rider.id).join(Staff, Staff.openid == Rider.openid).where(Staff.active)
+        )
+    )
+
+
+def _opted_out(session: Session, rider_ids: list[int]) -> set[int]:
+    if not rider_ids:
+        return set()
+    query = select(HazardOptOut.rider_id).where(HazardOptOut.rider_id.in_(rider_ids))
+    return set(session.scalars(query))
+
+
+def _last_messages(session: Session, rider_ids: list[int]) -> dict[int, datetime]:
+    """When each rider last wrote to the account (what opens the chat window): a message,
+    not an event (a LOCATION event is sent by the phone, not the rider)."""
+    if not rider_ids:
+        return {}
+    rows = session.execute(
+        select(Rider.id, func.max(InboxMessage.received_at))
+        .join(InboxMessage, InboxMessage.openid == Rider.openid)
+        .where(Rider.id.in_(rider_ids), InboxMessage.kind.not_like("event:%"))
+        .group_by(Rider.id)
+    ).all()
+    return {rider_id: _aware(at) for rider_id, at in rows if at is not None}
+
+
+def _aware(at: datetime | str) -> datetime:
+    # SQLite's max() over a datetime column comes back as text
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at
+
+
+def _alerts_last_hour(session: Session, rider_ids: list[int], now: datetime) -> dict[int, int]:
+    if not rider_ids:
+        return {}
+    rows = session.execute(
+        select(HazardAlert.rider_id, func.count())
+        .where(
+            HazardAlert.rider_id.in_(rider_ids),
+            HazardAlert.kind == ALERT,
+            HazardAlert.sent_at > now - hazards.ALERT_CAP_WINDOW,
+        )
+        .group_by(HazardAlert.rider_id)
+    ).all()
+    return {rider_id: int(n) for rider_id, n in rows}
+
+
+def _send(
+    session: Session, ticket: Ticket, rider_ids: list[int], kind: str, text: str, now: datetime
+) -> None:
+    if not rider_ids:
+        return
+    openids = dict(
+        session.execute(select(Rider.id, Rider.openid).where(Rider.id.in_(rider_ids))).all()
+    )
+    for rider_id in rider_ids:
+        session.add(HazardAlert(ticket_id=ticket.id, rider_id=rider_id, kind=kind, sent_at=now))
+        enqueue(
+            session,
+            to_openid=openids[rider_id],
+            kind=f"hazard_{kind}",
+            text=text,
+            now=now,
+            ticket_id=ticket.id,
+        )
+
+
+def _record(session: Session, ticket: Ticket, action: Action, note: str, now: datetime) -> None:
+    from app.services.ticket_actions import act  # act -> tell -> follow: imported late
+
+    act(session, ticket, action, SYSTEM, now=now, note=note)
