@@ -126,6 +126,7 @@ def tickets_show(
 ) -> None:
     """One ticket with its timeline and photos, in local time."""
     from app.photo_jobs import media_store
+    from app.services import api_keys
     from app.services.views import ticket_dict
 
     runtime = _start()
@@ -135,14 +136,15 @@ def tickets_show(
         ticket = session.get(Ticket, number)
         if ticket is None:
             _fail(f"no ticket #{number}")
+        source = api_keys.ticket_source(session, ticket.id)
         if as_json:
-            _print_json(ticket_dict(ticket, with_events=True, store=store))
+            _print_json({**ticket_dict(ticket, with_events=True, store=store), "source": source})
             return
-        for line in _describe(ticket, tz, now, store):
+        for line in _describe(ticket, tz, now, store, source):
             typer.echo(line)
 
 
-def _describe(ticket: Ticket, tz, now, store) -> list[str]:
+def _describe(ticket: Ticket, tz, now, store, source: str = "微信") -> list[str]:
     def person(staff) -> str:
         return f"{staff.name}（{staff.openid or '未绑定'}）" if staff else "-"
 
@@ -157,6 +159,7 @@ def _describe(ticket: Ticket, tz, now, store) -> list[str]:
         ("网格", grid),
         ("处理人", person(ticket.assignee)),
         ("上报人", ticket.reporter.openid),
+        ("来源", source),
         ("上报时间", local(ticket.created_at, tz)),
         ("认领期限", local(ticket.claim_due_at, tz)),
         ("办结期限", local(ticket.resolve_due_at, tz)),

@@ -78,3 +78,15 @@ def revoke(session: Session, *, name: str, now: datetime) -> ApiClient:
 def client_of_rider(session: Session, rider_id: int) -> ApiClient | None:
     """The API client a ticket's reporter stands for (None: a rider in WeChat)."""
     return session.scalars(select(ApiClient).where(ApiClient.rider_id == rider_id)).first()
+
+
+def ticket_source(session: Session, ticket_id: int) -> str:
+    """Where a ticket came from, for staff: 微信 or the API client (and who asked)."""
+    from models import ApiRequest
+
+    sent = session.get(ApiRequest, ticket_id)
+    if sent is None:
+        return "微信"
+    who = " ".join(p for p in (sent.last_name + sent.first_name, sent.phone, sent.email) if p)
+    device = f" 设备 {sent.device_id}" if sent.device_id else ""
+    return f"{sent.client.name}（Open311）" + (f"，联系人 {who}" if who else "") + device

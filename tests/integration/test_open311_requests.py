@@ -205,3 +205,29 @@ def test_media_url_is_fetched_by_the_photo_job_and_served_as_a_signed_link(
     with demo_sessions() as s:
         (photo,) = s.scalars(select(TicketPhoto))
         assert photo.ticket_id == int(number) and photo.status == "stored"
+
+
+def test_tickets_show_names_the_platform_and_who_asked(http, key, db_url, monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from app.cli import app as cli_app
+    from app.settings import get_settings
+
+    number = Open311(http, api_key=key).post_request(
+        service_code="flooding",
+        lat=str(LAT),
+        long=str(LONG),
+        description="积水",
+        first_name="三",
+        last_name="张",
+        phone="13800000000",
+    )[1][0]["service_request_id"]
+    monkeypatch.setenv("GRIDBOT_DATABASE_URL", db_url)
+    monkeypatch.setenv("GRIDBOT_DATA_DIR", str(tmp_path / "cli"))
+    get_settings.cache_clear()
+    try:
+        out = CliRunner().invoke(cli_app, ["tickets", "show", number])
+    finally:
+        get_settings.cache_clear()
+    assert out.exit_code == 0, out.output
+    assert "12345热线（Open311），联系人 张三 13800000000" in out.output
