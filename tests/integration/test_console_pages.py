@@ -146,3 +146,16 @@ def test_the_events_export_lists_the_listed_tickets_timelines_without_openids(
     assert len(client.get("/console/events.csv?status=closed").text.splitlines()) == 1
     client.cookies.clear()
     assert client.get("/console/events.csv", follow_redirects=False).status_code == 303
+
+
+def test_a_huge_list_says_more_than_the_cap_and_still_pages_on(
+    client, chat, demo_sessions, monkeypatch
+):
+    from app.web.console import queries
+
+    monkeypatch.setattr(queries, "COUNT_CAP", 1)
+    monkeypatch.setattr(queries, "PAGE_SIZE", 1)
+    sign_in(client, demo_sessions, "supervisor")
+    page = client.get("/console/tickets").text
+    assert "超过 1 件" in page and "共 2 件" not in page
+    assert 'href="?page=2">下一页</a>' in page

@@ -62,6 +62,7 @@ def ticket_list(request: Request, session: DB, who: CurrentViewer):
         categories=CATEGORIES,
         periods=queries.PERIODS,
         sorts=queries.SORTS,
+        page_size=queries.PAGE_SIZE,
     )
 
 

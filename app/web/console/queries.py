@@ -19,6 +19,9 @@ from app.domain.tickets import OPEN_STATUSES, Status
 from models import Area, Ticket
 
 PAGE_SIZE = 50
+COUNT_CAP = 10_000
+"""The list counts matching tickets up to this many and then says "more than": an exact
+count of a district's million tickets costs a second; the CSV export has them all."""
 OPEN = [s.value for s in OPEN_STATUSES]
 PERIODS = {"today": "今天", "7d": "近7天", "30d": "近30天", "all": "全部时间"}
 SORTS = {"new": "最新上报", "old": "最早上报", "due": "期限最近", "updated": "最近变动"}
@@ -161,15 +164,23 @@ class Page:
     filters: Filters
 
     @property
+    def more(self) -> bool:
+        """More than COUNT_CAP tickets match (`total` is then COUNT_CAP)."""
+        return self.total > COUNT_CAP
+
+    @property
+    def total_text(self) -> str:
+        return f"超过 {COUNT_CAP} 件" if self.more else f"共 {self.total} 件"
+
+    @property
     def pages(self) -> int:
-        return max(1, -(-self.total // PAGE_SIZE))
+        return max(1, -(-min(self.total, COUNT_CAP) // PAGE_SIZE))
 
 
 def ticket_page(session: Session, area: Area, f: Filters, *, now: datetime, tz: tzinfo) -> Page:
     base = filtered(area, f, now=now, tz=tz)
-    total = session.scalar(
-        select(func.count()).select_from(base.with_only_columns(Ticket.id).subquery())
-    )
+    capped = base.with_only_columns(Ticket.id).limit(COUNT_CAP + 1).subquery()
+    total = session.scalar(select(func.count()).select_from(capped))
     rows = session.scalars(
         base.order_by(*ORDER[f.sort]).limit(PAGE_SIZE).offset((f.page - 1) * PAGE_SIZE)
     ).unique()
