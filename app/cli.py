@@ -168,20 +168,31 @@ AreaOpt = Annotated[str, typer.Option(help="The code of the area they cover.")]
 
 @staff_app.command("add")
 def staff_add(
-    openid: Annotated[str, typer.Option(help="Their WeChat openid.")],
     name: Annotated[str, typer.Option(help="Their name as shown to riders.")],
     role: RoleOpt,
     area: AreaOpt,
+    openid: Annotated[str, typer.Option(help="Their WeChat openid.")] = "",
+    wecom_userid: Annotated[
+        str, typer.Option(help="Their WeCom (企业微信) userid: notices then go to WeCom.")
+    ] = "",
     backup: Annotated[bool, typer.Option(help="A backup worker, after the primary.")] = False,
 ) -> None:
-    """Add a staff member whose openid is already known."""
+    """Add a staff member whose openid or WeCom userid is already known."""
     from app.services import people
     from app.services.errors import ServiceError
 
+    if not openid and not wecom_userid:
+        _fail("需要 --openid 或 --wecom-userid（至少一个）")
     try:
         with unit_of_work(_start().sessions) as session:
             staff = people.add_staff(
-                session, name=name, role=role, area_code=area, openid=openid, priority=int(backup)
+                session,
+                name=name,
+                role=role,
+                area_code=area,
+                openid=openid,
+                wecom_userid=wecom_userid,
+                priority=int(backup),
             )
             typer.echo(f"added {staff.name} ({staff.role}) for {staff.area.code} {staff.area.name}")
     except ServiceError as exc:

@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     wechat_api_base: str = "https://api.weixin.qq.com"
     wechat_account: str = "gh_gridbot"
 
+    wecom_corp_id: str = ""
+    """The WeCom (企业微信) CorpID; empty: no WeCom app, /wecom answers 404."""
+    wecom_agent_id: str = ""
+    wecom_secret: str = ""
+    wecom_token: str = ""
+    wecom_aes_key: str = ""
+    wecom_api_base: str = "https://qyapi.weixin.qq.com"
+
     location_crs: Literal["gcj02", "wgs84"] = "gcj02"
     location_event_crs: Literal["gcj02", "wgs84"] | None = None
     """The system of LOCATION events (may differ from location messages); None: the same."""
@@ -191,6 +199,13 @@ class Settings(BaseSettings):
             ZoneInfo(self.timezone)
         except (ValueError, ZoneInfoNotFoundError):
             found.append(f"GRIDBOT_TIMEZONE: unknown time zone {self.timezone!r}")
+        if self.wecom_corp_id and (
+            not self.wecom_agent_id or not self.wecom_token or len(self.wecom_aes_key) != 43
+        ):
+            found.append(
+                "GRIDBOT_WECOM_CORP_ID needs GRIDBOT_WECOM_AGENT_ID, GRIDBOT_WECOM_TOKEN and the "
+                "43-character GRIDBOT_WECOM_AES_KEY"
+            )
         return found
 
     @property

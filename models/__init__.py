@@ -16,7 +16,7 @@ from models.messaging import (
     SandboxMessage,
     SeenDelivery,
 )
-from models.people import ROLES, BindFailure, Rider, Staff, StaffInvite
+from models.people import ROLES, WECOM_PREFIX, BindFailure, Rider, Staff, StaffInvite
 from models.station import RiderPosition, Station, StationRequest
 from models.ticket import Ticket, TicketEvent, TicketPhoto
 
@@ -24,6 +24,7 @@ __all__ = [
     "API_OPENID_PREFIX",
     "LEVELS",
     "ROLES",
+    "WECOM_PREFIX",
     "ApiClient",
     "ApiRequest",
     "Area",

@@ -12,6 +12,8 @@ from models.base import Base, UTCDateTime, utcnow
 
 ROLES = ("grid_worker", "community_lead", "street_lead", "supervisor", "department")
 """A `department` staff member is a city department's liaison; their name is the department's."""
+WECOM_PREFIX = "wecom:"
+"""A WeCom (企业微信) user's address is "wecom:<userid>" wherever an openid goes."""
 
 
 class Rider(Base):
@@ -30,7 +32,10 @@ class Staff(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     openid: Mapped[str | None] = mapped_column(String(64), unique=True)
-    """None until the person binds their WeChat with an invite code."""
+    """None until the person binds their WeChat with an invite code; "wecom:<userid>" for
+    someone bound only on WeCom (the address every openid-keyed record uses)."""
+    wecom_userid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    """Their WeCom (企业微信) userid once bound there: notices then go to WeCom."""
     name: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(32))
     area_id: Mapped[int] = mapped_column(ForeignKey("areas.id"), index=True)

@@ -8,7 +8,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from app.domain.delivery import OutboxStatus
-from models import API_OPENID_PREFIX, OutboxMessage
+from models import API_OPENID_PREFIX, WECOM_PREFIX, OutboxMessage, Staff
 
 PENDING_FLAG = "outbox_pending"
 
@@ -31,6 +31,7 @@ def enqueue(
     caller commits. Returns the outbox row's id; no openid, no notice (None)."""
     if not to_openid or to_openid.startswith(API_OPENID_PREFIX):
         return None  # an API client hears through its own API, not WeChat
+    to_openid = _on_wecom(session, to_openid)
     outbox_id = session.execute(
         OUTBOX_INSERT,
         {
@@ -158,3 +159,14 @@ def backlog(session: Session, *, now: datetime) -> dict:
         **{s.value: counts.get(s.value, 0) for s in OutboxStatus},
         "oldest_pending_age_seconds": round(age, 3),
     }
+
+
+def _on_wecom(session: Session, openid: str) -> str:
+    """Staff bound on WeCom are told there ("wecom:<userid>"), not on the official account:
+    no 48-hour window, and one address per notice so each goes out once."""
+    if openid.startswith(WECOM_PREFIX):
+        return openid
+    userid = session.scalar(
+        select(Staff.wecom_userid).where(Staff.openid == openid, Staff.wecom_userid.is_not(None))
+    )
+    return WECOM_PREFIX + userid if userid else openid

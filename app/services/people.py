@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.services.errors import InvalidInput, NotFound
 from app.services.grids import area_by_code
-from models import ROLES, BindFailure, Rider, Staff, StaffInvite
+from models import ROLES, WECOM_PREFIX, BindFailure, Rider, Staff, StaffInvite
 
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud, typed on a phone
 INVITE_LENGTH = 8
@@ -31,6 +31,17 @@ ROLE_LABELS = {
 
 def staff_by_openid(session: Session, openid: str) -> Staff | None:
     return session.scalars(select(Staff).where(Staff.openid == openid, Staff.active)).first()
+
+
+def wecom_sender(session: Session, address: str) -> str:
+    """Who a WeCom message ("wecom:<userid>") is from, as the chat engine knows people: the
+    openid of the active staff member bound to that userid (so one person bound on both
+    channels is one person), else the address itself."""
+    userid = address.removeprefix(WECOM_PREFIX)
+    openid = session.scalar(
+        select(Staff.openid).where(Staff.wecom_userid == userid, Staff.active).limit(1)
+    )
+    return openid or address
 
 
 RIDER_INSERT = insert(Rider.__table__).returning(Rider.__table__.c.id)
@@ -96,12 +107,25 @@ def add_staff(
     role: str,
     area_code: str,
     openid: str | None = None,
+    wecom_userid: str | None = None,
     priority: int = 0,
 ) -> Staff:
+    """A staff record; with only a WeCom userid, its address "wecom:<userid>" is the openid."""
     area = _checked(role, area_code, session)
     if openid and staff_by_openid(session, openid) is not None:
         raise InvalidInput(f"openid {openid} 已绑定其他工作人员")
-    staff = Staff(name=name, role=role, area=area, openid=openid or None, priority=priority)
+    if wecom_userid and session.scalar(select(Staff.id).where(Staff.wecom_userid == wecom_userid)):
+        raise InvalidInput(f"企业微信账号 {wecom_userid} 已绑定其他工作人员")
+    if wecom_userid and not openid:
+        openid = WECOM_PREFIX + wecom_userid
+    staff = Staff(
+        name=name,
+        role=role,
+        area=area,
+        openid=openid or None,
+        wecom_userid=wecom_userid or None,
+        priority=priority,
+    )
     session.add(staff)
     session.flush()
     return staff
@@ -181,12 +205,14 @@ def bind_staff(session: Session, *, openid: str, code: str, now: datetime) -> St
         raise InvalidInput("您的微信已绑定工作人员身份，无需重复绑定。")
     for former in session.scalars(select(Staff).where(Staff.openid == openid)):
         former.openid = None  # deactivated: the unique openid moves to the new record
+        former.wecom_userid = None
     session.flush()
     staff = Staff(
         name=invite.name or f"{ROLE_LABELS[invite.role]}{openid[-4:]}",
         role=invite.role,
         area=invite.area,
         openid=openid,
+        wecom_userid=openid.removeprefix(WECOM_PREFIX) if openid.startswith(WECOM_PREFIX) else None,
         priority=invite.priority,
         created_at=now,
     )

@@ -33,10 +33,11 @@ from app.photo_jobs import MORE_REPORTS_JOB, PHOTOS_JOB, photo_jobs
 from app.scheduler import Jobs, Sweep
 from app.services.policies import PolicySource
 from app.settings import Settings
-from app.web import console, health, media, open311, sandbox, wechat
+from app.web import console, health, media, open311, sandbox, wechat, wecom
 from app.web.access_log import hide_query_strings
 from bot.codec import WeChatCodec
 from bot.security import ReplayGuard
+from bot.wecom import WeComCodec
 
 
 def handler_threads(settings: Settings, dialect: str) -> int:
@@ -131,6 +132,16 @@ def create_app(
     app.state.codec = WeChatCodec(
         settings.wechat_token, settings.wechat_app_id, settings.wechat_aes_key
     )
+    app.state.wecom_codec = (
+        WeComCodec(
+            corp_id=settings.wecom_corp_id,
+            agent_id=settings.wecom_agent_id,
+            token=settings.wecom_token,
+            aes_key=settings.wecom_aes_key,
+        )
+        if settings.wecom_corp_id
+        else None
+    )
     app.state.replay_guard = ReplayGuard(window_seconds=settings.signature_window_seconds)
     app.state.seen_deliveries = SeenDeliveries(
         sessions,
@@ -151,6 +162,7 @@ def create_app(
     app.state.late_limiter = anyio.CapacityLimiter(1)
     app.state.in_flight = InFlight()
     app.include_router(wechat.router)
+    app.include_router(wecom.router)
     app.include_router(media.router)
     app.include_router(sandbox.router)
     app.include_router(health.router)

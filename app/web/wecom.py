@@ -1,0 +1,89 @@
+"""The WeCom (企业微信) app's callback: staff send the same commands as on the official
+account and get the same answers, from the same chat engine.
+
+The sender "wecom:<userid>" is first resolved to the person the chat engine knows (a staff
+member bound on both channels is one person); the passive reply goes back encrypted.
+A reply not ready in time is parked and sent later, as on /wechat.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import anyio
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import PlainTextResponse
+
+from app.inbox.chat import DatabaseUnavailable
+from app.services import people
+from app.web.wechat import DATABASE_DOWN, PARK_TIMEOUT_SECONDS, XML, _capped_body, _keep, _within
+from bot.codec import BadRequest
+from bot.inbound import InboundMessage
+
+router = APIRouter(tags=["wecom"])
+log = logging.getLogger(__name__)
+
+
+@router.get("/wecom")
+def verify(request: Request) -> Response:
+    codec = request.app.state.wecom_codec
+    if codec is None:
+        return PlainTextResponse("WeCom is not configured", status_code=404)
+    if not request.app.state.replay_guard.fresh(request.query_params.get("timestamp", "")):
+        return PlainTextResponse("stale request", status_code=403)
+    try:
+        return PlainTextResponse(codec.verify_echo(dict(request.query_params)))
+    except BadRequest as exc:
+        return PlainTextResponse(exc.reason, status_code=403)
+
+
+def _as_known(sessions, msg: InboundMessage) -> InboundMessage:
+    with sessions() as session:
+        return replace(msg, openid=people.wecom_sender(session, msg.openid))
+
+
+@router.post("/wecom")
+async def receive(request: Request) -> Response:
+    state = request.app.state
+    codec = state.wecom_codec
+    if codec is None:
+        return PlainTextResponse("WeCom is not configured", status_code=404)
+    body = await _capped_body(request, state.settings.max_body_bytes)
+    if body is None:
+        return PlainTextResponse("body too large", status_code=413)
+    query = dict(request.query_params)
+    try:
+        received = codec.decode(query, body)
+    except BadRequest as exc:
+        return PlainTextResponse(exc.reason, status_code=403)
+    if not state.replay_guard.accept(query.get("timestamp", ""), query.get("nonce", "")):
+        return PlainTextResponse("stale or replayed request", status_code=403)
+    try:
+        msg = await anyio.to_thread.run_sync(_as_known, state.sessions, received)
+    except DATABASE_DOWN:
+        return PlainTextResponse("database unavailable", status_code=503)  # WeCom retries
+
+    async def park() -> str | None:
+        try:
+            return await _within(state.parking.park(msg), PARK_TIMEOUT_SECONDS)
+        except DATABASE_DOWN:
+            await _keep(state, msg, 0, None)
+            return None
+
+    chat = state.chat
+    try:
+        reply = await state.in_flight.run(
+            msg.dedup_key,
+            lambda: anyio.to_thread.run_sync(state.timed_handle, msg, limiter=state.chat_limiter),
+            budget=state.backlog.budget(state.settings.ack_budget_seconds),
+            park=park,
+            settle=lambda reply: anyio.to_thread.run_sync(
+                chat.answer_late, msg, reply, limiter=state.late_limiter
+            ),
+        )
+    except DatabaseUnavailable:
+        return PlainTextResponse("database unavailable", status_code=503)
+    if not reply:
+        return PlainTextResponse("success")
+    return Response(codec.encode_reply(reply, received), media_type=XML)

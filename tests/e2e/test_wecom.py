@@ -1,0 +1,137 @@
+"""Staff on WeCom (企业微信): encrypted callbacks (built with wechatpy.enterprise's crypto)
+into the running app, the same chat engine answering, notices out to a fake WeCom API."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from app.services import people
+from models import Staff, Ticket
+from tests.chatkit import FENGYUAN_1
+from tests.fakewecom import (
+    AES_KEY,
+    AGENT_ID,
+    CORP_ID,
+    SECRET,
+    TOKEN,
+    FakeWeCom,
+    WeComUser,
+    start_fake_wecom,
+)
+
+
+@pytest.fixture
+def fake_wecom() -> Iterator[FakeWeCom]:
+    server = start_fake_wecom()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def wecom_bot(gridbot, fake_wecom):
+    """The app in safe mode with the WeCom app configured; (bot, WeCom user client)."""
+    bot = gridbot(
+        "safe",
+        wecom_corp_id=CORP_ID,
+        wecom_agent_id=AGENT_ID,
+        wecom_secret=SECRET,
+        wecom_token=TOKEN,
+        wecom_aes_key=AES_KEY,
+        wecom_api_base=fake_wecom.base_url,
+        duplicate_distance_m=0,
+    )
+    return bot, WeComUser(bot.http)
+
+
+def _invite(bot, area_code: str) -> str:
+    with bot.sessions() as s, s.begin():
+        return people.create_invite(
+            s, role="grid_worker", area_code=area_code, now=datetime.now(UTC), name="李娜"
+        ).code
+
+
+def _grid_of(bot, openid: str) -> str:
+    with bot.sessions() as s:
+        return s.scalars(select(Staff).where(Staff.openid == openid)).one().area.code
+
+
+def test_the_echo_check_returns_the_decrypted_echostr(wecom_bot):
+    _, wecom = wecom_bot
+    good = wecom.echo_check("6123456789012345678")
+    assert good.status_code == 200
+    assert good.headers["content-type"].startswith("text/plain")
+    assert good.text == "6123456789012345678"
+    assert wecom.echo_check("6123456789012345678", signature="0" * 40).status_code == 403
+
+
+def test_forged_or_foreign_callbacks_are_refused(wecom_bot):
+    bot, wecom = wecom_bot
+    params, body = wecom._seal("<xml><MsgType>text</MsgType></xml>")
+    forged = bot.http.post("/wecom", params={**params, "msg_signature": "0" * 40}, content=body)
+    assert forged.status_code == 403
+    other_app = WeComUser(bot.http, agent_id="1000009")
+    assert (
+        other_app.post("wangfang", "<MsgType>text</MsgType><Content>帮助</Content>").status_code
+        == 403
+    )
+    other_corp = WeComUser(bot.http, corp_id="wwsomeoneelse00001")
+    assert (
+        other_corp.post("wangfang", "<MsgType>text</MsgType><Content>帮助</Content>").status_code
+        == 403
+    )
+
+
+def test_wecom_is_absent_until_configured(gridbot):
+    bot = gridbot("safe")
+    assert bot.http.get("/wecom", params={"echostr": "x"}).status_code == 404
+
+
+def test_binding_and_commands_from_wecom(wecom_bot):
+    bot, wecom = wecom_bot
+    code = _invite(bot, _grid_of(bot, "worker-1"))
+
+    assert "请回复「绑定 绑定码」" in wecom.say("lina", "绑定")
+    bound = wecom.say("lina", f"绑定 {code}")
+    assert "绑定成功" in bound and "李娜" in bound
+    with bot.sessions() as s:
+        staff = s.scalars(select(Staff).where(Staff.wecom_userid == "lina")).one()
+        assert staff.role == "grid_worker"
+
+    assert "位置" in bot.say("rider-1", "路口积水很深")
+    filed = bot.send_location("rider-1", FENGYUAN_1, "枫林路口")
+    assert "#1" in filed
+    assert "已认领工单 #1" in wecom.say("lina", "认领 1")
+    with bot.sessions() as s:
+        assert s.get(Ticket, 1).status == "claimed"
+    assert "#1" in wecom.say("lina", "我的工单")
+    # the rider hears on the official account who holds it
+    assert "李娜" in bot.wait_notice("rider-1", "认领")
+
+
+def test_a_stranger_on_wecom_is_not_staff(wecom_bot):
+    _, wecom = wecom_bot
+    answer = wecom.say("stranger", "认领 1")
+    assert "工作人员" in answer and "绑定" in answer
+
+
+def test_one_person_bound_on_both_channels_is_one_staff_member(wecom_bot):
+    bot, wecom = wecom_bot
+    grid = _grid_of(bot, "worker-1")
+    with bot.sessions() as s, s.begin():
+        people.add_staff(
+            s,
+            name="赵敏",
+            role="grid_worker",
+            area_code=grid,
+            openid="zhaomin-openid",
+            wecom_userid="zhaomin",
+            priority=1,
+        )
+    assert "无需重复绑定" in wecom.say("zhaomin", f"绑定 {_invite(bot, grid)}")
+    assert "无需重复绑定" in bot.say("zhaomin-openid", f"绑定 {_invite(bot, grid)}")
