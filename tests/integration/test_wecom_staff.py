@@ -14,7 +14,7 @@ GRID = "31019900100101"
 
 
 @pytest.fixture
-def cli(db_url, monkeypatch, tmp_path):
+def cli(db_url, sessions, monkeypatch, tmp_path):
     monkeypatch.setenv("GRIDBOT_DATABASE_URL", db_url)
     monkeypatch.setenv("GRIDBOT_DATA_DIR", str(tmp_path / "data"))
     get_settings.cache_clear()
