@@ -66,8 +66,19 @@ class OverdueTicket:
 
 @dataclass
 class RiderActivity:
-    openid: str
+    rider: str
+    """How a lead knows the rider: a nickname or a rider number (骑手R0012), never an
+    openid (see app/domain/recognition.py rider_label)."""
     reports: int
+
+    @classmethod
+    def from_json(cls, data: dict) -> RiderActivity:
+        if "openid" in data:  # stored before riders had numbers: masked as it was shown
+            openid = data["openid"]
+            return cls(
+                f"骑手…{openid[-4:]}" if len(openid) > 4 else f"骑手{openid}", data["reports"]
+            )
+        return cls(**data)
 
 
 @dataclass
@@ -115,7 +126,7 @@ class DigestFigures:
         data["resolved_in_time"] = Share(**data.get("resolved_in_time", {}))
         data["top_grids"] = [GridOverdue(**g) for g in data.get("top_grids", [])]
         data["overdue"] = [OverdueTicket(**t) for t in data.get("overdue", [])]
-        data["riders"] = [RiderActivity(**r) for r in data.get("riders", [])]
+        data["riders"] = [RiderActivity.from_json(r) for r in data.get("riders", [])]
         data["trend"] = [DayTrend(**d) for d in data.get("trend", [])]
         known = cls.__dataclass_fields__
         return cls(**{k: v for k, v in data.items() if k in known})
@@ -153,10 +164,6 @@ def _compare(now: int, before: int | None) -> str:
 
 def _share(s: Share) -> str:
     return f"{s.hits}/{s.of}（{s.percent}%）" if s.of else "—"
-
-
-def _mask(openid: str) -> str:
-    return f"骑手…{openid[-4:]}" if len(openid) > 4 else f"骑手{openid}"
 
 
 def sections(f: DigestFigures, previous: DigestFigures | None = None) -> list[list[str]]:
@@ -198,7 +205,7 @@ def sections(f: DigestFigures, previous: DigestFigures | None = None) -> list[li
     if f.riders:
         out.append(
             ["最活跃骑手（受理上报）："]
-            + [f"{i}. {_mask(r.openid)} {r.reports} 件" for i, r in enumerate(f.riders, 1)]
+            + [f"{i}. {r.rider} {r.reports} 件" for i, r in enumerate(f.riders, 1)]
         )
     return out
 

@@ -23,8 +23,9 @@ from app.domain.digest import (
     day_bounds,
     median_minutes,
 )
+from app.domain.recognition import rider_label
 from app.domain.tickets import OPEN_STATUSES, Status
-from models import Area, Rider, Staff, Ticket, TicketEvent, UTCDateTime
+from models import Area, Staff, Ticket, TicketEvent, UTCDateTime
 
 SUPERVISOR_ROLES = ("community_lead", "street_lead", "supervisor")
 OPEN = sorted(s.value for s in OPEN_STATUSES)
@@ -128,13 +129,12 @@ def compute(
 
     reports = func.count(Ticket.id)
     f.riders = [
-        RiderActivity(openid=openid, reports=n)
-        for openid, n in session.execute(
-            select(Rider.openid, reports)
-            .join(Rider, Rider.id == Ticket.reporter_id)
+        RiderActivity(rider=rider_label(rider_id), reports=n)
+        for rider_id, n in session.execute(
+            select(Ticket.reporter_id, reports)
             .where(created_today)
-            .group_by(Rider.openid)
-            .order_by(reports.desc(), Rider.openid)
+            .group_by(Ticket.reporter_id)
+            .order_by(reports.desc(), Ticket.reporter_id)
             .limit(TOP)
         )
     ]
@@ -142,6 +142,8 @@ def compute(
     _event_figures(session, f, scope, start, end, policy)
     _open_figures(session, f, scope, now, policy)
     f.trend = _trend(session, scope, day, tz)
+    # The chart's last point is this day: the text's figures, not a second count of them.
+    f.trend[-1] = DayTrend(day=f.day, new=f.new, resolved=f.resolved)
     return f
 
 
@@ -255,14 +257,26 @@ def _trend(session, scope, day: date, tz: tzinfo) -> list[DayTrend]:
             scope, Ticket.created_at >= _at(first), Ticket.created_at < _at(last)
         )
     ).one()
-    resolved_kind = and_(
-        TicketEvent.to_status == Status.RESOLVED.value,
-        TicketEvent.from_status != Status.RESOLVED.value,
-    )
+    # Tickets resolved each day, as the day's figure counts them: a ticket resolved,
+    # reopened and resolved again the same day is one.
     resolved = session.execute(
         _events_between(scope, first, last)
-        .add_columns(*buckets(TicketEvent.at))
-        .where(resolved_kind)
+        .add_columns(
+            *[
+                func.count(
+                    func.distinct(
+                        case(
+                            (
+                                and_(TicketEvent.at >= _at(s), TicketEvent.at < _at(e)),
+                                TicketEvent.ticket_id,
+                            )
+                        )
+                    )
+                )
+                for s, e in bounds
+            ]
+        )
+        .where(_event_kind() == "resolved")
     ).one()
     return [
         DayTrend(day=d.isoformat(), new=int(n), resolved=int(r))

@@ -20,6 +20,14 @@ def _digest(sessions, code, day=DAY, now=NOW):
         return digests.compute(s, area_by_code(s, code), day, now=now, tz=TZ)
 
 
+def _number(sessions, openid: str) -> str:
+    """How the digest names a rider: by rider number, not by openid."""
+    from models import Rider
+
+    with sessions() as s:
+        return f"骑手R{s.query(Rider.id).filter_by(openid=openid).scalar():04d}"
+
+
 def test_district_digest_matches_the_hand_count(week):
     f = _digest(week, "310199")
     assert (f.area_code, f.area_name, f.day) == ("310199", "示范区", "2026-11-20")
@@ -64,10 +72,10 @@ def test_district_digest_matches_the_hand_count(week):
         (1, "flooding", "地点1", 8 * 60 + 1, "张伟（未认领）"),
         (2, "flooding", "地点2", 7 * 60 + 59, "张伟（未认领）"),
     ]
-    assert [(r.openid, r.reports) for r in f.riders] == [
-        ("rider-a", 3),
-        ("rider-b", 2),
-        ("rider-c", 1),
+    assert [(r.rider, r.reports) for r in f.riders] == [
+        (_number(week, "rider-a"), 3),
+        (_number(week, "rider-b"), 2),
+        (_number(week, "rider-c"), 1),
     ]
     assert [(d.day, d.new, d.resolved) for d in f.trend] == [
         ("2026-11-14", 0, 0),
@@ -93,7 +101,11 @@ def test_a_community_digest_sees_only_its_own_grids(week):
         1,
     )
     assert (f.open_now, f.overdue_now) == (5, 4)  # 1, 2, 6, 7 overdue; 8 not
-    assert [r.openid for r in f.riders] == ["rider-a", "rider-b", "rider-c"]
+    assert [r.rider for r in f.riders] == [
+        _number(week, "rider-a"),
+        _number(week, "rider-b"),
+        _number(week, "rider-c"),
+    ]
     assert [t.number for t in f.overdue] == [7, 6, 1, 2]
 
 

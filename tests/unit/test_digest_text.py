@@ -42,7 +42,7 @@ def figures(**kw) -> DigestFigures:
         by_category={"flooding": 2, "other": 1},
         top_grids=[GridOverdue("31019900100101", "枫苑一网格", 3)],
         overdue=[OverdueTicket(7, "street_light", "东安路", 4200, "王芳")],
-        riders=[RiderActivity("oRider1234", 3)],
+        riders=[RiderActivity("骑手R0012", 3)],
     )
     base.update(kw)
     return DigestFigures(**base)
@@ -61,7 +61,7 @@ def test_one_message_says_it_all():
     assert "新增分类：道路积水 2，其他问题 1" in text
     assert "1. 枫苑一网格（31019900100101）3 件" in text
     assert "#7 路灯故障 东安路，已 2天22小时，王芳" in text
-    assert "1. 骑手…1234 3 件" in text
+    assert "1. 骑手R0012 3 件" in text
 
 
 def test_compared_with_the_day_before():
@@ -136,3 +136,10 @@ def test_urgent_and_normal_deadlines():
     assert not overdue("bulky_waste", timedelta(days=9), status="resolved")
     assert not overdue("bulky_waste", timedelta(days=9), status="closed")
     assert overdue("a_future_category", timedelta(hours=3))  # the normal deadline
+
+
+def test_a_digest_stored_before_rider_numbers_still_reads():
+    """Yesterday's stored figures (for 较前日) may name riders by openid: masked as shown then."""
+    stored = figures().to_json()
+    stored["riders"] = [{"openid": "oRider1234", "reports": 3}]
+    assert DigestFigures.from_json(stored).riders == [RiderActivity("骑手…1234", 3)]
