@@ -70,7 +70,7 @@ def run_auto_close(ctx: JobContext) -> SweepResult:
 def run_digest(ctx: JobContext):
     from app.services import digest_delivery
 
-    return digest_delivery.daily_sweep(ctx.sessions, ctx.settings)
+    return digest_delivery.daily_sweep(ctx.sessions, ctx.settings, points=ctx.policy().points)
 
 
 def _photo_jobs(ctx: JobContext):

@@ -171,9 +171,15 @@ def send_due(
 
 
 def daily_sweep(
-    sessions: sessionmaker[Session], settings: Settings, *, now: datetime | None = None
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    points: PointsRules | None = None,
 ) -> SweepResult:
-    """The scheduled job: `send_due` with the configured time zone, time and chart."""
+    """The scheduled job: `send_due` with the configured time zone, time and chart;
+    `points`, the job's policy's riders' points (default: the shipped ones), for the
+    board on the 1st of a month."""
     from app.services import policies
     from app.services.digest_chart import render_chart
 
@@ -186,7 +192,7 @@ def daily_sweep(
         tz=ZoneInfo(settings.timezone),
         send_at=send_at,
         chart=render_chart,
-        points=policies.load(settings.policy_file).points,
+        points=points if points is not None else policies.SHIPPED().points,
     )
 
 
