@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.domain.send_back import ReturnKind
 from app.services import notices, oversight
 from bot.router import Router
 from handlers.context import ChatContext, is_staff, split_number
@@ -51,10 +52,15 @@ def extend(ctx: ChatContext, args: str) -> str:
 def send_back(ctx: ChatContext, args: str) -> str:
     number, reason = split_number(args)
     if number is None:
-        return "格式：退回 工单号 原因，例如「退回 12 不在本网格范围」。"
+        return (
+            "格式：退回 工单号 原因。问题不存在或不属实：「退回 12 无效 现场无积水」；"
+            "问题存在但不归您处理：「退回 12 转办 属于小区物业」。"
+        )
     done = ctx.as_staff(oversight.send_back, number=number, reason=reason)
     who = done.lead.name if done.lead else "上级"
-    return f"已申请退回工单 #{number}，等待{who}确认。"
+    if done.kind is ReturnKind.NOT_OURS:
+        return f"已将工单 #{number} 退回{who}转派或吹哨（问题不归您处理），并告知上报人。"
+    return f"已申请退回工单 #{number}（问题不存在或不属实），等待{who}确认。"
 
 
 def _decide(ctx: ChatContext, args: str, approve: bool) -> str:

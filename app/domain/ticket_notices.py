@@ -110,6 +110,10 @@ NOTICES: dict[Action, tuple[Notice, ...]] = {
     Action.APPROVE_EXTENSION: (Notice(H, "extension_approved", "extension_approved"),),
     Action.REFUSE_EXTENSION: (Notice(H, "extension_refused", "extension_refused"),),
     Action.RETURN: (Notice(L, "return_request", "return_request"),),
+    Action.PASS_ON: (
+        Notice(L, "pass_on_request", "return_request"),
+        Notice(F, "passed_on_for_rider", "ticket_passed_on"),
+    ),
     Action.CONFIRM_RETURN: (
         Notice(F, "rejected_for_rider", "ticket_rejected"),
         Notice(H, "return_confirmed", "return_confirmed"),

@@ -48,6 +48,9 @@ class Action(StrEnum):
     APPROVE_EXTENSION = "approve_extension"
     REFUSE_EXTENSION = "refuse_extension"
     RETURN = "return"
+    """退回 as not valid: the level above may close it as rejected."""
+    PASS_ON = "pass_on"
+    """退回 as not ours: the level above transfers it or summons a department."""
     CONFIRM_RETURN = "confirm_return"
     REFUSE_RETURN = "refuse_return"
     MERGE = "merge"
@@ -153,6 +156,11 @@ TRANSITIONS.update(
         (RO, Action.RETURN): RT,
         (RT, Action.CONFIRM_RETURN): RJ,
         (RT, Action.REFUSE_RETURN): C,
+        **{(s, Action.PASS_ON): RT for s in (A, C, RO)},
+        # A ticket sent back as not ours: the level above sends it on, or takes it.
+        (RT, Action.TRANSFER): A,
+        (RT, Action.SUMMON): SU,
+        (RT, Action.CLAIM): C,
         # Duplicates may join, or be split from, a ticket waiting on oversight too.
         **{(s, Action.JOIN): s for s in (SU, RT)},
         **{(s, Action.SPLIT): s for s in (SU, RT)},
@@ -206,6 +214,7 @@ WHO_MAY: dict[Action, May] = {
     Action.JOIN: May.RIDER,
     Action.REQUEST_EXTENSION: May.HOLDER,
     Action.RETURN: May.HOLDER,
+    Action.PASS_ON: May.HOLDER,
     Action.APPROVE_EXTENSION: May.ABOVE_HOLDER,
     Action.REFUSE_EXTENSION: May.ABOVE_HOLDER,
     Action.CONFIRM_RETURN: May.ABOVE_HOLDER,

@@ -165,15 +165,43 @@ def extension_refused(ticket: Ticket, by: Staff, note: str) -> str:
 def return_request(ticket: Ticket, staff: Staff, reason: str) -> str:
     n = ticket.number
     return (
-        f"{_head('退回申请', ticket)}\n{staff.name}申请退回，原因：{reason}。\n"
+        f"{_head('退回申请', ticket)}\n{staff.name}申请退回：问题不存在或不属实，说明：{reason}。\n"
         f"回复「同意 {n}」确认退回（工单关闭，告知上报人原因），或「驳回 {n} 理由」交回继续处理。"
+    )
+
+
+def pass_on_request(
+    ticket: Ticket, staff: Staff, *, now: datetime, settings: NoticeSettings = DEFAULT
+) -> str:
+    """退回 as not ours: the problem is real; the lead sends it on."""
+    n = ticket.number
+    lines = ticket_card(
+        ticket,
+        f"【退回·需转办 #{n}】{category_label(ticket)}",
+        now=now,
+        settings=settings,
+        deadline=False,
+    )
+    lines += [
+        f"{staff.name}退回：不归本网格处理，说明：{ticket.request_reason}。",
+        f"请回复「转派 {n} 网格名称」或「吹哨 {n} 部门」；仍由{staff.name}处理请回复「驳回 {n} 理由」。",
+    ]
+    return "\n".join(lines)
+
+
+def passed_on_for_rider(ticket: Ticket) -> str:
+    area = ticket.grid or ticket.area
+    where_ = area.name if area is not None else "原网格"
+    return (
+        f"您上报的工单 #{ticket.number}（{category_label(ticket)}）不归{where_}处理，"
+        "已转交上级协调相关单位处理，进展会继续通知您。"
     )
 
 
 def return_confirmed_for_rider(ticket: Ticket, reason: str) -> str:
     return (
-        f"您上报的工单 #{ticket.number}（{category_label(ticket)}）经核实不予受理，原因：{reason}。"
-        "感谢您的关注，如有疑问可重新上报并补充说明。"
+        f"您上报的工单 #{ticket.number}（{category_label(ticket)}）经现场核实，问题不存在或不属实，"
+        f"不予受理。处理人员说明：{reason}。感谢您的关注，如有疑问可重新上报并补充说明。"
     )
 
 

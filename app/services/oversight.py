@@ -8,7 +8,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from app.domain import send_back as returns
 from app.domain.policy import parse_duration
+from app.domain.send_back import ReturnKind
 from app.domain.tickets import Action, Status, allowed_actions
 from app.services import deadlines, policies
 from app.services import escalation_notices as texts
@@ -93,6 +95,8 @@ class Request:
     ticket: Ticket
     lead: Staff | None
     """Who was asked to decide; None when nobody is above (the request waits anyway)."""
+    kind: ReturnKind | None = None
+    """For a send-back: not valid, or not ours."""
 
 
 def request_extension(
@@ -145,22 +149,45 @@ def send_back(
     message_key: str | None = None,
     notice_settings: NoticeSettings | None = None,
 ) -> Request:
-    """退回: the holder says the ticket is not valid or not theirs; the level above decides."""
+    """退回: the holder says the ticket is not valid (the level above may close it as
+    rejected) or not theirs (it stays open; the level above transfers it or summons a
+    department, and the riders hear it was passed on)."""
     ticket = _locked(session, staff, number, Action.RETURN)
     if not reason:
-        raise InvalidInput(f"请写明退回原因，例如「退回 {number} 不在本网格范围」。")
-    ticket.request_reason = reason
+        raise InvalidInput(
+            f"请写明退回原因，例如「退回 {number} 无效 现场无积水」或「退回 {number} 转办 属于小区物业」。"
+        )
+    kind, why = returns.read(reason)
+    if kind is None:
+        raise InvalidInput(
+            f"请说明是哪一种退回：问题不存在或不属实，回复「退回 {number} 无效 {reason}」；"
+            f"问题存在但不归您处理，回复「退回 {number} 转办 {reason}」。"
+        )
+    ticket.request_reason = why
     act(
         session,
         ticket,
-        Action.RETURN,
+        Action.RETURN if kind is ReturnKind.NOT_VALID else Action.PASS_ON,
         Actor.of_staff(staff),
         now=now,
         notice_settings=notice_settings,
-        note=reason,
+        note=f"{RETURN_WORDS[kind]}：{why}",
         message_key=message_key,
     )
-    return Request(ticket, above(session, ticket, staff))
+    return Request(ticket, above(session, ticket, staff), kind)
+
+
+RETURN_WORDS = {ReturnKind.NOT_VALID: "问题不存在或不属实", ReturnKind.NOT_OURS: "不归本网格处理"}
+
+
+def pending_return(ticket: Ticket) -> ReturnKind | None:
+    """What the send-back the ticket waits on says, from its log."""
+    for event in reversed(ticket.events):
+        if event.action == Action.RETURN.value:
+            return ReturnKind.NOT_VALID
+        if event.action == Action.PASS_ON.value:
+            return ReturnKind.NOT_OURS
+    return None
 
 
 @dataclass(frozen=True)
@@ -187,6 +214,13 @@ def decide(
     ticket = _locked(session, staff, number, Action.APPROVE_EXTENSION)
     actor = Actor.of_staff(staff)
     if ticket.status == Status.RETURNED.value:
+        if approve and pending_return(ticket) is ReturnKind.NOT_OURS:
+            holder = ticket.assignee.name if ticket.assignee else "原负责人"
+            raise Conflict(
+                f"工单 #{number} 的问题存在、只是不归{holder}处理，不能关闭。"
+                f"请回复「转派 {number} 网格名称」或「吹哨 {number} 部门」；"
+                f"仍由{holder}处理请回复「驳回 {number} 理由」。"
+            )
         action = Action.CONFIRM_RETURN if approve else Action.REFUSE_RETURN
         reason = ticket.request_reason
         act(

@@ -62,18 +62,40 @@ def test_extension_needs_the_holder_and_the_level_above(chat):
 
 
 def test_a_send_back_confirmed_above_closes_as_rejected_and_tells_the_rider_why(chat):
+    # Changed with issue 14 §2: the reason used to be "属于小区物业内部管网", and the lead's
+    # 同意 closed a real problem as rejected; now only a report that is not valid closes.
     assert "请写明退回原因" in chat.text("worker-1", "退回 1")
-    assert "等待马书记确认" in chat.text("worker-1", "退回 1 属于小区物业内部管网")
+    assert "等待马书记确认" in chat.text("worker-1", "退回 1 现场无积水，系误报")
     assert chat.ticket(1).status == "returned"
-    assert "属于小区物业内部管网" in chat.notices_to("lead-1")[-1]
+    assert "现场无积水，系误报" in chat.notices_to("lead-1")[-1]
     assert "上级可以审批" in chat.text("worker-2", "同意 1")
     assert "已确认退回" in chat.text("lead-1", "同意 1")
     ticket = chat.ticket(1)
     assert ticket.status == "rejected" and ticket.closed_at is not None
     assert ticket.next_check_at is None
     told = chat.notices_to("rider-1")[-1]
-    assert "不予受理" in told and "属于小区物业内部管网" in told
+    assert "问题不存在或不属实" in told and "不予受理" in told and "系误报" in told
     assert "已由马书记确认" in chat.notices_to("worker-1")[-1]
+
+
+def test_a_problem_that_is_not_ours_stays_open_and_goes_to_the_lead(chat):
+    reply = chat.text("worker-1", "退回 1 属于小区物业内部管网")
+    assert reply == "已将工单 #1 退回马书记转派或吹哨（问题不归您处理），并告知上报人。"
+    lead = chat.notices_to("lead-1")[-1]
+    assert "【退回·需转办 #1】" in lead and "属于小区物业内部管网" in lead
+    assert "「转派 1 网格名称」或「吹哨 1 部门」" in lead
+    assert "已转交上级协调" in chat.notices_to("rider-1")[-1]
+    assert "不能关闭" in chat.text("lead-1", "同意 1")
+    assert chat.ticket(1).status == "returned"
+    assert "请区排水所报到" in chat.text("lead-1", "吹哨 1 排水")
+    assert chat.ticket(1).status == "summoned"
+
+
+def test_an_unclear_send_back_asks_which_kind(chat):
+    reply = chat.text("worker-1", "退回 1 今天忙不过来")
+    assert "「退回 1 无效 今天忙不过来」" in reply and "「退回 1 转办 今天忙不过来」" in reply
+    assert chat.ticket(1).status == "assigned"
+    assert "等待马书记确认" in chat.text("worker-1", "退回 1 无效 重复上报")
 
 
 def test_a_send_back_refused_above_goes_back_to_the_worker(chat):

@@ -102,12 +102,18 @@ def test_auto_closure_tells_every_rider_and_the_worker(world, clock):
 
 def test_a_rejected_send_back_tells_every_rider_why(world):
     chat, told = world
-    chat.text("worker-1", "退回 1 小区内部管网，由物业负责")
+    chat.text("worker-1", "退回 1 无效 现场没有积水")
     assert told.who() == {"lead-1"}
     chat.text("lead-1", "同意 1")
     notices = told.new()
     assert set(notices) == {"rider-1", "rider-2", "worker-1"}
-    assert "由物业负责" in notices["rider-2"][0]
+    assert "现场没有积水" in notices["rider-2"][0]
+
+
+def test_a_send_back_as_not_ours_tells_the_lead_and_every_rider(world):
+    chat, told = world
+    chat.text("worker-1", "退回 1 小区内部管网，由物业负责")
+    assert told.who() == {"lead-1", "rider-1", "rider-2"}
 
 
 def test_a_refused_send_back_tells_the_holder(world):

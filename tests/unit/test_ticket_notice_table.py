@@ -43,6 +43,8 @@ EXPECTED = {
     (Action.APPROVE_EXTENSION, H): "extension_approved",
     (Action.REFUSE_EXTENSION, H): "extension_refused",
     (Action.RETURN, L): "return_request",
+    (Action.PASS_ON, L): "pass_on_request",
+    (Action.PASS_ON, F): "passed_on_for_rider",
     (Action.CONFIRM_RETURN, F): "rejected_for_rider",
     (Action.CONFIRM_RETURN, H): "return_confirmed",
     (Action.REFUSE_RETURN, H): "return_refused",
