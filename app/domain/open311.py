@@ -48,11 +48,14 @@ STATUSES: dict[Status, Open311Status] = {
     Status.CLOSED: Open311Status("closed", Update.CLOSED),
     Status.REJECTED: Open311Status("closed", Update.NOT_COUNCILS_RESPONSIBILITY),
     Status.MERGED: Open311Status("closed", Update.DUPLICATE),
+    # Taken back by its rider minutes after filing (取消 <号>).
+    Status.WITHDRAWN: Open311Status("closed", Update.CLOSED),
 }
 
 ACTION_UPDATES: dict[Action, Update] = {
     Action.TRANSFER: Update.INTERNAL_REFERRAL,
     Action.SUMMON: Update.INTERNAL_REFERRAL,
+    Action.PASS_ON: Update.INTERNAL_REFERRAL,
     Action.MERGE: Update.DUPLICATE,
 }
 """Actions whose update status says more than the status they leave the ticket in."""

@@ -100,3 +100,9 @@ def test_closed_is_terminal_and_open_statuses_are_the_workable_ones():
 def test_statuses_accept_plain_strings_from_the_database():
     assert apply("claimed", Action.RESOLVE).to_status is RS
     assert all(isinstance(k[0], Status) for k in TRANSITIONS)
+
+
+def test_every_status_has_an_open311_name():
+    from app.domain.open311 import STATUSES
+
+    assert set(STATUSES) == set(Status)
