@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, exists, func, select
+from sqlalchemy import delete, exists, func, select, union_all
 from sqlalchemy.orm import Session
 
 from app.domain import hazards
@@ -185,27 +185,25 @@ def _riders_near(session: Session, ticket: Ticket, now: datetime) -> list[int]:
     dlng = 2 * dlat  # wide enough up to 60° of latitude; the index checks the distance
     box_lat = (ticket.lat - dlat, ticket.lat + dlat)
     box_lng = (ticket.lng - dlng, ticket.lng + dlng)
-    positions = session.execute(
-        select(RiderPosition.rider_id, RiderPosition.lat, RiderPosition.lng, RiderPosition.seen_at)
-        .join(Rider, Rider.id == RiderPosition.rider_id)
-        .where(
+    # One round trip: the last positions and the recent reports in the box, together.
+    seen = union_all(
+        select(
+            RiderPosition.rider_id, RiderPosition.lat, RiderPosition.lng, RiderPosition.seen_at
+        ).where(
             RiderPosition.seen_at >= since,
             RiderPosition.lat.between(*box_lat),
             RiderPosition.lng.between(*box_lng),
-            Rider.subscribed,
-        )
-    ).all()
-    reports = session.execute(
-        select(Ticket.reporter_id, Ticket.lat, Ticket.lng, Ticket.created_at)
-        .join(Rider, Rider.id == Ticket.reporter_id)
-        .where(
+        ),
+        select(Ticket.reporter_id, Ticket.lat, Ticket.lng, Ticket.created_at).where(
             Ticket.created_at >= since,
             Ticket.lat.between(*box_lat),
             Ticket.lng.between(*box_lng),
-            Rider.subscribed,
-        )
-    ).all()
-    index = RiderIndex([tuple(p) for p in [*positions, *reports]])
+        ),
+    )
+    # No join with riders here (it read the whole table): who may be messaged, subscribed
+    # included, is checked for the few found (`_last_messages`).
+    rows = session.execute(seen).all()
+    index = RiderIndex([(r, lat, lng, _aware(at)) for r, lat, lng, at in rows])
     found: list[int] = []
     for rider_id in index.within(ticket.lat, ticket.lng, hazards.RADIUS_M, seen_since=since):
         if rider_id not in found:
@@ -235,14 +233,15 @@ def _opted_out(session: Session, rider_ids: list[int]) -> set[int]:
 
 
 def _last_messages(session: Session, rider_ids: list[int]) -> dict[int, datetime]:
-    """When each rider last wrote to the account (what opens the chat window): a message,
-    not an event (a LOCATION event is sent by the phone, not the rider)."""
+    """When each rider still following the account last wrote to it (what opens the chat
+    window): a message, not an event (a LOCATION event is sent by the phone, not the
+    rider). A rider who unfollowed has no window."""
     if not rider_ids:
         return {}
     rows = session.execute(
         select(Rider.id, func.max(InboxMessage.received_at))
         .join(InboxMessage, InboxMessage.openid == Rider.openid)
-        .where(Rider.id.in_(rider_ids), InboxMessage.kind.not_like("event:%"))
+        .where(Rider.id.in_(rider_ids), Rider.subscribed, InboxMessage.kind.not_like("event:%"))
         .group_by(Rider.id)
     ).all()
     return {rider_id: _aware(at) for rider_id, at in rows if at is not None}
