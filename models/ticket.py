@@ -11,6 +11,8 @@ from models.area import Area
 from models.base import Base, UTCDateTime, utcnow
 from models.people import Rider, Staff
 
+_OPEN = "status IN ('reopened', 'returned', 'assigned', 'summoned', 'claimed')"
+
 
 class Ticket(Base):
     __tablename__ = "tickets"
@@ -25,6 +27,20 @@ class Ticket(Base):
             "next_check_at",
             postgresql_where=text("next_check_at IS NOT NULL"),
             sqlite_where=text("next_check_at IS NOT NULL"),
+        ),
+        # The console's "overdue only": open tickets past a deadline, without reading
+        # every open ticket (migration 0015).
+        Index(
+            "ix_tickets_open_claim_due",
+            "claim_due_at",
+            postgresql_where=text(f"claimed_at IS NULL AND {_OPEN}"),
+            sqlite_where=text(f"claimed_at IS NULL AND {_OPEN}"),
+        ),
+        Index(
+            "ix_tickets_open_resolve_due",
+            "resolve_due_at",
+            postgresql_where=text(_OPEN),
+            sqlite_where=text(_OPEN),
         ),
     )
 
