@@ -140,6 +140,9 @@ class Settings(BaseSettings):
     """Photos whose 64-bit dHashes differ in at most this many bits show the same scene."""
     more_reports_interval_minutes: int = 30
     """A worker hears 'more reports' about one ticket at most once per interval."""
+    more_info_interval_minutes: int = 5
+    """A worker hears what a rider added to one ticket at most once per interval (a
+    correction of its category or urgency goes at once)."""
     outbox_lease_seconds: float = 60.0
     """A leased notice not marked within this time (the sender died) is tried again."""
     rate_limit_pause_seconds: float = 60.0

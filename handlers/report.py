@@ -5,7 +5,7 @@ from __future__ import annotations
 from app.domain.categories import Category, classify
 from app.domain.coords import to_wgs84
 from app.domain.rider_words import Gist, gist
-from app.services import duplicates, notices, reports
+from app.services import drafts, duplicates, notices, reports
 from app.services.reports import Intake, Outcome, Piece
 from bot.router import Router, match_command, normalize
 from handlers import digest, escalation, evidence, worker
@@ -47,7 +47,9 @@ def _answer(intake: Intake) -> str:
         return f"已补充到工单 #{t.number}，网格员会看到。如补充错了，回复「取消」撤回。"
     if intake.outcome is Outcome.ANOTHER_REPORT:
         assert t is not None
-        return f"这像是另一个问题，已为您新开一条上报（不会补充到工单 #{t.number}）。{ASK_LOCATION}"
+        return (
+            f"看起来是另一个问题，已为您新开一条上报（不会补充到工单 #{t.number}）。{ASK_LOCATION}"
+        )
     if intake.outcome is Outcome.OUTSIDE:
         served = f"{intake.district}的" if intake.district else ""
         return (
@@ -139,7 +141,7 @@ def _answer_chat(ctx: ChatContext, kind: Gist) -> str:
 
 
 def _in_progress(ctx: ChatContext) -> ReportDraft | Ticket | None:
-    return reports.active_draft(
+    return drafts.active_draft(
         ctx.session, ctx.rider, now=ctx.now, window=ctx.rules.draft_window
     ) or reports.recent_ticket(
         ctx.session, ctx.rider, now=ctx.now, window=ctx.rules.followup_window

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.services import notices, people, reports, tickets
+from app.services import additions, drafts, notices, people, tickets
 from bot.router import Router
 from handlers.context import ChatContext, split_number
 from handlers.texts import WELCOME
@@ -59,9 +59,19 @@ def cancel(ctx: ChatContext, args: str) -> str:
             notice_settings=ctx.notice_settings,
         )
         return f"已撤回工单 #{t.number}，已告知{notices.routed_to(t)}无需处理。"
-    if reports.cancel_draft(ctx.session, ctx.rider):
+    if drafts.cancel_draft(ctx.session, ctx.rider):
         return "已取消正在填写的上报。"
-    return "没有正在填写的上报。"
+    taken = additions.take_back_last(
+        ctx.session,
+        ctx.rider,
+        now=ctx.now,
+        rules=ctx.rules.additions,
+        message_key=ctx.message_key,
+    )
+    if taken is not None:
+        ticket, what = taken
+        return f"已撤回刚才补充到工单 #{ticket.number} 的{what}。"
+    return "没有正在填写的上报，也没有刚补充、可以撤回的内容。"
 
 
 @router.on("event:subscribe", "event:scan")

@@ -75,6 +75,12 @@ class Ticket(Base):
     """Other riders who reported the same problem (reports merged into this one)."""
     severity: Mapped[str] = mapped_column(String(16), default="normal", server_default="normal")
     more_reports_noticed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    more_info_noticed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When the worker was (or, if later than now, will be) last told what the rider added:
+    at most one such notice per interval."""
+    details_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When the rider was asked to describe the problem (the ticket's only photo could not
+    be used): their words within the follow-up window after it add to this ticket."""
 
     # Deadlines and the escalation ladder (see app/domain/policy.py).
     severe: Mapped[bool] = mapped_column(default=False, server_default=false())

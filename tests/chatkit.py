@@ -65,6 +65,20 @@ class Chat:
                 )
             )
 
+    def notices_due(self, openid: str) -> list[str]:
+        """The notices to `openid` the outbox may send now (not those waiting for later)."""
+        with self.sessions() as s:
+            return list(
+                s.scalars(
+                    select(OutboxMessage.text)
+                    .where(
+                        OutboxMessage.to_openid == openid,
+                        OutboxMessage.next_attempt_at <= self.clock(),
+                    )
+                    .order_by(OutboxMessage.id)
+                )
+            )
+
     def ticket(self, number: int) -> Ticket:
         with self.sessions() as s:
             t = s.get(Ticket, number)

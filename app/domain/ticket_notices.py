@@ -70,7 +70,11 @@ F, H, W, P, L = (
 
 NOTICES: dict[Action, tuple[Notice, ...]] = {
     Action.CREATE: (Notice(H, "new_ticket", "ticket_assigned"),),
+    # Intake tells of additions at most once per interval (app/services/additions.py):
+    # a change that is not told at once is gathered into the next notice.
     Action.ADD_INFO: (Notice(W, "more_info", "ticket_more_info"),),
+    Action.REMOVE_INFO: (Notice(W, "info_taken_back", "ticket_more_info"),),
+    Action.REQUEST_DETAILS: (Notice(W, "photo_unusable", "ticket_photo_unusable"),),
     Action.CLAIM: (Notice(F, "claimed", "ticket_claimed"),),
     Action.NOTE: (Notice(F, "note", "ticket_note"),),
     Action.RESOLVE: (

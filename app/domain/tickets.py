@@ -38,6 +38,10 @@ class Action(StrEnum):
     CONFIRM = "confirm"
     REOPEN = "reopen"
     ADD_INFO = "add_info"
+    REMOVE_INFO = "remove_info"
+    """The rider takes back what they just added (取消)."""
+    REQUEST_DETAILS = "request_details"
+    """The report's only photo is unusable and it has no words: its rider is asked."""
     # Oversight: the deadline ladder, departments, extensions, send-backs, closure.
     REMIND = "remind"
     ESCALATE = "escalate"
@@ -114,6 +118,8 @@ TRANSITIONS: dict[tuple[Status, Action], Status] = {
     (A, Action.ADD_INFO): A,
     (C, Action.ADD_INFO): C,
     (RO, Action.ADD_INFO): RO,
+    **{(s, Action.REMOVE_INFO): s for s in (A, C, RO, Status.MERGED)},
+    **{(s, Action.REQUEST_DETAILS): s for s in (A, C, RO)},
     # Duplicate reports: only a fresh, unclaimed report is merged into another ticket.
     (A, Action.MERGE): Status.MERGED,
     (Status.MERGED, Action.ADD_INFO): Status.MERGED,
@@ -136,6 +142,10 @@ TRANSITIONS.update(
         **{(s, Action.ESCALATE): s for s in (A, C, RO, SU, RT)},
         (SU, Action.ADD_INFO): SU,
         (RT, Action.ADD_INFO): RT,
+        (SU, Action.REMOVE_INFO): SU,
+        (RT, Action.REMOVE_INFO): RT,
+        (SU, Action.REQUEST_DETAILS): SU,
+        (RT, Action.REQUEST_DETAILS): RT,
         # Nobody answered the rider's confirmation request in time.
         (RS, Action.AUTO_CLOSE): CL,
         # 吹哨: a department is summoned; its liaison checks in (报到) and works it.
@@ -204,6 +214,8 @@ WHO_MAY: dict[Action, May] = {
     Action.CREATE: May.REPORTER,
     Action.ADD_INFO: May.REPORTER,
     Action.WITHDRAW: May.REPORTER,
+    Action.REMOVE_INFO: May.REPORTER,
+    Action.REQUEST_DETAILS: May.SYSTEM,
     Action.CLAIM: May.WORKER,
     Action.NOTE: May.WORKER,
     Action.RESOLVE: May.WORKER,

@@ -117,3 +117,17 @@ def make_severe(ticket: Ticket, policy: Policy) -> bool:
     if moved and not ticket.ladder_step and not ticket.escalation_level:
         restart(ticket, policy)
     return moved
+
+
+def reassess(ticket: Ticket, now: datetime, policy: Policy) -> None:
+    """The ticket's category or severity changed after filing (the rider's later words):
+    its deadlines become those it would have had from filing, never earlier than now. A
+    ladder that has not yet notified anyone restarts from them; one under way keeps its
+    place (nobody is told twice)."""
+    d = policy.for_category(ticket.category).deadlines(ticket.severe)
+    add = policy.adder(ticket.category)
+    if ticket.claimed_at is None:
+        ticket.claim_due_at = max(add(ticket.created_at, d.claim), now)
+    ticket.resolve_due_at = max(add(ticket.created_at, d.resolve), now)
+    if not ticket.ladder_step and not ticket.escalation_level:
+        restart(ticket, policy)

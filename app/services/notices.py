@@ -77,10 +77,6 @@ def new_ticket_for_worker(
     return "\n".join(lines)
 
 
-def more_info_for_worker(ticket: Ticket, what: str) -> str:
-    return f"工单 #{ticket.number} 上报人补充了{what}。"
-
-
 def claimed_for_rider(ticket: Ticket, staff: Staff) -> str:
     return (
         f"您上报的工单 #{ticket.number}（{category_label(ticket)}）已由{staff.name}认领，正在处理。"

@@ -26,9 +26,11 @@ def enqueue(
     ticket_id: int | None = None,
     image: bytes | None = None,
     reply_to: str | None = None,
+    not_before: datetime | None = None,
 ) -> int | None:
     """Owe `to_openid` a notice (an image when `image` holds PNG bytes); sent after the
-    caller commits. Returns the outbox row's id; no openid, no notice (None)."""
+    caller commits, and not before `not_before` when given. Returns the outbox row's id;
+    no openid, no notice (None)."""
     if not to_openid or to_openid.startswith(API_OPENID_PREFIX):
         return None  # an API client hears through its own API, not WeChat
     to_openid = _on_wecom(session, to_openid)
@@ -43,7 +45,7 @@ def enqueue(
             "reply_to": reply_to,
             "status": OutboxStatus.PENDING.value,
             "attempts": 0,
-            "next_attempt_at": now,
+            "next_attempt_at": not_before or now,
             "last_error": "",
             "delivered_via": "",
             "created_at": now,

@@ -29,7 +29,7 @@ from app.domain.tickets import Action, Status, allowed_actions
 from app.media.imaging import Limits, ProcessedPhoto, RefusedImage, process
 from app.media.sources import MediaSource, MediaUnavailable
 from app.media.storage import MediaStore, StoreUnavailable
-from app.services import duplicates, notices
+from app.services import duplicates, missing_details, notices
 from app.services.actors import SYSTEM
 from app.services.outbox import enqueue
 from app.services.reports import IntakeRules, file_ticket, photo_is_old
@@ -166,7 +166,8 @@ class PhotoPipeline:
             elif isinstance(outcome, RefusedImage):
                 photo.status = PhotoStatus.REFUSED
                 photo.last_error = str(outcome)[:250]
-                self._tell_sender(session, photo, REFUSALS[outcome.reason], now)
+                if not missing_details.photo_unusable(session, photo, outcome.reason, now=now):
+                    self._tell_sender(session, photo, REFUSALS[outcome.reason], now)
                 result.refused += 1
             elif outcome.retryable and photo.attempts < self.rules.max_attempts:
                 photo.last_error = str(outcome)[:250]
@@ -177,7 +178,8 @@ class PhotoPipeline:
             else:
                 photo.status = PhotoStatus.FAILED
                 photo.last_error = str(outcome)[:250]
-                self._tell_sender(session, photo, FAILED, now)
+                if not missing_details.photo_unusable(session, photo, "failed", now=now):
+                    self._tell_sender(session, photo, FAILED, now)
                 result.failed += 1
 
     def _tell_sender(self, session: Session, photo: TicketPhoto, text: str, now: datetime):

@@ -7,17 +7,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
-from app.domain.categories import Category, classify
+from app.domain.categories import classify
 from app.domain.duplicates import DuplicatePolicy
 from app.domain.photos import PhotoStatus
 from app.domain.rider_words import names_another_problem
 from app.domain.tickets import Action, Status
 from app.media.links import MediaLinks
-from app.services import duplicates
+from app.services import additions, drafts, duplicates
 from app.services.actors import Actor
+from app.services.additions import AdditionRules
 from app.services.grids import GridLocator, Placement, responsible_staff, served_district
 from app.services.ticket_actions import act
 from app.services.ticket_card import NoticeSettings
@@ -71,6 +72,7 @@ class IntakeRules:
     duplicates: DuplicatePolicy = field(default_factory=DuplicatePolicy)
     photo_stale_after: timedelta = timedelta(hours=24)
     timezone: str = "Asia/Shanghai"
+    additions: AdditionRules = field(default_factory=AdditionRules)
 
     @property
     def notice_settings(self) -> NoticeSettings:
@@ -96,6 +98,11 @@ class IntakeRules:
             ),
             photo_stale_after=timedelta(hours=settings.photo_stale_hours),
             timezone=settings.timezone,
+            additions=AdditionRules(
+                interval=timedelta(minutes=settings.more_info_interval_minutes),
+                window=timedelta(minutes=settings.followup_minutes),
+                timezone=settings.timezone,
+            ),
         )
 
     def photo_links(self, photos: list[TicketPhoto], now: datetime, limit: int = 3) -> list[str]:
@@ -115,7 +122,7 @@ def submit(
     message_key: str | None = None,
 ) -> Intake:
     """Take one piece of a report and say what became of it."""
-    draft = active_draft(session, rider, now=now, window=rules.draft_window)
+    draft = drafts.active_draft(session, rider, now=now, window=rules.draft_window)
     placement = None
     if piece.lat is not None and piece.lng is not None:
         placement = rules.locator.place(session, piece.lat, piece.lng)
@@ -126,7 +133,9 @@ def submit(
         recent = recent_ticket(session, rider, now=now, window=rules.followup_window)
         if recent is not None:
             if not (piece.text and names_another_problem(recent.category, piece.text)):
-                add_to_ticket(session, recent, rider, piece, now=now, message_key=message_key)
+                add_to_ticket(
+                    session, recent, rider, piece, now=now, rules=rules, message_key=message_key
+                )
                 return Intake(Outcome.ADDED, ticket=recent)
             another = True
     new = draft is None
@@ -135,7 +144,7 @@ def submit(
     _merge(session, rider, draft, piece, now)
     if draft.lat is None or (not draft.photos and not draft.description):
         if new:
-            _insert_draft(session, draft)
+            drafts.insert_draft(session, draft)
         if another:
             return Intake(Outcome.ANOTHER_REPORT, ticket=recent, draft=draft)
         if draft.lat is None:
@@ -156,28 +165,6 @@ def submit(
         placement=placement,
     )
     return Intake(Outcome.JOINED if ticket.merged_into_id else Outcome.FILED, ticket=ticket)
-
-
-DRAFT_INSERT = insert(ReportDraft.__table__)
-
-
-def _insert_draft(session: Session, draft: ReportDraft) -> None:
-    """A rider's new draft, written with one INSERT (a report's first message is usually
-    its last change before the location comes). A draft this rider started in a
-    concurrent message fails here on its unique rider, and the message reruns."""
-    session.execute(
-        DRAFT_INSERT,
-        {
-            "rider_id": draft.rider_id,
-            "description": draft.description,
-            "lat": draft.lat,
-            "lng": draft.lng,
-            "place": draft.place or "",
-            "photos": draft.photos,
-            "started_at": draft.started_at,
-            "updated_at": draft.updated_at,
-        },
-    )
 
 
 def new_photo(
@@ -228,13 +215,17 @@ def _merge(session: Session, rider: Rider, draft: ReportDraft, piece: Piece, now
     draft.updated_at = now
 
 
-# The statements every report runs, built once (building one costs about what running it does).
-RIDERS_DRAFT = select(ReportDraft).where(ReportDraft.rider_id == bindparam("rider_id"))
+DETAILS_WAIT = timedelta(hours=1)
+"""How long a rider asked to describe a ticket (its only photo unusable) may take."""
+# Built once (building a statement costs about what running it does).
 RIDERS_RECENT_TICKET = (
     select(Ticket.id)
     .where(
         Ticket.reporter_id == bindparam("rider_id"),
-        Ticket.created_at >= bindparam("since"),
+        or_(
+            Ticket.created_at >= bindparam("since"),
+            Ticket.details_requested_at >= bindparam("asked_since"),
+        ),
         Ticket.status.in_([*OPEN, Status.MERGED.value]),
     )
     .order_by(Ticket.created_at.desc())
@@ -242,41 +233,17 @@ RIDERS_RECENT_TICKET = (
 )
 
 
-def active_draft(
-    session: Session, rider: Rider, *, now: datetime, window: timedelta
-) -> ReportDraft | None:
-    draft = session.scalars(RIDERS_DRAFT, {"rider_id": rider.id}).first()
-    if draft is not None and draft.started_at < now - window:
-        _drop_draft_photos(session, draft)
-        session.delete(draft)
-        session.flush()
-        return None
-    return draft
-
-
-def _drop_draft_photos(session: Session, draft: ReportDraft) -> None:
-    """A draft that never became a ticket takes its photos with it (no download)."""
-    ids = [p["photo_id"] for p in draft.photos if p.get("photo_id")]
-    if ids:
-        session.execute(
-            delete(TicketPhoto).where(TicketPhoto.id.in_(ids), TicketPhoto.ticket_id.is_(None))
-        )
-
-
-def cancel_draft(session: Session, rider: Rider) -> bool:
-    draft = session.scalars(select(ReportDraft).where(ReportDraft.rider_id == rider.id)).first()
-    if draft is not None:
-        _drop_draft_photos(session, draft)
-    result = session.execute(delete(ReportDraft).where(ReportDraft.rider_id == rider.id))
-    return result.rowcount > 0
-
-
 def recent_ticket(
     session: Session, rider: Rider, *, now: datetime, window: timedelta
 ) -> Ticket | None:
+    """The rider's ticket filed within `window`, or whose rider was asked for words (its
+    only photo unusable) within DETAILS_WAIT: what they send next is added to it."""
     # Look for the id alone: the ticket's eager joins cost more than the search itself,
     # and a rider's text usually finds no recent ticket (this runs for every text).
-    ticket_id = session.scalar(RIDERS_RECENT_TICKET, {"rider_id": rider.id, "since": now - window})
+    ticket_id = session.scalar(
+        RIDERS_RECENT_TICKET,
+        {"rider_id": rider.id, "since": now - window, "asked_since": now - DETAILS_WAIT},
+    )
     return session.get(Ticket, ticket_id) if ticket_id is not None else None
 
 
@@ -400,11 +367,12 @@ def add_to_ticket(
     piece: Piece,
     *,
     now: datetime,
+    rules: IntakeRules,
     message_key: str | None = None,
 ) -> None:
-    what = []
+    photo = None
     if piece.media_id:
-        new_photo(
+        photo = new_photo(
             session,
             media_id=piece.media_id,
             pic_url=piece.pic_url,
@@ -412,22 +380,13 @@ def add_to_ticket(
             now=now,
             ticket=ticket,
         )
-        what.append("1 张照片")
-    if piece.text:
-        ticket.description = (
-            f"{ticket.description}；{piece.text}" if ticket.description else piece.text
-        )
-        if ticket.category == Category.OTHER.value:
-            ticket.category = classify(ticket.description).value
-        what.append(f"描述「{piece.text}」")
-    note = "、".join(what)
-    # A merged report's additions are news for the worker of the ticket it confirms.
-    act(
+    additions.add(
         session,
         ticket,
-        Action.ADD_INFO,
-        Actor.of_rider(rider),
+        rider,
+        text=piece.text,
+        photo=photo,
         now=now,
-        note=note,
+        rules=rules.additions,
         message_key=message_key,
     )

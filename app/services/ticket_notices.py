@@ -18,7 +18,7 @@ from app.domain.people import Role
 from app.domain.ticket_notices import Audience, When, notices_for
 from app.domain.tickets import Action, Status
 from app.services import escalation_notices as oversight
-from app.services import hazard_alerts, notices
+from app.services import hazard_alerts, intake_notices, notices
 from app.services.grids import responsible_staff
 from app.services.ladder import above
 from app.services.outbox import enqueue
@@ -140,7 +140,9 @@ TEXTS: dict[str, Callable[[Change], str]] = {
     "new_ticket": lambda c: notices.new_ticket_for_worker(
         c.ticket, now=c.now, settings=c.settings, photo_links=c.details.get("photo_links")
     ),
-    "more_info": lambda c: notices.more_info_for_worker(c.ticket, c.note),
+    "more_info": lambda c: intake_notices.more_info(c),
+    "info_taken_back": lambda c: intake_notices.more_info(c),
+    "photo_unusable": lambda c: intake_notices.photo_unusable_for_worker(c.ticket, _d(c, "why")),
     "claimed": lambda c: notices.claimed_for_rider(c.ticket, _staff(c)),
     "note": lambda c: notices.note_for_rider(c.ticket, _staff(c), c.note),
     "resolved": lambda c: (

@@ -18,6 +18,8 @@ F, H, W, P, L = (
 EXPECTED = {
     (Action.CREATE, H): "new_ticket",
     (Action.ADD_INFO, W): "more_info",
+    (Action.REMOVE_INFO, W): "info_taken_back",
+    (Action.REQUEST_DETAILS, W): "photo_unusable",
     (Action.CLAIM, F): "claimed",
     (Action.NOTE, F): "note",
     (Action.RESOLVE, F): "resolved",
