@@ -25,9 +25,7 @@ KNOWN_IMPORTS: dict[tuple[str, str], str] = {
     ("app.inbox.chat", "handlers.context"): "as above: the handler context is built in the engine",
     ("app.inbox.chat", "handlers.texts"): "as above: the busy reply's text",
 }
-KNOWN_LONG: dict[str, str] = {
-    "app/services/reports.py": "intake: drafts and filing still share one module",
-}
+KNOWN_LONG: dict[str, str] = {}
 
 
 def _modules():
