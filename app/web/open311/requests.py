@@ -42,7 +42,10 @@ async def read_form(request: Request, fmt: str) -> dict[str, str]:
 async def post_request(request: Request, fmt: str):
     fmt = check_format(fmt)
     form = await read_form(request, fmt)
-    who = caller(request, form.get("api_key"), fmt, write=True)
+    # The key is looked up in the database: off the event loop.
+    who = await anyio.to_thread.run_sync(
+        lambda: caller(request, form.get("api_key"), fmt, write=True)
+    )
     try:
         parsed = intake.parse(form, _media_hosts(request))
     except ServiceError as exc:
