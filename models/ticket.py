@@ -42,6 +42,10 @@ class Ticket(Base):
             postgresql_where=text(_OPEN),
             sqlite_where=text(_OPEN),
         ),
+        # The console's list: an area's tickets by status (counts, pages), and sorted by
+        # deadline (migration 0016).
+        Index("ix_tickets_area_status_created", "area_id", "status", "created_at"),
+        Index("ix_tickets_due_order", text("coalesce(resolve_due_at, claim_due_at)"), "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
