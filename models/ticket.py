@@ -29,7 +29,7 @@ class Ticket(Base):
             sqlite_where=text("next_check_at IS NOT NULL"),
         ),
         # The console's "overdue only": open tickets past a deadline, without reading
-        # every open ticket (migration 0015).
+        # every open ticket (migration 0016).
         Index(
             "ix_tickets_open_claim_due",
             "claim_due_at",
@@ -43,7 +43,7 @@ class Ticket(Base):
             sqlite_where=text(_OPEN),
         ),
         # The console's list: an area's tickets by status (counts, pages), and sorted by
-        # deadline (migration 0016).
+        # deadline (migration 0017).
         Index("ix_tickets_area_status_created", "area_id", "status", "created_at"),
         Index("ix_tickets_due_order", text("coalesce(resolve_due_at, claim_due_at)"), "id"),
     )
