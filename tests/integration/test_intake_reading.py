@@ -83,7 +83,17 @@ def test_a_photo_after_another_problem_belongs_to_the_new_report(chat, clock):
 
 def test_help_shows_each_person_the_commands_they_may_use(chat):
     rider = chat.text("rider-1", "帮助")
-    assert "现场照片" in rider and "我的上报" in rider and "认领" not in rider
+    assert "现场照片" in rider and "认领" not in rider
+    for command in (
+        "我的上报",
+        "不满意 原因",
+        "「取消」",
+        "取消 号",
+        "驿站",
+        "我的积分",
+        "退订预警",
+    ):
+        assert command in rider
 
     worker = chat.text("worker-1", "帮助")
     assert worker.startswith("网格员指令")
