@@ -44,6 +44,12 @@ def _answer(intake: Intake) -> str:
         return duplicates.joined_text(t)
     if intake.outcome is Outcome.ADDED:
         assert t is not None
+        if intake.corrected:
+            urgent = "，情况紧急，已提醒网格员尽快处理" if t.severe else "，已通知网格员"
+            return (
+                f"已补充到工单 #{t.number}，问题类别为「{notices.category_label(t)}」{urgent}。"
+                "如补充错了，回复「取消」撤回。"
+            )
         return f"已补充到工单 #{t.number}，网格员会看到。如补充错了，回复「取消」撤回。"
     if intake.outcome is Outcome.ANOTHER_REPORT:
         assert t is not None

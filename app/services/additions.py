@@ -56,8 +56,9 @@ def add(
     rules: AdditionRules,
     message_key: str | None = None,
     policy: Policy | None = None,
-) -> None:
-    """Add the rider's words and/or photo (a row already made for this ticket) to it."""
+) -> bool:
+    """Add the rider's words and/or photo (a row already made for this ticket) to it;
+    whether the words changed its category or severity (the worker got a correction)."""
     policy = policy or policies.of(session)
     what = []
     if photo is not None:
@@ -86,6 +87,7 @@ def add(
         _tell_now(session, change, rules=rules, before=before, after=after, policy=policy)
     else:
         _reschedule(session, ticket, now=now, rules=rules, current=note)
+    return before != after
 
 
 def take_back_last(

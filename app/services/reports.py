@@ -48,6 +48,8 @@ class Intake:
     draft: ReportDraft | None = None
     district: str = ""
     """For OUTSIDE: the name(s) of the district(s) served."""
+    corrected: bool = False
+    """For ADDED: the words changed the ticket's category or severity."""
 
 
 @dataclass(frozen=True)
@@ -133,10 +135,10 @@ def submit(
         recent = recent_ticket(session, rider, now=now, window=rules.followup_window)
         if recent is not None:
             if not (piece.text and names_another_problem(recent.category, piece.text)):
-                add_to_ticket(
+                corrected = add_to_ticket(
                     session, recent, rider, piece, now=now, rules=rules, message_key=message_key
                 )
-                return Intake(Outcome.ADDED, ticket=recent)
+                return Intake(Outcome.ADDED, ticket=recent, corrected=corrected)
             another = True
     new = draft is None
     if draft is None:
@@ -369,7 +371,8 @@ def add_to_ticket(
     now: datetime,
     rules: IntakeRules,
     message_key: str | None = None,
-) -> None:
+) -> bool:
+    """Add the piece to the ticket; whether it changed the ticket's category or severity."""
     photo = None
     if piece.media_id:
         photo = new_photo(
@@ -380,7 +383,7 @@ def add_to_ticket(
             now=now,
             ticket=ticket,
         )
-    additions.add(
+    return additions.add(
         session,
         ticket,
         rider,

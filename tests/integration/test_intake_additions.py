@@ -23,7 +23,9 @@ def test_words_after_filing_reclassify_the_ticket_and_correct_the_worker(chat, c
     clock.advance(minutes=1)
 
     reply = chat.text("rider-1", "井盖没了，有个大洞，很危险")
-    assert "已补充到工单 #1" in reply
+    assert reply.startswith(
+        "已补充到工单 #1，问题类别为「井盖问题」，情况紧急，已提醒网格员尽快处理。"
+    )
 
     ticket = chat.ticket(1)
     assert (ticket.category, ticket.severe) == ("manhole_cover", True)
