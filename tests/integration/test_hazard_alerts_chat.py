@@ -180,3 +180,9 @@ def test_a_lead_outside_the_area_or_a_finished_ticket_is_refused(chat):
     assert chat.text("lead-4", "预警 1") == "工单 #1 不在您负责的区域，无权发送预警。"
     chat.text("worker-1", "办结 1 已处理")
     assert chat.text("lead-1", "预警 1") == ("工单 #1 当前状态为「已办结待确认」，不需要预警。")
+
+
+def test_help_names_the_commands(chat):
+    assert "「退订预警」不再接收附近路况的绕行提醒" in chat.text("rider-1", "帮助")
+    assert "「预警 号」提醒工单地点附近1公里内的骑手绕行" in chat.text("lead-1", "帮助")
+    assert "预警" not in chat.text("worker-1", "帮助")
