@@ -21,19 +21,21 @@ def my_reports(ctx: ChatContext, args: str) -> str:
 
 
 def _verdict(ctx: ChatContext, args: str, satisfied: bool) -> str:
-    number, _ = split_number(args)
+    number, reason = split_number(args)
     t = tickets.rider_verdict(
         ctx.session,
         rider=ctx.rider,
         number=number,
         satisfied=satisfied,
+        reason="" if satisfied else reason,
         now=ctx.now,
         message_key=ctx.message_key,
         notice_settings=ctx.notice_settings,
     )
     if satisfied:
         return f"感谢确认，工单 #{t.number} 已关闭。感谢您为城市出力！"
-    return f"抱歉问题还没解决，工单 #{t.number} 已重新打开，已通知{notices.routed_to(t)}继续处理。"
+    told = "，并转告了您说的原因" if reason else ""
+    return f"抱歉问题还没解决，工单 #{t.number} 已重新打开，已通知{notices.routed_to(t)}继续处理{told}。"
 
 
 @router.command("不满意", "unsatisfied")

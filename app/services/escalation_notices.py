@@ -104,12 +104,15 @@ def auto_closed_for_worker(ticket: Ticket, hours: float) -> str:
     return f"工单 #{ticket.number} 上报人 {hours:g} 小时未确认，已自动关闭。"
 
 
-def reopened_for_lead(ticket: Ticket, *, now: datetime, settings: NoticeSettings = DEFAULT) -> str:
+def reopened_for_lead(
+    ticket: Ticket, *, now: datetime, settings: NoticeSettings = DEFAULT, reason: str = ""
+) -> str:
     holder = ticket.assignee.name if ticket.assignee else "负责人"
     head = f"【重新打开 #{ticket.number}】{category_label(ticket)}"
     lines = ticket_card(ticket, head, now=now, settings=settings)
+    why = f"（原因：{reason}）" if reason else ""
     lines.append(
-        f"上报人对{holder}的处理不满意，工单已重新打开，办结时限缩短。"
+        f"上报人对{holder}的处理不满意{why}，工单已重新打开，办结时限缩短。"
         f"如需协调，可回复「吹哨 {ticket.number} 部门名称」。"
     )
     return "\n".join(lines)

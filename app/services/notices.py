@@ -100,12 +100,14 @@ def transferred_for_rider(ticket: Ticket) -> str:
 
 
 def reopened_for_worker(
-    ticket: Ticket, *, now: datetime, settings: card.NoticeSettings = card.DEFAULT
+    ticket: Ticket, *, now: datetime, settings: card.NoticeSettings = card.DEFAULT, reason: str = ""
 ) -> str:
     """不满意: the holder keeps it (no need to claim again) and has a shorter deadline."""
     n = ticket.number
     head = f"【重新打开 #{n}】{category_label(ticket)}：上报人回复不满意，请继续处理"
     lines = ticket_card(ticket, head, now=now, settings=settings)
+    if reason:
+        lines.insert(1, f"不满意的原因：{reason}")
     lines.append(f"处理完回复「办结 {n} 处理结果」。")
     return "\n".join(lines)
 
@@ -126,9 +128,10 @@ def confirmed_for_follower(ticket: Ticket) -> str:
     return f"工单 #{ticket.number}（{category_label(ticket)}）上报人已确认解决，工单已关闭。感谢您的上报！"
 
 
-def reopened_for_follower(ticket: Ticket) -> str:
+def reopened_for_follower(ticket: Ticket, reason: str = "") -> str:
+    why = f"（{reason}）" if reason else ""
     return (
-        f"工单 #{ticket.number}（{category_label(ticket)}）有骑手反馈问题仍未解决，已重新打开，"
+        f"工单 #{ticket.number}（{category_label(ticket)}）有骑手反馈问题仍未解决{why}，已重新打开，"
         f"由{routed_to(ticket)}继续处理。"
     )
 

@@ -158,12 +158,14 @@ TEXTS: dict[str, Callable[[Change], str]] = {
     "confirmed_for_worker": lambda c: notices.closed_for_worker(c.ticket),
     "confirmed_for_rider": lambda c: notices.confirmed_for_follower(c.ticket),
     "reopened_for_worker": lambda c: notices.reopened_for_worker(
-        c.ticket, now=c.now, settings=c.settings
+        c.ticket, now=c.now, settings=c.settings, reason=c.details.get("reason", "")
     ),
     "reopened_for_lead": lambda c: oversight.reopened_for_lead(
-        c.ticket, now=c.now, settings=c.settings
+        c.ticket, now=c.now, settings=c.settings, reason=c.details.get("reason", "")
     ),
-    "reopened_for_rider": lambda c: notices.reopened_for_follower(c.ticket),
+    "reopened_for_rider": lambda c: notices.reopened_for_follower(
+        c.ticket, c.details.get("reason", "")
+    ),
     "auto_closed_for_rider": lambda c: oversight.auto_closed_for_rider(c.ticket, _d(c, "hours")),
     "auto_closed_for_worker": lambda c: oversight.auto_closed_for_worker(c.ticket, _d(c, "hours")),
     "reminder": lambda c: oversight.reminder(

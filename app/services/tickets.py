@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, aliased
 from app.domain import tickets as lifecycle
 from app.domain.tickets import Action, Status
 from app.services.actors import SYSTEM, Actor
-from app.services.errors import Conflict, NotFound
+from app.services.errors import Conflict, InvalidInput, NotFound
 from app.services.ticket_actions import Change, act, authorize, works
 from app.services.ticket_card import NoticeSettings
 from app.services.ticket_notices import followers, tell
@@ -131,7 +131,13 @@ def resolve(
     photo_links: Sequence[str] = (),
     notice_settings: NoticeSettings | None = None,
 ) -> Ticket:
-    ticket = get_ticket(session, number, lock=True)
+    """办结: needs a result in words or an after photo; the riders hear the result."""
+    ticket = _as_staff(session, staff, number, Action.RESOLVE)
+    if not note.strip() and not photo_links:
+        raise InvalidInput(
+            f"请写明处理结果，例如「办结 {number} 积水已排除」；"
+            f"也可以先发一张办结照片，再回复「办结 {number}」。"
+        )
     act(
         session,
         ticket,
@@ -180,6 +186,7 @@ def rider_verdict(
     rider: Rider,
     number: int | None,
     satisfied: bool,
+    reason: str = "",
     now: datetime,
     message_key=None,
     notice_settings: NoticeSettings | None = None,
@@ -209,8 +216,9 @@ def rider_verdict(
         Actor.of_rider(rider),
         now=now,
         notice_settings=notice_settings,
-        note="满意" if satisfied else "不满意",
+        note="满意" if satisfied else "不满意" + (f"：{reason}" if reason else ""),
         message_key=message_key,
+        reason=reason,
     )
     return ticket
 

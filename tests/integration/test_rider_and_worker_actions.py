@@ -77,3 +77,34 @@ def test_a_department_transfers_only_inside_the_area_it_serves(chat, demo_sessio
     chat.text("dept-9", "报到 1")
     assert "不在枫林街道城管科的服务范围内" in chat.text("dept-9", "转派 1 南园四网格")
     assert "已转派至枫苑二网格" in chat.text("dept-9", "转派 1 枫苑二网格")
+
+
+def test_unsatisfied_with_a_reason_carries_it_to_the_worker_the_lead_and_the_log(chat):
+    chat.text("worker-1", "办结 1 已排水")
+    reply = chat.text("rider-1", "不满意 路口还是有积水，车过不去")
+    assert "已重新打开" in reply and "转告了您说的原因" in reply
+    assert "不满意的原因：路口还是有积水，车过不去" in chat.notices_to("worker-1")[-1]
+    assert "原因：路口还是有积水" in chat.notices_to("lead-1")[-1]
+    assert chat.ticket(1).events[-1].note == "不满意：路口还是有积水，车过不去"
+
+
+def test_unsatisfied_with_a_number_and_a_reason(chat):
+    chat.text("worker-1", "办结 1 已排水")
+    chat.text("rider-1", "不满意 1 没人来过")
+    assert chat.ticket(1).events[-1].note == "不满意：没人来过"
+
+
+def test_done_needs_a_result_or_an_after_photo_and_the_rider_hears_the_result(chat):
+    reply = chat.text("worker-1", "办结 1")
+    assert "请写明处理结果" in reply and "办结照片" in reply
+    assert chat.ticket(1).status == "assigned"
+    assert "无权" in chat.text("worker-2", "办结 1")  # who may comes first
+    chat.text("worker-1", "办结 1 已用泵车抽排，路面已通行")
+    assert "已用泵车抽排，路面已通行" in chat.notices_to("rider-1")[-1]
+
+
+def test_done_with_an_after_photo_needs_no_words(chat):
+    chat.photo("worker-1", "after-1")
+    assert "已办结" in chat.text("worker-1", "办结 1")
+    told = chat.notices_to("rider-1")[-1]
+    assert "办结照片" in told and "/media/" in told
