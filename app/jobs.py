@@ -115,13 +115,29 @@ def make_channel(settings: Settings, sessions: sessionmaker[Session]):
     from bot.channels import SandboxChannel, WeChatChannel
 
     if settings.channel == "sandbox":
-        return SandboxChannel(sessions, settings.data_dir / "sandbox"), None
+        return _with_wecom(settings, SandboxChannel(sessions, settings.data_dir / "sandbox")), None
     api = WeChatAPI(
         base_url=settings.wechat_api_base,
         app_id=settings.wechat_app_id,
         app_secret=settings.wechat_app_secret,
     )
-    return WeChatChannel(api), api
+    return _with_wecom(settings, WeChatChannel(api)), api
+
+
+def _with_wecom(settings: Settings, channel):
+    """`channel`, with notices to "wecom:<userid>" sent by the WeCom app when one is set."""
+    if not settings.wecom_corp_id:
+        return channel
+    from bot.wecom_api import WeComAPI
+    from bot.wecom_channel import WeComRouting
+
+    wecom = WeComAPI(
+        corp_id=settings.wecom_corp_id,
+        secret=settings.wecom_secret,
+        agent_id=settings.wecom_agent_id,
+        base_url=settings.wecom_api_base,
+    )
+    return WeComRouting(channel, wecom)
 
 
 def make_sender(settings: Settings, sessions: sessionmaker[Session], channel=None):

@@ -36,7 +36,11 @@ from models import ChannelPause, OutboxMessage, utcnow
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
-RATE_LIMITED = frozenset({45009, 45011})
+RATE_LIMITED = frozenset({45009, 45011, 45033})
+"""45033 is WeCom's "too many concurrent calls"; 45009 is both platforms' frequency limit."""
+UNDELIVERABLE = frozenset({60111, 81013})
+"""WeCom: no such userid / the user left or is outside the app's visible range. Retrying
+cannot help: the notice is dead at once, for an operator to see."""
 WINDOW_CLOSED = frozenset({45015, 45047})
 TEMPLATE_FIELD_CHARS = 20
 
@@ -258,7 +262,7 @@ class OutboxSender:
                 return
             row.last_error = _describe(exc)
             row.last_errcode = code
-            if row.attempts >= self.max_attempts:
+            if row.attempts >= self.max_attempts or code in UNDELIVERABLE:
                 row.status = OutboxStatus.DEAD
                 dead = True
             else:

@@ -35,6 +35,7 @@ class FakeWeCom:
         self.sent: list[dict[str, Any]] = []
         self.updates: list[dict[str, Any]] = []
         self.token_requests = 0
+        self.uploads = 0
         self._tokens: set[str] = set()
         self._failures: list[int] = []
         self._httpd = QuietServer(("127.0.0.1", 0), handler_for(self))  # type: ignore[arg-type]
@@ -84,6 +85,9 @@ class FakeWeCom:
                 if code in (40014, 42001):
                     self._tokens.clear()
                 return _answer({"errcode": code, "errmsg": "failing on demand"})
+            if path == "/cgi-bin/media/upload":
+                self.uploads += 1
+                return _answer({"errcode": 0, "type": "image", "media_id": f"media-{self.uploads}"})
             payload = json.loads(body)
             if path == "/cgi-bin/message/send":
                 self.sent.append(payload)

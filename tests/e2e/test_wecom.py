@@ -3,6 +3,7 @@ into the running app, the same chat engine answering, notices out to a fake WeCo
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from app.services import people
 from models import Staff, Ticket
 from tests.chatkit import FENGYUAN_1
+from tests.e2e.conftest import wait_for
 from tests.fakewecom import (
     AES_KEY,
     AGENT_ID,
@@ -135,3 +137,43 @@ def test_one_person_bound_on_both_channels_is_one_staff_member(wecom_bot):
         )
     assert "无需重复绑定" in wecom.say("zhaomin", f"绑定 {_invite(bot, grid)}")
     assert "无需重复绑定" in bot.say("zhaomin-openid", f"绑定 {_invite(bot, grid)}")
+
+
+def _bind_on_wecom(bot, openid: str, userid: str) -> None:
+    """An operator records a staff member's WeCom userid (as `staff add --wecom-userid`)."""
+    with bot.sessions() as s, s.begin():
+        s.scalars(select(Staff).where(Staff.openid == openid)).one().wecom_userid = userid
+
+
+def _file_report(bot, rider: str = "rider-1") -> None:
+    assert "位置" in bot.say(rider, "路口积水很深")
+    assert "#" in bot.send_location(rider, FENGYUAN_1, "枫林路口")
+
+
+def test_a_worker_silent_for_three_days_still_gets_the_new_ticket_on_wecom(wecom_bot, fake_wecom):
+    bot, _ = wecom_bot
+    _bind_on_wecom(bot, "worker-1", "zhangwei")
+    # Three days without a word: the official account's 48-hour window is closed.
+    bot.fake.fail_next(45015, times=50)
+    _file_report(bot)
+
+    new = wait_for(lambda: fake_wecom.messages_to("zhangwei"), "the new ticket on WeCom")
+    assert len(new) == 1
+    assert "新工单 #1" in str(new[0]) and "路口积水很深" in str(new[0])
+    assert bot.notices_to("worker-1") == []
+
+
+def test_a_worker_bound_on_both_channels_gets_each_notice_once(wecom_bot, fake_wecom):
+    bot, wecom = wecom_bot
+    _bind_on_wecom(bot, "worker-1", "zhangwei")
+    _file_report(bot)
+    wait_for(lambda: fake_wecom.messages_to("zhangwei"), "the new ticket on WeCom")
+
+    assert "已认领工单 #1" in bot.say("worker-1", "认领 1")  # claimed on the official account
+    assert "已办结" in wecom.say("zhangwei", "办结 1 积水已排除")  # resolved from WeCom
+    assert "已关闭" in bot.say("rider-1", "满意")
+    wait_for(lambda: len(fake_wecom.messages_to("zhangwei")) == 2, "the closing notice")
+    time.sleep(0.5)  # anything sent twice would have arrived by now
+    told = fake_wecom.messages_to("zhangwei")
+    assert len(told) == 2 and "已关闭" in str(told[1])
+    assert bot.notices_to("worker-1") == []
