@@ -115,19 +115,21 @@ def make_channel(settings: Settings, sessions: sessionmaker[Session]):
     from bot.channels import SandboxChannel, WeChatChannel
 
     if settings.channel == "sandbox":
-        return _with_wecom(settings, SandboxChannel(sessions, settings.data_dir / "sandbox")), None
+        sandbox = SandboxChannel(sessions, settings.data_dir / "sandbox")
+        return _with_wecom(settings, sessions, sandbox), None
     api = WeChatAPI(
         base_url=settings.wechat_api_base,
         app_id=settings.wechat_app_id,
         app_secret=settings.wechat_app_secret,
     )
-    return _with_wecom(settings, WeChatChannel(api)), api
+    return _with_wecom(settings, sessions, WeChatChannel(api)), api
 
 
-def _with_wecom(settings: Settings, channel):
+def _with_wecom(settings: Settings, sessions: sessionmaker[Session], channel):
     """`channel`, with notices to "wecom:<userid>" sent by the WeCom app when one is set."""
     if not settings.wecom_corp_id:
         return channel
+    from app.services.wecom_cards import CardMaker
     from bot.wecom_api import WeComAPI
     from bot.wecom_channel import WeComRouting
 
@@ -137,7 +139,7 @@ def _with_wecom(settings: Settings, channel):
         agent_id=settings.wecom_agent_id,
         base_url=settings.wecom_api_base,
     )
-    return WeComRouting(channel, wecom)
+    return WeComRouting(channel, wecom, card_for=CardMaker(sessions, settings.timezone))
 
 
 def make_sender(settings: Settings, sessions: sessionmaker[Session], channel=None):

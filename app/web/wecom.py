@@ -12,14 +12,16 @@ import logging
 from dataclasses import replace
 
 import anyio
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from app.inbox.chat import DatabaseUnavailable
 from app.services import people
+from app.services.wecom_cards import CLAIM_KEY, claimed_line, holder_name
 from app.web.wechat import DATABASE_DOWN, PARK_TIMEOUT_SECONDS, XML, _capped_body, _keep, _within
 from bot.codec import BadRequest
 from bot.inbound import InboundMessage
+from models import WECOM_PREFIX
 
 router = APIRouter(tags=["wecom"])
 log = logging.getLogger(__name__)
@@ -59,6 +61,9 @@ async def receive(request: Request) -> Response:
         return PlainTextResponse(exc.reason, status_code=403)
     if not state.replay_guard.accept(query.get("timestamp", ""), query.get("nonce", "")):
         return PlainTextResponse("stale or replayed request", status_code=403)
+    pressed = _pressed_claim(received)
+    if pressed is not None:  # the card's 认领 button: the chat command 认领 <number>
+        received = replace(received, kind="text", text=f"认领 {pressed}")
     try:
         msg = await anyio.to_thread.run_sync(_as_known, state.sessions, received)
     except DATABASE_DOWN:
@@ -84,6 +89,33 @@ async def receive(request: Request) -> Response:
         )
     except DatabaseUnavailable:
         return PlainTextResponse("database unavailable", status_code=503)
+    tasks = None
+    if pressed is not None and state.wecom_api is not None:
+        tasks = BackgroundTasks()
+        tasks.add_task(_update_card, state, received, pressed)
     if not reply:
-        return PlainTextResponse("success")
-    return Response(codec.encode_reply(reply, received), media_type=XML)
+        return PlainTextResponse("success", background=tasks)
+    return Response(codec.encode_reply(reply, received), media_type=XML, background=tasks)
+
+
+def _pressed_claim(msg: InboundMessage) -> int | None:
+    """The ticket number of a pressed 认领 button (template_card_event), else None."""
+    if msg.event != "template_card_event" or not msg.event_key.startswith(CLAIM_KEY):
+        return None
+    number = msg.event_key.removeprefix(CLAIM_KEY)
+    return int(number) if number.isdigit() and len(number) < 12 else None
+
+
+def _update_card(state, msg: InboundMessage, number: int) -> None:
+    """After the answer is sent: the pressed card shows who holds the ticket now, in place
+    of its buttons. A failure only leaves the buttons (pressing again says who holds it)."""
+    response_code = msg.raw.get("ResponseCode", "")
+    holder = holder_name(state.sessions, number)
+    if not response_code or holder is None:
+        return
+    try:
+        state.wecom_api.update_card(
+            [msg.openid.removeprefix(WECOM_PREFIX)], response_code, claimed_line(holder)
+        )
+    except Exception as exc:
+        log.warning("WeCom card of ticket #%s not updated: %s", number, exc)

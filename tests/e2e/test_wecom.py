@@ -177,3 +177,48 @@ def test_a_worker_bound_on_both_channels_gets_each_notice_once(wecom_bot, fake_w
     told = fake_wecom.messages_to("zhangwei")
     assert len(told) == 2 and "已关闭" in str(told[1])
     assert bot.notices_to("worker-1") == []
+
+
+def test_claim_by_the_card_button_and_a_second_presser_is_told_who_holds_it(wecom_bot, fake_wecom):
+    bot, wecom = wecom_bot
+    _bind_on_wecom(bot, "worker-1", "zhangwei")
+    with bot.sessions() as s, s.begin():
+        people.add_staff(
+            s,
+            name="赵敏",
+            role="grid_worker",
+            area_code=_grid_of(bot, "worker-1"),
+            wecom_userid="zhaomin",
+            priority=1,
+        )
+    _file_report(bot)
+    (sent,) = wait_for(lambda: fake_wecom.messages_to("zhangwei"), "the new-ticket card")
+    assert sent["msgtype"] == "template_card"
+    card = sent["template_card"]
+    assert card["card_type"] == "button_interaction"
+    assert card["main_title"]["title"].endswith("新工单 #1")
+    fields = {f["keyname"]: f["value"] for f in card["horizontal_content_list"]}
+    assert fields["类别"] and "枫林路口" in fields["地点"]
+    assert fields["紧急程度"] in ("一般", "紧急") and "认领" in fields["期限"]
+    claim, where = card["button_list"]
+    assert (claim["text"], where["text"]) == ("认领", "查看位置")
+    assert where["url"].startswith("https://")
+
+    answer = wecom.press("zhangwei", card["task_id"], claim["key"])
+    assert "已认领工单 #1" in answer
+    with bot.sessions() as s:
+        ticket = s.get(Ticket, 1)
+        assert ticket.status == "claimed" and ticket.assignee.name == "张伟"
+    (update,) = wait_for(lambda: fake_wecom.updates, "the card updated in place")
+    assert update["userids"] == ["zhangwei"]
+    assert update["button"]["replace_name"] == "已由张伟认领"
+    assert update["response_code"].startswith(f"rc-{card['task_id']}")
+    assert "张伟" in bot.wait_notice("rider-1", "认领")  # the rider hears as after a typed 认领
+
+    second = wecom.press("zhaomin", card["task_id"], claim["key"])
+    assert "张伟" in second
+    with bot.sessions() as s:
+        assert s.get(Ticket, 1).assignee.name == "张伟"
+    wait_for(lambda: len(fake_wecom.updates) == 2, "the second card updated")
+    assert fake_wecom.updates[1]["userids"] == ["zhaomin"]
+    assert fake_wecom.updates[1]["button"]["replace_name"] == "已由张伟认领"
