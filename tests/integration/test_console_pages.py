@@ -105,10 +105,10 @@ def test_a_lead_of_another_area_cannot_act_on_a_ticket(client, chat, demo_sessio
 
 def test_a_send_back_is_decided_on_the_console(client, chat, demo_sessions):
     chat.text("worker-1", "认领 1")
-    chat.text("worker-1", "退回 1 不在本网格范围")
+    chat.text("worker-1", "退回 1 现场无积水，系误报")
     csrf = sign_in(client, demo_sessions, "lead-1")
     page = client.get("/console/tickets/1").text
-    assert "待审批" in page and "不在本网格范围" in page
+    assert "待审批" in page and "现场无积水，系误报" in page
     assert "驳回请写明理由" in act(client, 1, csrf, "refuse").text
     done = act(client, 1, csrf, "approve")
     assert "已同意申请" in done.text and chat.ticket(1).status == "rejected"
