@@ -138,7 +138,7 @@ def test_the_digest_reads_each_tickets_own_deadlines_and_counts_rejections(demo_
     chat.location("rider-1", FENGYUAN_1)
     chat.text("rider-2", "这里有个废弃沙发")
     chat.location("rider-2", NANYUAN_4)
-    chat.text("worker-16", "退回 2 不属于本网格")
+    chat.text("worker-16", "退回 2 现场没有沙发，系误报")
     chat.text("lead-4", "同意 2")
     day = filed.astimezone(TZ).date()
 
