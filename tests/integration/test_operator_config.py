@@ -155,3 +155,12 @@ def test_the_readme_production_block_sets_every_required_setting(monkeypatch, tm
     settings, problems = _settings({})
     assert problems == []
     assert settings.channel == "wechat" and settings.public_url.startswith("https://")
+
+
+def test_a_database_url_gridbot_cannot_use_is_named(cli):
+    result = cli("tickets", "list", database_url="not a url")
+    assert result.exit_code == 2
+    assert "GRIDBOT_DATABASE_URL: not a database URL: 'not a url'" in result.output
+    result = cli("tickets", "list", database_url="mysql://gridbot@127.0.0.1/gridbot")
+    assert result.exit_code == 2
+    assert "GRIDBOT_DATABASE_URL: mysql is not supported" in result.output
