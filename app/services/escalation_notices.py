@@ -174,7 +174,7 @@ def return_request(ticket: Ticket, staff: Staff, reason: str) -> str:
 
 
 def pass_on_request(
-    ticket: Ticket, staff: Staff, *, now: datetime, settings: NoticeSettings = DEFAULT
+    ticket: Ticket, staff: Staff, reason: str, *, now: datetime, settings: NoticeSettings = DEFAULT
 ) -> str:
     """退回 as not ours: the problem is real; the lead sends it on."""
     n = ticket.number
@@ -186,7 +186,7 @@ def pass_on_request(
         deadline=False,
     )
     lines += [
-        f"{staff.name}退回：不归本网格处理，说明：{ticket.request_reason}。",
+        f"{staff.name}退回：不归本网格处理，说明：{reason}。",
         f"请回复「转派 {n} 网格名称」或「吹哨 {n} 部门」；仍由{staff.name}处理请回复「驳回 {n} 理由」。",
     ]
     return "\n".join(lines)

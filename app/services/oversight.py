@@ -163,7 +163,6 @@ def send_back(
             f"请说明是哪一种退回：问题不存在或不属实，回复「退回 {number} 无效 {reason}」；"
             f"问题存在但不归您处理，回复「退回 {number} 转办 {reason}」。"
         )
-    ticket.request_reason = why
     act(
         session,
         ticket,
@@ -173,7 +172,9 @@ def send_back(
         notice_settings=notice_settings,
         note=f"{RETURN_WORDS[kind]}：{why}",
         message_key=message_key,
+        reason=why,
     )
+    ticket.request_reason = why  # after act: a refused send-back changes nothing
     return Request(ticket, above(session, ticket, staff), kind)
 
 

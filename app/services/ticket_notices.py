@@ -197,11 +197,9 @@ TEXTS: dict[str, Callable[[Change], str]] = {
     "extension_refused": lambda c: oversight.extension_refused(
         c.ticket, _staff(c), c.details.get("reason", "")
     ),
-    "return_request": lambda c: oversight.return_request(
-        c.ticket, _staff(c), c.ticket.request_reason
-    ),
+    "return_request": lambda c: oversight.return_request(c.ticket, _staff(c), _d(c, "reason")),
     "pass_on_request": lambda c: oversight.pass_on_request(
-        c.ticket, _staff(c), now=c.now, settings=c.settings
+        c.ticket, _staff(c), _d(c, "reason"), now=c.now, settings=c.settings
     ),
     "passed_on_for_rider": lambda c: oversight.passed_on_for_rider(c.ticket),
     "rejected_for_rider": lambda c: oversight.return_confirmed_for_rider(

@@ -145,3 +145,11 @@ def test_department_must_check_in_before_acting(chat):
     assert chat.ticket(1).status == "summoned"
     chat.text("dept-1", "报到 1")
     assert "已记录" in chat.text("dept-1", "进展 1 已派车")
+
+
+def test_a_refused_second_send_back_changes_nothing(chat):
+    chat.text("worker-1", "退回 1 无效 现场无积水")
+    assert "不能执行此操作" in chat.text("worker-1", "退回 1 无效 换个说法")
+    ticket = chat.ticket(1)
+    assert ticket.request_reason == "现场无积水"
+    assert [e.action for e in ticket.events] == ["create", "return"]
