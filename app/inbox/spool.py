@@ -71,10 +71,20 @@ class Spool:
         return self._waiting
 
     def keep(self, msg: InboundMessage, *, arrived_ns: int, unverified: Delivery | None) -> None:
-        """Write `msg` durably (call it in a worker thread: it fsyncs)."""
+        """Write `msg` durably (it fsyncs: call it in a worker thread)."""
+        self.expect()
+        self.write(msg, arrived_ns=arrived_ns, unverified=unverified)
+
+    def expect(self) -> None:
+        """A message is about to be kept: from now on later ones queue behind it (call it
+        in the event loop, before handing `write` to a thread, so that no message that
+        arrives after it slips past while it is being written)."""
         with self._lock:
             self._writing += 1
             self._waiting = True
+
+    def write(self, msg: InboundMessage, *, arrived_ns: int, unverified: Delivery | None) -> None:
+        """The second half of `keep`, after `expect`."""
         try:
             name = f"{arrived_ns:020d}-{os.getpid()}-{next(self._seq):08d}"
             record = {

@@ -125,8 +125,9 @@ async def _within(awaitable, seconds: float | None):
 
 
 async def _keep(state, msg, arrived_ns: int, unverified: Delivery | None) -> None:
+    state.spool.expect()  # at once: a message arriving while this one is written waits
     await anyio.to_thread.run_sync(
-        lambda: state.spool.keep(msg, arrived_ns=arrived_ns, unverified=unverified),
+        lambda: state.spool.write(msg, arrived_ns=arrived_ns, unverified=unverified),
         limiter=state.spool_limiter,
     )
 

@@ -136,6 +136,7 @@ def _burst(bot, sessions, proxy, outage, seconds: float, riders: int, spacing: f
 
 def _assert_one_ticket_per_report_and_one_answer_per_message(sessions, reports, wechat) -> int:
     """How many messages were answered late."""
+    print(f"\n{len(wechat.acks)} deliveries, slowest acknowledged in {max(wechat.acks):.2f} s")
     assert max(wechat.acks) < 5, "WeChat waited for an answer"
     with sessions() as s:
         per_rider = dict(
