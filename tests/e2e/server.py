@@ -25,6 +25,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+START_SECONDS = 90
+
+
 class ServeProcess:
     def __init__(self, *, db_url: str, api_base: str, log_dir: Path, workers: int = 1, **env):
         self.port = free_port()
@@ -66,7 +69,9 @@ class ServeProcess:
         self.proc = subprocess.Popen(
             args, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
-        deadline = time.monotonic() + 30
+        # Generous: on a loaded 2-core machine importing the app alone took 20 s. A server
+        # that exits is still reported at once.
+        deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"gridbot serve exited: see {log.name}")
@@ -76,7 +81,7 @@ class ServeProcess:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise RuntimeError("gridbot serve did not come up in 30 s")
+        raise RuntimeError(f"gridbot serve did not come up in {START_SECONDS} s")
 
     def kill9(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
