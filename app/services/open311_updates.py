@@ -39,10 +39,13 @@ INTERNAL = frozenset(
         Action.REQUEST_EXTENSION,
         Action.APPROVE_EXTENSION,
         Action.REFUSE_EXTENSION,
+        Action.HAZARD_ALERT,
+        Action.HAZARD_CLEAR,
     )
 )
 """Events that are no update of the request for an outside platform: the filing itself
-(that is the request), riders' additions, reminders, escalations, extension requests."""
+(that is the request), riders' additions, reminders, escalations, extension requests,
+and the hazard alerts sent to riders nearby."""
 MAX_DESCRIPTION = 2000
 
 
