@@ -60,13 +60,17 @@ def test_terminal_chat_survives_a_server_restart(demo_sessions, db_url, fake, tm
     server = ServeProcess(db_url=db_url, api_base=fake.base_url, log_dir=tmp_path).start()
     out: list[str] = []
     rider = TerminalChat(SERVED, openid="rider-1", url=server.url, out=out.append)
+    restart = threading.Timer(1.0, server.start)
     try:
         lat, lng = wgs84_to_gcj02(*FENGYUAN_1)
         assert "已收到位置" in rider.send(f"/loc {lat:.6f} {lng:.6f} 枫林路口")
         server.kill9()
-        threading.Timer(1.0, server.start).start()
+        restart.start()
         assert "工单号 #1" in rider.send("路口积水很深，电动车过不去")
     finally:
+        restart.cancel()
+        if restart.is_alive():
+            restart.join()  # a restart under way is stopped below too, never left running
         server.stop()
     lost = [line for line in out if line.startswith("! lost the connection")]
     assert len(lost) == 1 and "retrying" in lost[0]
