@@ -165,12 +165,23 @@ def extension_refused(ticket: Ticket, by: Staff, note: str) -> str:
     return f"工单 #{ticket.number} 的延期申请未获{by.name}批准{why}。请按原期限办结。"
 
 
-def return_request(ticket: Ticket, staff: Staff, reason: str) -> str:
+def return_request(
+    ticket: Ticket, staff: Staff, reason: str, *, now: datetime, settings: NoticeSettings = DEFAULT
+) -> str:
+    """退回 as not valid: the lead judges it, so the notice shows the place and photos."""
     n = ticket.number
-    return (
-        f"{_head('退回申请', ticket)}\n{staff.name}申请退回：问题不存在或不属实，说明：{reason}。\n"
-        f"回复「同意 {n}」确认退回（工单关闭，告知上报人原因），或「驳回 {n} 理由」交回继续处理。"
+    lines = ticket_card(
+        ticket,
+        f"【退回申请 #{n}】{category_label(ticket)}",
+        now=now,
+        settings=settings,
+        deadline=False,
     )
+    lines += [
+        f"{staff.name}申请退回：问题不存在或不属实，说明：{reason}。",
+        f"回复「同意 {n}」确认退回（工单关闭，告知上报人原因），或「驳回 {n} 理由」交回继续处理。",
+    ]
+    return "\n".join(lines)
 
 
 def pass_on_request(

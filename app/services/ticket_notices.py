@@ -197,7 +197,9 @@ TEXTS: dict[str, Callable[[Change], str]] = {
     "extension_refused": lambda c: oversight.extension_refused(
         c.ticket, _staff(c), c.details.get("reason", "")
     ),
-    "return_request": lambda c: oversight.return_request(c.ticket, _staff(c), _d(c, "reason")),
+    "return_request": lambda c: oversight.return_request(
+        c.ticket, _staff(c), _d(c, "reason"), now=c.now, settings=c.settings
+    ),
     "pass_on_request": lambda c: oversight.pass_on_request(
         c.ticket, _staff(c), _d(c, "reason"), now=c.now, settings=c.settings
     ),

@@ -154,3 +154,13 @@ def test_a_leads_to_do_list_is_the_areas_open_tickets_most_overdue_first(chat, c
     )
     assert chat.text("lead-1", "我的工单") == "\n".join(todo)
     assert "没有未办结的工单" in chat.text("lead-3", "待办")
+
+
+def test_a_send_back_to_judge_shows_the_lead_the_place_and_the_photos(chat, photos):
+    photos.send("rider-1", "m-1", jpeg(scene(5)))
+    chat.text("rider-1", "路口积水很深")
+    chat.location("rider-1", FENGYUAN_1, "枫林路口")
+    chat.text("worker-1", "退回 1 无效 现场无积水")
+    request = chat.notices_to("lead-1")[-1]
+    assert "【退回申请 #1】" in request and "导航：" in request and "/media/" in request
+    assert "说明：现场无积水" in request
