@@ -72,5 +72,5 @@ def mine(ctx: ChatContext, args: str) -> str:
     open_tickets = tickets.open_for_staff(ctx.session, ctx.staff)
     if not open_tickets:
         return "您目前没有待办工单。"
-    lines = [notices.ticket_line(t, ctx.tz) for t in open_tickets]
+    lines = [notices.todo_line(t, ctx.now) for t in open_tickets]
     return f"您的待办工单（{len(lines)}）：\n" + "\n".join(lines)

@@ -175,21 +175,33 @@ def ticket_line(ticket: Ticket, tz) -> str:
     return f"#{ticket.number} {category_label(ticket)} {Status(ticket.status).label} {created} {where(ticket)}"
 
 
-def overdue_line(ticket: Ticket, now: datetime, tz: str) -> str:
-    """One line of a lead's to-do list: what, how late (or how long left), where, who."""
+def due_state(ticket: Ticket, now: datetime) -> str:
+    """How late the ticket's current deadline is, or how long is left ("" if none)."""
     phase = phase_of(ticket.status)
     due = ticket.claim_due_at if phase is Phase.CLAIM else ticket.resolve_due_at
+    if due is None:
+        return ""
     verb = "认领" if phase is Phase.CLAIM else "办结"
-    state = ""
-    if due is not None:
-        minutes = (now - due).total_seconds() / 60
-        state = f"{verb}已超时 {span(minutes)}" if minutes >= 1 else f"{verb}还剩 {span(-minutes)}"
+    minutes = (now - due).total_seconds() / 60
+    return f"{verb}已超时 {span(minutes)}" if minutes >= 1 else f"{verb}还剩 {span(-minutes)}"
+
+
+def overdue_line(ticket: Ticket, now: datetime, tz: str) -> str:
+    """One line of a lead's to-do list: what, how late (or how long left), where, who."""
     holder = ticket.assignee.name if ticket.assignee else "无人负责"
     area = ticket.grid or ticket.area
     where_ = area.name if area else "值班台"
     return (
         f"#{ticket.number} {card.urgent_tag(ticket)}{category_label(ticket)} "
-        f"{Status(ticket.status).label} {state} {where_}（{holder}）"
+        f"{Status(ticket.status).label} {due_state(ticket, now)} {where_}（{holder}）"
+    ).replace("  ", " ")
+
+
+def todo_line(ticket: Ticket, now: datetime) -> str:
+    """One line of a worker's to-do list: what, how urgent, how long is left, the place."""
+    return (
+        f"#{ticket.number} {card.urgent_tag(ticket)}{category_label(ticket)} "
+        f"{Status(ticket.status).label} {due_state(ticket, now)} {where(ticket)}"
     ).replace("  ", " ")
 
 
