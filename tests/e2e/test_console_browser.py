@@ -89,7 +89,8 @@ def test_sign_in_see_the_pin_open_and_transfer_the_ticket(gridbot, browser, tmp_
     # A new report in the lead's community appears in the open list without a reload.
     bot.send_location("rider-3", FENGYUAN_1, "枫林路")
     assert "已受理" in bot.say("rider-3", "人行道上堆了旧沙发，挡路")
-    page.wait_for_selector("tr.fresh[data-n='3']", timeout=10_000)
+    # The list refetches every 10 s: the row may take a whole interval plus the fetch.
+    page.wait_for_selector("tr.fresh[data-n='3']", timeout=30_000)
     assert "共 2 件" in page.inner_text("h1")
 
     # Dense pins are clustered (here: the two reports at the same crossing); a click on
