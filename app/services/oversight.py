@@ -17,18 +17,10 @@ from app.services import escalation_notices as texts
 from app.services.actors import Actor
 from app.services.errors import Conflict, InvalidInput
 from app.services.ladder import above, department_names, departments
-from app.services.ticket_actions import act, authorize
+from app.services.ticket_actions import act
 from app.services.ticket_card import NoticeSettings
-from app.services.tickets import get_ticket
+from app.services.tickets import get_ticket, locked_for
 from models import Staff, Ticket
-
-
-def _locked(session: Session, staff: Staff, number: int, action: Action) -> Ticket:
-    """Ticket `number`, locked, once `staff` may take `action` on it."""
-    ticket = get_ticket(session, number, lock=True)
-    authorize(session, ticket, action, Actor.of_staff(staff))
-    return ticket
-
 
 # --- 吹哨 / 报到 ---------------------------------------------------------------------------
 
@@ -44,7 +36,8 @@ def summon(
     notice_settings: NoticeSettings | None = None,
 ) -> tuple[Ticket, list[Staff]]:
     """A lead over the ticket summons a department; its liaisons are asked to check in."""
-    ticket = _locked(session, staff, number, Action.SUMMON)
+    actor = Actor.of_staff(staff)
+    ticket = locked_for(session, number, Action.SUMMON, actor)
     liaisons = departments(session, ticket, department)
     if not liaisons:
         known = "、".join(department_names(session, ticket)) or "（尚未登记部门）"
@@ -53,7 +46,7 @@ def summon(
         session,
         ticket,
         Action.SUMMON,
-        Actor.of_staff(staff),
+        actor,
         now=now,
         notice_settings=notice_settings,
         note=f"吹哨：请{liaisons[0].name}报到",
@@ -110,7 +103,8 @@ def request_extension(
     message_key: str | None = None,
     notice_settings: NoticeSettings | None = None,
 ) -> Request:
-    ticket = _locked(session, staff, number, Action.REQUEST_EXTENSION)
+    actor = Actor.of_staff(staff)
+    ticket = locked_for(session, number, Action.REQUEST_EXTENSION, actor)
     policy = policies.of(session)
     kind = policy.for_category(ticket.category).time
     minutes = parse_duration(duration, day_minutes=policy.day_minutes(kind))
@@ -126,7 +120,7 @@ def request_extension(
         session,
         ticket,
         Action.REQUEST_EXTENSION,
-        Actor.of_staff(staff),
+        actor,
         now=now,
         notice_settings=notice_settings,
         note=f"申请延期 {duration}：{reason}",
@@ -152,7 +146,8 @@ def send_back(
     """退回: the holder says the ticket is not valid (the level above may close it as
     rejected) or not theirs (it stays open; the level above transfers it or summons a
     department, and the riders hear it was passed on)."""
-    ticket = _locked(session, staff, number, Action.RETURN)
+    actor = Actor.of_staff(staff)
+    ticket = locked_for(session, number, Action.RETURN, actor)
     if not reason:
         raise InvalidInput(
             f"请写明退回原因，例如「退回 {number} 无效 现场无积水」或「退回 {number} 转办 属于小区物业」。"
@@ -167,7 +162,7 @@ def send_back(
         session,
         ticket,
         Action.RETURN if kind is ReturnKind.NOT_VALID else Action.PASS_ON,
-        Actor.of_staff(staff),
+        actor,
         now=now,
         notice_settings=notice_settings,
         note=f"{RETURN_WORDS[kind]}：{why}",
@@ -212,8 +207,8 @@ def decide(
     notice_settings: NoticeSettings | None = None,
 ) -> Decision:
     """同意 / 驳回 the pending request on a ticket: a send-back first, else an extension."""
-    ticket = _locked(session, staff, number, Action.APPROVE_EXTENSION)
     actor = Actor.of_staff(staff)
+    ticket = locked_for(session, number, Action.APPROVE_EXTENSION, actor)
     if ticket.status == Status.RETURNED.value:
         if approve and pending_return(ticket) is ReturnKind.NOT_OURS:
             holder = ticket.assignee.name if ticket.assignee else "原负责人"

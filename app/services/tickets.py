@@ -59,10 +59,11 @@ def newest_claimable(session: Session, staff: Staff) -> Ticket:
     return ticket
 
 
-def _as_staff(session: Session, staff: Staff, number: int, action: Action, **details) -> Ticket:
-    """Ticket `number`, locked, once `staff` may take `action` on it."""
+def locked_for(session: Session, number: int, action: Action, actor: Actor) -> Ticket:
+    """Ticket `number`, locked, once `actor` may take `action` on it: a command's checks of
+    the ticket's state come after, so someone who may not act hears that first."""
     ticket = get_ticket(session, number, lock=True)
-    authorize(session, ticket, action, Actor.of_staff(staff), details)
+    authorize(session, ticket, action, actor)
     return ticket
 
 
@@ -77,7 +78,8 @@ def claim(
 ) -> Ticket:
     if number is None:
         number = newest_claimable(session, staff).id
-    ticket = _as_staff(session, staff, number, Action.CLAIM)
+    actor = Actor.of_staff(staff)
+    ticket = locked_for(session, number, Action.CLAIM, actor)
     if ticket.status == Status.CLAIMED.value:
         holder = ticket.assignee
         if holder is not None and holder.id == staff.id:
@@ -87,7 +89,7 @@ def claim(
         session,
         ticket,
         Action.CLAIM,
-        Actor.of_staff(staff),
+        actor,
         now=now,
         notice_settings=notice_settings,
         message_key=message_key,
@@ -132,7 +134,8 @@ def resolve(
     notice_settings: NoticeSettings | None = None,
 ) -> Ticket:
     """办结: needs a result in words or an after photo; the riders hear the result."""
-    ticket = _as_staff(session, staff, number, Action.RESOLVE)
+    actor = Actor.of_staff(staff)
+    ticket = locked_for(session, number, Action.RESOLVE, actor)
     if not note.strip() and not photo_links:
         raise InvalidInput(
             f"请写明处理结果，例如「办结 {number} 积水已排除」；"
@@ -142,7 +145,7 @@ def resolve(
         session,
         ticket,
         Action.RESOLVE,
-        Actor.of_staff(staff),
+        actor,
         now=now,
         notice_settings=notice_settings,
         note=note,
@@ -162,7 +165,8 @@ def transfer(
     message_key=None,
     notice_settings: NoticeSettings | None = None,
 ) -> Ticket:
-    ticket = _as_staff(session, staff, number, Action.TRANSFER)
+    actor = Actor.of_staff(staff)
+    ticket = locked_for(session, number, Action.TRANSFER, actor)
     grid = find_grid(session, staff, grid_code)
     if ticket.grid_id == grid.id:
         raise Conflict(f"工单 #{number} 已在{grid.name}。")
@@ -170,7 +174,7 @@ def transfer(
         session,
         ticket,
         Action.TRANSFER,
-        Actor.of_staff(staff),
+        actor,
         now=now,
         notice_settings=notice_settings,
         note=f"转派至 {grid.code} {grid.name}",
@@ -233,9 +237,8 @@ def withdraw(
     notice_settings: NoticeSettings | None = None,
 ) -> Ticket:
     """取消 <号>: the rider takes back a report filed minutes ago; its worker is told."""
-    ticket = get_ticket(session, number, lock=True)
     actor = Actor.of_rider(rider)
-    authorize(session, ticket, Action.WITHDRAW, actor)
+    ticket = locked_for(session, number, Action.WITHDRAW, actor)
     window = timedelta(minutes=lifecycle.WITHDRAW_MINUTES)
     if ticket.status == Status.MERGED.value:
         raise Conflict(f"工单 #{number} 已作为确认并入其他工单，无需撤回。")
