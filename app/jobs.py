@@ -144,7 +144,7 @@ def _with_wecom(settings: Settings, sessions: sessionmaker[Session], channel):
 
 def make_sender(settings: Settings, sessions: sessionmaker[Session], channel=None):
     """The outbox sender as the settings configure it (the app's and `jobs run outbox`)."""
-    from bot.outbox_sender import OutboxSender
+    from app.delivery.outbox_sender import OutboxSender
 
     if channel is None:
         channel, _ = make_channel(settings, sessions)

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot.outbox_sender import OutboxSender
+from app.delivery.outbox_sender import OutboxSender
 
 log = logging.getLogger(__name__)
 

@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import make_engine, make_sessionmaker, unit_of_work
+from app.delivery.outbox_sender import OutboxSender
 from app.demo.seed import DISTRICT, seed
 from app.domain.coords import wgs84_to_gcj02
 from app.inbox.chat import ChatEngine
@@ -36,7 +37,6 @@ from app.settings import Settings
 from bot.api import WeChatAPI
 from bot.channels import WeChatChannel
 from bot.inbound import InboundMessage
-from bot.outbox_sender import OutboxSender
 from models import OutboxMessage, Rider, Ticket, utcnow
 from tests.fakewechat import start_fake_wechat
 

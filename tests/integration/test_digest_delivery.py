@@ -136,8 +136,8 @@ class TestChat:
 
 
 def test_the_sender_delivers_the_chart_as_an_image(week, tmp_path):
+    from app.delivery.outbox_sender import OutboxSender
     from bot.channels import SandboxChannel
-    from bot.outbox_sender import OutboxSender
 
     sweep(week, NOW, chart=render_chart)
     channel = SandboxChannel(week, tmp_path / "sandbox")

@@ -10,11 +10,11 @@ from typer.testing import CliRunner
 
 from app.cli import app as cli_app
 from app.db import unit_of_work
+from app.delivery.outbox_sender import OutboxSender
 from app.services.outbox import enqueue
 from app.settings import get_settings
 from bot.api import WeChatAPI
 from bot.channels import WeChatChannel
-from bot.outbox_sender import OutboxSender
 from models import ChannelPause, OutboxMessage, utcnow
 from tests.chatkit import FENGYUAN_1, Chat
 from tests.fakewechat import start_fake_wechat

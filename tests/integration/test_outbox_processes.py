@@ -14,9 +14,9 @@ PROCESSES = 4
 
 
 def _drain_until_empty(db_url: str, base_url: str, start, counts) -> None:
+    from app.delivery.outbox_sender import OutboxSender
     from bot.api import WeChatAPI
     from bot.channels import WeChatChannel
-    from bot.outbox_sender import OutboxSender
     from models import OutboxMessage
 
     engine = make_engine(db_url)

@@ -3,9 +3,9 @@
 from sqlalchemy import select
 
 from app.db import unit_of_work
+from app.delivery.outbox_sender import LEASE, DrainResult, OutboxSender
 from app.services.outbox import enqueue
 from bot.channels import SandboxChannel
-from bot.outbox_sender import LEASE, DrainResult, OutboxSender
 from models import OutboxMessage
 
 

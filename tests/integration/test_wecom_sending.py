@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from app.delivery.outbox_sender import OutboxSender
 from app.services.outbox import enqueue
 from bot.channels import SandboxChannel
-from bot.outbox_sender import OutboxSender
 from bot.wecom_api import WeComAPI
 from bot.wecom_channel import WeComRouting
 from models import ChannelPause, OutboxMessage

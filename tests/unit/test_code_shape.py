@@ -17,9 +17,6 @@ PROJECT = frozenset(PACKAGES)
 MAX_LINES = 400
 
 KNOWN_IMPORTS: dict[tuple[str, str], str] = {
-    ("bot.outbox_sender", "app.domain.delivery"): "the sender leases outbox rows: it belongs in "
-    "app, with only WeChat's errcode classification left in bot",
-    ("bot.outbox_sender", "app.domain.retry"): "as above",
     ("app.inbox.chat", "handlers"): "the chat engine builds its dispatcher instead of being "
     "handed it by the wiring",
     ("app.inbox.chat", "handlers.context"): "as above: the handler context is built in the engine",

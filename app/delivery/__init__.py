@@ -1,0 +1,1 @@
+"""Sending what the outbox owes: leased rows, WeChat's answers, retries and fallbacks."""
