@@ -21,6 +21,9 @@ from app.domain.tickets import Action
 class Audience(StrEnum):
     FOLLOWERS = "followers"
     """The reporter and every rider whose report was merged into the ticket."""
+    REPORTER = "reporter"
+    """The rider who filed the ticket, alone (what is asked of them is not news for the
+    riders who confirmed it)."""
     HOLDER = "holder"
     """Who holds the ticket after the change."""
     WORKER = "worker"
@@ -74,7 +77,10 @@ NOTICES: dict[Action, tuple[Notice, ...]] = {
     # a change that is not told at once is gathered into the next notice.
     Action.ADD_INFO: (Notice(W, "more_info", "ticket_more_info"),),
     Action.REMOVE_INFO: (Notice(W, "info_taken_back", "ticket_more_info"),),
-    Action.REQUEST_DETAILS: (Notice(W, "photo_unusable", "ticket_photo_unusable"),),
+    Action.REQUEST_DETAILS: (
+        Notice(Audience.REPORTER, "describe_please", "photo_problem"),
+        Notice(W, "photo_unusable", "ticket_photo_unusable"),
+    ),
     Action.CLAIM: (Notice(F, "claimed", "ticket_claimed"),),
     Action.NOTE: (Notice(F, "note", "ticket_note"),),
     Action.RESOLVE: (

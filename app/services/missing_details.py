@@ -12,9 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.tickets import Action, allowed_actions
-from app.services import intake_notices
 from app.services.actors import SYSTEM
-from app.services.outbox import enqueue
 from app.services.ticket_actions import act
 from models import ReportDraft, Rider, TicketPhoto
 
@@ -33,8 +31,9 @@ WHY = {
 
 def photo_unusable(session: Session, photo: TicketPhoto, reason: str, *, now: datetime) -> bool:
     """`photo` (just refused or failed) was its ticket's only evidence: ask the rider for
-    words and tell the worker. False when the ticket has words or another photo (or the
-    photo is not a report's), and the caller tells the sender as usual."""
+    words and tell the worker. False when the ticket has words or another photo, the photo
+    is not a report's, or the ticket can no longer be described (resolved, closed,
+    withdrawn): the caller tells the sender as usual."""
     ticket = photo.ticket
     if photo.role == "report" and ticket is None:
         _drop_from_draft(session, photo)
@@ -45,29 +44,21 @@ def photo_unusable(session: Session, photo: TicketPhoto, reason: str, *, now: da
         p.id != photo.id and p.role == "report" and p.status in USABLE for p in ticket.photos
     ):
         return False
+    if Action.REQUEST_DETAILS not in allowed_actions(ticket.status):
+        return False  # resolved, closed or withdrawn: words can no longer be added to it
     why = WHY.get(reason, WHY["failed"])
     ticket.details_requested_at = now
-    # The sender's answer to their own photo, as for any unusable photo (not a notice
-    # about the ticket for everyone who follows it).
-    enqueue(
+    # Logged on the ticket; the notice table asks its reporter for words and tells the
+    # worker why the report is empty.
+    act(
         session,
-        to_openid=photo.sender_openid,
-        kind="photo_problem",
-        text=intake_notices.describe_please_for_rider(ticket, why),
+        ticket,
+        Action.REQUEST_DETAILS,
+        SYSTEM,
         now=now,
-        ticket_id=ticket.id,
+        note=f"照片{why}，已请上报人补充描述",
+        why=why,
     )
-    if Action.REQUEST_DETAILS in allowed_actions(ticket.status):
-        # Logged on the ticket; the worker hears it through the notice table.
-        act(
-            session,
-            ticket,
-            Action.REQUEST_DETAILS,
-            SYSTEM,
-            now=now,
-            note=f"照片{why}，已请上报人补充描述",
-            why=why,
-        )
     return True
 
 

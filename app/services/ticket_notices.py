@@ -64,6 +64,8 @@ def audience(session: Session, change: Change, who: Audience) -> list[str | None
     ticket = change.ticket
     if who is Audience.FOLLOWERS:
         return list(followers(session, ticket))
+    if who is Audience.REPORTER:
+        return [ticket.reporter.openid]
     if who is Audience.HOLDER:
         return _openid(ticket.assignee)
     if who is Audience.WORKER:
@@ -142,6 +144,7 @@ TEXTS: dict[str, Callable[[Change], str]] = {
     ),
     "more_info": lambda c: intake_notices.more_info(c),
     "info_taken_back": lambda c: intake_notices.more_info(c),
+    "describe_please": lambda c: intake_notices.describe_please_for_rider(c.ticket, _d(c, "why")),
     "photo_unusable": lambda c: intake_notices.photo_unusable_for_worker(c.ticket, _d(c, "why")),
     "claimed": lambda c: notices.claimed_for_rider(c.ticket, _staff(c)),
     "note": lambda c: notices.note_for_rider(c.ticket, _staff(c), c.note),

@@ -47,6 +47,17 @@ def test_a_ticket_whose_only_photo_is_refused_asks_the_rider_for_words(chat, pho
     assert "请发送位置" in chat.text("rider-1", "路边的垃圾很久没人清理了")
 
 
+def test_a_withdrawn_report_whose_photo_is_refused_asks_for_no_words(chat, photos):
+    photos.send("rider-1", "m-1", NOT_A_PHOTO)
+    chat.location("rider-1", FENGYUAN_1, "枫林路口")
+    assert "已撤回" in chat.text("rider-1", "取消 1")
+    assert photos.run().refused == 1
+
+    # words could not be added to it any more: the rider hears what any sender hears
+    assert chat.notices_to("rider-1")[-1] == "您发送的文件无法识别为图片，请重新拍照发送。"
+    assert not any("照片无法识别" in t for t in chat.notices_to("worker-1"))
+
+
 def test_a_refused_photo_does_not_make_a_draft_a_report(chat, photos):
     photos.send("rider-1", "m-1", NOT_A_PHOTO)
     photos.run()

@@ -19,6 +19,7 @@ EXPECTED = {
     (Action.CREATE, H): "new_ticket",
     (Action.ADD_INFO, W): "more_info",
     (Action.REMOVE_INFO, W): "info_taken_back",
+    (Action.REQUEST_DETAILS, Audience.REPORTER): "describe_please",
     (Action.REQUEST_DETAILS, W): "photo_unusable",
     (Action.CLAIM, F): "claimed",
     (Action.NOTE, F): "note",
