@@ -29,7 +29,8 @@ from app.domain.urgency import Assessment, assess
 from app.services import deadlines, intake_notices, policies
 from app.services.actors import Actor
 from app.services.outbox import enqueue
-from app.services.ticket_actions import Change, act
+from app.services.ticket_actions import act
+from app.services.ticket_change import Change
 from app.services.ticket_notices import tell
 from models import OutboxMessage, Rider, Ticket, TicketEvent, TicketPhoto
 

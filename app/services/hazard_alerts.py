@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, exists, func, select, union_all
 from sqlalchemy.orm import Session
@@ -25,6 +24,7 @@ from app.services.errors import Conflict, NotAllowed
 from app.services.ladder import covers
 from app.services.notices import where
 from app.services.outbox import enqueue
+from app.services.ticket_change import Change
 from models import (
     HazardAlert,
     HazardOptOut,
@@ -35,9 +35,6 @@ from models import (
     Ticket,
     TicketEvent,
 )
-
-if TYPE_CHECKING:
-    from app.services.ticket_actions import Change
 
 ALERT, CLEAR = "alert", "clear"
 RECORDS = frozenset({Action.HAZARD_ALERT, Action.HAZARD_CLEAR})

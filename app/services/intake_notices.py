@@ -6,16 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from app.domain.categories import Category
 from app.domain.policy import Policy
 from app.domain.urgency import Assessment, urgency_label
+from app.services.ticket_change import Change
 from models import Ticket
-
-if TYPE_CHECKING:
-    from app.services.ticket_actions import Change
 
 
 def _where(ticket: Ticket) -> str:

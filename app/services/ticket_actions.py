@@ -15,7 +15,6 @@ session as it was. The caller owns the transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -41,33 +40,9 @@ from app.services.errors import Conflict, NotAllowed, NotFound
 from app.services.grids import responsible_staff
 from app.services.ladder import covers, may_decide
 from app.services.ticket_card import DEFAULT, NoticeSettings
+from app.services.ticket_change import Change
 from app.services.ticket_notices import tell
 from models import Area, Staff, Ticket, TicketEvent
-
-
-@dataclass
-class Change:
-    """One applied action: what `act` did, for the notices and the caller's reply."""
-
-    ticket: Ticket
-    transition: lifecycle.Transition
-    actor: Actor
-    now: datetime
-    previous: Staff | None
-    """The holder before the change."""
-    details: dict[str, Any] = field(default_factory=dict)
-    settings: NoticeSettings = DEFAULT
-    """What the notices' words depend on (photo links, time zone)."""
-    told: list[str] = field(default_factory=list)
-    """The openids owed a notice of this change."""
-
-    @property
-    def action(self) -> Action:
-        return self.transition.action
-
-    @property
-    def note(self) -> str:
-        return self.transition.note
 
 
 def act(

@@ -9,7 +9,6 @@ answer is the reply to their own message).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,10 +21,8 @@ from app.services import hazard_alerts, intake_notices, notices
 from app.services.grids import responsible_staff
 from app.services.ladder import above
 from app.services.outbox import enqueue
+from app.services.ticket_change import Change
 from models import Rider, Staff, Ticket
-
-if TYPE_CHECKING:
-    from app.services.ticket_actions import Change
 
 
 def followers(session: Session, ticket: Ticket) -> list[str]:

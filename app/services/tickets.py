@@ -17,8 +17,9 @@ from app.domain import tickets as lifecycle
 from app.domain.tickets import Action, Status
 from app.services.actors import SYSTEM, Actor
 from app.services.errors import Conflict, InvalidInput, NotFound
-from app.services.ticket_actions import Change, act, authorize, works
+from app.services.ticket_actions import act, authorize, works
 from app.services.ticket_card import NoticeSettings
+from app.services.ticket_change import Change
 from app.services.ticket_notices import followers, tell
 from app.services.transfer_targets import find_grid
 from models import Area, Rider, Staff, Ticket
