@@ -114,6 +114,22 @@ def test_a_send_back_is_decided_on_the_console(client, chat, demo_sessions):
     assert "已同意申请" in done.text and chat.ticket(1).status == "rejected"
 
 
+def test_a_ticket_passed_on_as_not_ours_is_offered_transfer_not_approval(
+    client, chat, demo_sessions
+):
+    chat.text("worker-1", "认领 1")
+    chat.text("worker-1", "退回 1 转办 是小区物业的管网")
+    csrf = sign_in(client, demo_sessions, "lead-1")
+    page = client.get("/console/tickets/1").text
+    assert "网格员转办：问题存在但不归本网格处理" in page
+    assert "转办（不归本网格，交上级派单）" in page  # the timeline in words, not pass_on
+    assert "pass_on" not in page
+    assert 'value="approve"' not in page and "待审批" not in page
+    assert "驳回" in page and "转派" in page
+    act(client, 1, csrf, "approve")
+    assert chat.ticket(1).status == "returned"  # the chat's rule holds: nothing closed
+
+
 def test_the_csv_export_has_a_bom_the_lists_filters_and_only_the_leads_area(
     client, chat, demo_sessions
 ):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from app.domain.tickets import Action, Status, allowed_actions
 from app.services.actors import Actor
 from app.services.errors import ServiceError
+from app.services.oversight import ReturnKind, pending_return
 from app.services.ticket_actions import authorize
 from models import Staff, Ticket
 
@@ -31,9 +32,11 @@ def _may(staff: Staff, ticket: Ticket, action: Action) -> bool:
 
 
 def pending_decision(ticket: Ticket) -> str:
-    """'return' (a send-back waits), 'extension' (an extension request waits) or ''."""
+    """'return' (a send-back as not valid waits), 'pass_on' (a ticket that is not the
+    grid's waits to be transferred or summoned), 'extension' (an extension request waits)
+    or ''."""
     if ticket.status == Status.RETURNED.value:
-        return "return"
+        return "pass_on" if pending_return(ticket) is ReturnKind.NOT_OURS else "return"
     if ticket.request_minutes is not None and Action.APPROVE_EXTENSION in allowed_actions(
         ticket.status
     ):
@@ -46,7 +49,10 @@ def available_actions(staff: Staff, ticket: Ticket) -> set[str]:
     if ticket.status == Status.CLAIMED.value and ticket.assignee_id == staff.id:
         offered.discard("claim")
     decision = pending_decision(ticket)
-    check = Action.CONFIRM_RETURN if decision == "return" else Action.APPROVE_EXTENSION
+    check = {
+        "return": Action.CONFIRM_RETURN,
+        "pass_on": Action.REFUSE_RETURN,  # the lead transfers or summons; or hands it back
+    }.get(decision, Action.APPROVE_EXTENSION)
     if decision and _may(staff, ticket, check):
         offered.add("decide")
     return offered
