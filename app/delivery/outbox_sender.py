@@ -6,7 +6,7 @@ WeChat never holds a database lock, several processes can drain at once without
 sending a row twice, and a crash mid-send only means the lease runs out and the row is
 tried again (at-least-once: see README, "Delivery guarantees").
 
-WeChat's failures are told apart by errcode:
+WeChat's failures are told apart by errcode (the sets are bot.channels'):
 - 45009 / 45011 (rate limits): the whole channel pauses, recorded in the database so
   every process honours it; the row's attempt is given back.
 - 45015 / 45047 (customer-service window closed / quota used up): a template message
@@ -22,7 +22,6 @@ import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
@@ -30,34 +29,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.domain.delivery import OutboxStatus
 from app.domain.retry import backoff
+from bot.channels import (
+    RATE_LIMITED,
+    UNDELIVERABLE,
+    WINDOW_CLOSED,
+    Channel,
+    errcode_of,
+    template_fields,
+)
 from bot.metrics import METRICS
 from models import ChannelPause, OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)
-RATE_LIMITED = frozenset({45009, 45011, 45033})
-"""45033 is WeCom's "too many concurrent calls"; 45009 is both platforms' frequency limit."""
-UNDELIVERABLE = frozenset({60111, 81013})
-"""WeCom: no such userid / the user left or is outside the app's visible range. Retrying
-cannot help: the notice is dead at once, for an operator to see."""
-WINDOW_CLOSED = frozenset({45015, 45047})
-TEMPLATE_FIELD_CHARS = 20
-
-
-class Channel(Protocol):
-    name: str
-
-    def send_text(self, openid: str, text: str, *, outbox_id: int) -> None:
-        """Deliver or raise; any exception counts as a failed attempt."""
-
-    def send_image(self, openid: str, png: bytes, *, outbox_id: int) -> None:
-        """Deliver an image (PNG bytes) or raise."""
-
-    def send_template(
-        self, openid: str, template_id: str, fields: Mapping[str, str], *, outbox_id: int
-    ) -> None:
-        """Deliver a template message or raise."""
 
 
 @dataclass(frozen=True)
@@ -80,27 +65,6 @@ class DrainResult:
     dead: int = 0
     held: int = 0
     paused: bool = False
-
-
-def errcode_of(exc: BaseException) -> int:
-    code = getattr(exc, "errcode", None)
-    return code if isinstance(code, int) else -1
-
-
-def short_field(text: str, limit: int = TEMPLATE_FIELD_CHARS) -> str:
-    """One line of at most `limit` characters, as template fields must be since 2023."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def template_fields(notice: Notice) -> dict[str, str]:
-    """The fallback template's fields: thing1 headline, character_string2 ticket, thing3 rest."""
-    head, _, rest = notice.text.strip().partition("\n")
-    return {
-        "thing1": short_field(head),
-        "character_string2": f"#{notice.ticket_id}" if notice.ticket_id else "-",
-        "thing3": short_field(rest or "详情请在公众号内回复任意消息查看"),
-    }
 
 
 _OUTBOX = OutboxMessage.__table__
@@ -234,7 +198,10 @@ class OutboxSender:
         if template_id:
             try:
                 self.channel.send_template(
-                    notice.openid, template_id, template_fields(notice), outbox_id=notice.id
+                    notice.openid,
+                    template_id,
+                    template_fields(notice.text, notice.ticket_id),
+                    outbox_id=notice.id,
                 )
             except Exception as template_exc:
                 self._record_failure(notice, template_exc, errcode_of(template_exc), result)
