@@ -74,7 +74,8 @@ F, H, W, P, L = (
 NOTICES: dict[Action, tuple[Notice, ...]] = {
     Action.CREATE: (Notice(H, "new_ticket", "ticket_assigned"),),
     # Intake tells of additions at most once per interval (app/services/additions.py):
-    # a change that is not told at once is gathered into the next notice.
+    # a change that is not told at once is gathered into the notice held in the outbox
+    # until the interval has passed.
     Action.ADD_INFO: (Notice(W, "more_info", "ticket_more_info"),),
     Action.REMOVE_INFO: (Notice(W, "info_taken_back", "ticket_more_info"),),
     Action.REQUEST_DETAILS: (

@@ -26,15 +26,15 @@ from app.domain.people import Role
 from app.domain.policy import Policy
 from app.domain.tickets import Action
 from app.domain.urgency import Assessment, assess
-from app.services import deadlines, intake_notices, policies
+from app.services import deadlines, policies
 from app.services.actors import Actor
-from app.services.outbox import enqueue
 from app.services.ticket_actions import act
 from app.services.ticket_change import Change
 from app.services.ticket_notices import tell
 from models import OutboxMessage, Rider, Ticket, TicketEvent, TicketPhoto
 
 MORE_INFO = "ticket_more_info"
+"""The outbox kind of the notice table's ADD_INFO and REMOVE_INFO notices."""
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ def add(
     if before != after or last is None or now >= last + rules.interval:
         _tell_now(session, change, rules=rules, before=before, after=after, policy=policy)
     else:
-        _reschedule(session, ticket, now=now, rules=rules, current=note)
+        _reschedule(session, change, rules=rules, current=note)
     return before != after
 
 
@@ -177,7 +177,7 @@ def take_back(
             taken_back=last.note,
         )
     else:
-        _reschedule(session, ticket, now=now, rules=rules)
+        _reschedule(session, change, rules=rules)
     return last.note
 
 
@@ -229,19 +229,14 @@ def _tell_now(
     tell(session, change)
 
 
-def _worker_openid(ticket: Ticket) -> str | None:
-    # A merged report's additions are news for the worker of the ticket it confirms (the
-    # notice table's WORKER audience).
-    holder = (ticket.merged_into or ticket).assignee
-    return holder.openid if holder is not None else None
-
-
 def _reschedule(
-    session: Session, ticket: Ticket, *, now: datetime, rules: AdditionRules, current: str = ""
+    session: Session, change: Change, *, rules: AdditionRules, current: str = ""
 ) -> None:
     """The notice waiting for the interval says everything added since the last one (or,
-    when everything was taken back, goes). Like the "more reports" notice it gathers
-    several changes, so it is written here rather than owed by one change."""
+    when everything was taken back, goes): the change's notice from the table, gathering
+    what the worker has not heard yet and held in the outbox until the interval has
+    passed."""
+    ticket, now = change.ticket, change.now
     since = _told_until(ticket, now, rules)
     _drop_scheduled(session, ticket, now)
     added = _untold(session, ticket, since, current)
@@ -251,15 +246,8 @@ def _reschedule(
     assert since is not None  # never told: the addition was told at once
     due = since + rules.interval
     ticket.more_info_noticed_at = due
-    enqueue(
-        session,
-        to_openid=_worker_openid(ticket),
-        kind=MORE_INFO,
-        text=intake_notices.additions_for_worker(ticket, added),
-        now=now,
-        ticket_id=ticket.id,
-        not_before=due,
-    )
+    change.details["added"] = added
+    tell(session, change, not_before=due)
 
 
 def _told_until(ticket: Ticket, now: datetime, rules: AdditionRules) -> datetime | None:

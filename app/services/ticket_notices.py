@@ -9,6 +9,7 @@ answer is the reply to their own message).
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -93,8 +94,9 @@ CONDITIONS: dict[When, Callable[[Change], bool]] = {
 }
 
 
-def tell(session: Session, change: Change) -> list[str]:
-    """Owe every person the change concerns its notice; the openids told."""
+def tell(session: Session, change: Change, *, not_before: datetime | None = None) -> list[str]:
+    """Owe every person the change concerns its notice; the openids told. `not_before`
+    holds the notices in the outbox until then (a notice told at most once per interval)."""
     ticket = change.ticket
     actor = change.actor.openid
     for notice in notices_for(change.action):
@@ -113,6 +115,7 @@ def tell(session: Session, change: Change) -> list[str]:
                 text=text,
                 now=change.now,
                 ticket_id=ticket.id,
+                not_before=not_before,
             )
             change.told.append(openid)
     hazard_alerts.follow(session, change)  # riders nearby, not the ticket's people
