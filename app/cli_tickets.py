@@ -13,29 +13,15 @@ from app.cli_common import fail as _fail
 from app.cli_common import print_json as _print_json
 from app.cli_common import start as _start
 from app.cli_table import clip, local, table
-from app.domain.categories import Category
+from app.domain.categories import category_label
 from app.domain.deadlines import is_late
 from app.domain.duplicates import Severity
-from app.domain.tickets import Status
+from app.domain.tickets import Status, status_label
 from models import Ticket, utcnow
 
 tickets_app = typer.Typer(help="Tickets.", no_args_is_help=True)
 
 HEADERS = ("工单", "状态", "类别", "提醒", "网格", "处理人", "上报时间", "地点")
-
-
-def status_label(value: str) -> str:
-    try:
-        return Status(value).label
-    except ValueError:
-        return value
-
-
-def category_label(value: str) -> str:
-    try:
-        return Category(value).label
-    except ValueError:
-        return value
 
 
 def parse_status(given: str) -> Status:

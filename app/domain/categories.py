@@ -152,6 +152,14 @@ _OBJECT_KEYWORDS: tuple[tuple[str, Category], ...] = tuple(
 )
 
 
+def category_label(value: str) -> str:
+    """The Chinese name of a stored category; an unknown value is shown as it is."""
+    try:
+        return Category(value).label
+    except ValueError:
+        return value
+
+
 def classify(text: str) -> Category:
     """The category a free-text report most likely belongs to (see the module docstring)."""
     return _best(text, _KEYWORDS)

@@ -11,7 +11,7 @@ import statistics
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from app.domain.categories import Category
+from app.domain.categories import category_label
 
 MAX_CHARS = 600
 MAX_BYTES = 2000
@@ -133,13 +133,6 @@ class DigestFigures:
 
 
 # -- text ------------------------------------------------------------------------------------
-
-
-def category_label(value: str) -> str:
-    try:
-        return Category(value).label
-    except ValueError:
-        return value
 
 
 def duration_text(minutes: float | None) -> str:

@@ -88,6 +88,16 @@ STATUS_LABELS = {
     Status.WITHDRAWN: "已撤回",
 }
 
+
+def status_label(value: str) -> str:
+    """The Chinese name of a stored status; an unknown value (a row written by a newer
+    version) is shown as it is rather than failing the page or the listing."""
+    try:
+        return Status(value).label
+    except ValueError:
+        return value
+
+
 OPEN_STATUSES = frozenset(
     {Status.ASSIGNED, Status.CLAIMED, Status.REOPENED, Status.SUMMONED, Status.RETURNED}
 )

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from app.domain.digest import DigestFigures, category_label
+from app.domain.categories import category_label
+from app.domain.digest import DigestFigures
 
 WIDTH, HEIGHT = 900, 1100
 FAMILY = "Noto Sans CJK SC"

@@ -9,26 +9,12 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
-from app.domain.categories import Category
+from app.domain.categories import category_label
 from app.domain.people import Role
-from app.domain.tickets import Status
+from app.domain.tickets import status_label
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
-
-
-def status_label(value: str) -> str:
-    try:
-        return Status(value).label
-    except ValueError:
-        return value
-
-
-def category_label(value: str) -> str:
-    try:
-        return Category(value).label
-    except ValueError:
-        return value
 
 
 ACTION_LABELS = {
