@@ -12,10 +12,13 @@ cannot be reached or does not exist) and raises one `ConfigurationError` naming 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from sqlalchemy import Engine
@@ -27,6 +30,11 @@ from app.db import DatabaseTimeouts, make_engine, make_sessionmaker
 from app.domain.policy import PolicyError
 from app.services.policies import PolicySource, with_policy
 from app.settings import Settings
+from models import utcnow
+
+if TYPE_CHECKING:
+    from app.inbox.chat import ChatEngine
+    from app.services.reports import IntakeRules
 
 
 class ConfigurationError(Exception):
@@ -217,3 +225,39 @@ def start(database: Database = Database.EXISTING, **overrides: Any) -> Runtime:
                 [f"GRIDBOT_DATABASE_URL: cannot migrate {shown(settings.database_url)}: {exc}"]
             ) from None
     return build(settings, policy)
+
+
+def intake_rules(settings: Settings) -> IntakeRules:
+    """How reports are taken in and placed, as `settings` say (one grid index each)."""
+    from app.services.grids import GridLocator
+    from app.services.reports import IntakeRules
+
+    return IntakeRules.from_settings(settings, GridLocator(settings.nearest_grid_max_m))
+
+
+def chat_engine(
+    settings: Settings,
+    sessions: sessionmaker[Session],
+    *,
+    rules: IntakeRules | None = None,
+    policy: PolicySource | None = None,
+    clock: Callable[[], datetime] = utcnow,
+    on_outbox: Callable[[], None] = lambda: None,
+) -> ChatEngine:
+    """The chat engine with gridbot's chat flows: the handlers' dispatcher, and handler
+    contexts made with `settings` and the intake `rules` (by default those the settings
+    give), under `policy` (by default the one the settings name)."""
+    from app.inbox.chat import ChatEngine
+    from handlers import build_dispatcher
+    from handlers.context import ChatContext
+    from handlers.texts import BUSY
+
+    return ChatEngine(
+        sessions=sessions,
+        policy=policy or PolicySource(settings.policy_file),
+        dispatcher=build_dispatcher(),
+        context=partial(ChatContext, settings=settings, rules=rules or intake_rules(settings)),
+        busy_reply=BUSY,
+        clock=clock,
+        on_outbox=on_outbox,
+    )

@@ -97,9 +97,9 @@ LATE_ANSWERS_EVERY_SECONDS = 30.0
 
 def run_late_answers(ctx: JobContext):
     """Handle and answer parked messages whose process died before answering them."""
-    from app.inbox.chat import ChatEngine
+    from app.bootstrap import chat_engine
 
-    chat = ChatEngine(settings=ctx.settings, sessions=ctx.sessions, clock=ctx.clock)
+    chat = chat_engine(ctx.settings, ctx.sessions, clock=ctx.clock)
     answered = chat.answer_stale(timedelta(seconds=ctx.settings.late_recovery_seconds))
     return {"answered": answered}
 

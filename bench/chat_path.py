@@ -37,8 +37,8 @@ class StatementCounter:
 
 
 def _engine_for(url: str, settings_over: dict):
+    from app.bootstrap import chat_engine
     from app.db import make_engine, make_sessionmaker
-    from app.inbox.chat import ChatEngine
     from app.settings import Settings
 
     engine = make_engine(url)
@@ -55,8 +55,8 @@ def _engine_for(url: str, settings_over: dict):
     def clock() -> datetime:
         return start + timedelta(milliseconds=next(ticks))
 
-    chat = ChatEngine(settings=settings, sessions=make_sessionmaker(engine), clock=clock)
-    return engine, chat, clock
+    chat = chat_engine(settings, make_sessionmaker(engine), clock=clock)
+    return engine, chat, clock, settings
 
 
 def run_path(url: str, n: int, *, profile: bool = False) -> dict[str, dict]:
@@ -64,7 +64,7 @@ def run_path(url: str, n: int, *, profile: bool = False) -> dict[str, dict]:
     from bench.webhook import demo_points
     from bot.inbound import InboundMessage
 
-    engine, chat, clock = _engine_for(url, {})
+    engine, chat, clock, settings = _engine_for(url, {})
     counter = StatementCounter(engine)
     points = demo_points()
     ids = itertools.count(9_000_000_000)
@@ -115,9 +115,7 @@ def run_path(url: str, n: int, *, profile: bool = False) -> dict[str, dict]:
     # server's outbox job does, through the sandbox channel.
     from app.jobs import make_channel, make_sender
 
-    sender = make_sender(
-        chat.settings, chat.sessions, make_channel(chat.settings, chat.sessions)[0]
-    )
+    sender = make_sender(settings, chat.sessions, make_channel(settings, chat.sessions)[0])
     before, t0 = counter.count, time.thread_time()
     sent = sender.drain().sent
     if sent:

@@ -27,11 +27,11 @@ from shapely.geometry import shape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.bootstrap import chat_engine
 from app.db import make_engine, make_sessionmaker, unit_of_work
 from app.delivery.outbox_sender import OutboxSender
 from app.demo.seed import DISTRICT, seed
 from app.domain.coords import wgs84_to_gcj02
-from app.inbox.chat import ChatEngine
 from app.migrate import upgrade
 from app.settings import Settings
 from bot.api import WeChatAPI
@@ -64,7 +64,7 @@ class Soak:
         # Each rider reports a problem of their own: duplicate merging (reports near an
         # open ticket join it) is off, so every report must become its own ticket.
         settings = Settings(database_url="sqlite://", duplicate_distance_m=0)
-        self.engine = ChatEngine(settings=settings, sessions=sessions)
+        self.engine = chat_engine(settings, sessions)
         self.pool = ThreadPoolExecutor(threads)
         self.dup_max = dup_max
         self.rng = random.Random(42)

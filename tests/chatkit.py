@@ -7,8 +7,8 @@ import itertools
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from app.bootstrap import chat_engine, intake_rules
 from app.domain.coords import wgs84_to_gcj02
-from app.inbox.chat import ChatEngine
 from app.settings import Settings
 from bot.inbound import InboundMessage
 from models import OutboxMessage, Ticket
@@ -25,7 +25,8 @@ class Chat:
         self.sessions = sessions
         self.clock = clock
         self.settings = Settings(database_url="sqlite://", **settings)
-        self.engine = ChatEngine(settings=self.settings, sessions=sessions, clock=clock)
+        self.rules = intake_rules(self.settings)
+        self.engine = chat_engine(self.settings, sessions, rules=self.rules, clock=clock)
 
     def _send(self, openid: str, kind: str, **fields) -> str:
         msg = InboundMessage(

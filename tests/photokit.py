@@ -34,7 +34,7 @@ class Photos:
             self.source,
             self.store,
             rules=PhotoRules(**rules),
-            intake=chat.engine.rules,
+            intake=chat.rules,
             clock=chat.clock,
         )
 

@@ -3,6 +3,9 @@
 Everything a message changes (ticket, events, draft, notices owed to others) commits in
 one transaction with its inbox row, so a WeChat retry either finds the stored reply or
 runs cleanly again.
+
+The engine knows no chat flow: the wiring (app/bootstrap.py) hands it the dispatcher,
+the factory of what a handler is given, and the reply for a message that failed.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
@@ -21,17 +25,11 @@ from app.inbox import deliveries, late_answers
 from app.inbox.arrival import Arrival, arrival
 from app.inbox.deliveries import Delivery
 from app.services import people
-from app.services.grids import GridLocator
 from app.services.outbox import PENDING_FLAG, deliver_held
 from app.services.policies import PolicySource, with_policy
-from app.services.reports import IntakeRules
-from app.settings import Settings
 from bot.inbound import InboundMessage
 from bot.metrics import METRICS, type_label
-from handlers import build_dispatcher
-from handlers.context import ChatContext
-from handlers.texts import BUSY
-from models import InboxFailure, InboxMessage, ParkedMessage, Staff, utcnow
+from models import InboxFailure, InboxMessage, ParkedMessage, Rider, Staff, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -86,25 +84,45 @@ def fit_reply(text: str, limit: int = REPLY_LIMIT_BYTES) -> str:
     )
 
 
+class Dispatcher(Protocol):
+    def dispatch(self, ctx: Any) -> str:
+        """The passive reply to the message in `ctx` ("" for none)."""
+
+
+class ContextFactory(Protocol):
+    def __call__(
+        self,
+        *,
+        msg: InboundMessage,
+        session: Session,
+        now: datetime,
+        rider: Rider,
+        staff: Staff | None,
+    ) -> Any:
+        """What the dispatcher's handlers are given for `msg`."""
+
+
 class ChatEngine:
     def __init__(
         self,
         *,
-        settings: Settings,
         sessions: sessionmaker[Session],
+        policy: PolicySource,
+        dispatcher: Dispatcher,
+        context: ContextFactory,
+        busy_reply: str,
         clock: Callable[[], datetime] = utcnow,
         on_outbox: Callable[[], None] = lambda: None,
-        policy: PolicySource | None = None,
     ) -> None:
-        self.settings = settings
-        self.policy = policy or PolicySource(settings.policy_file)
+        self.policy = policy
         # Every message is handled under the policy this engine was built with.
         self.sessions = with_policy(sessions, self.policy)
         self.clock = clock
         self.on_outbox = on_outbox
-        self.dispatcher = build_dispatcher()
-        self.locator = GridLocator(settings.nearest_grid_max_m)
-        self.rules = IntakeRules.from_settings(settings, self.locator)
+        self.dispatcher = dispatcher
+        self.context = context
+        self.busy_reply = busy_reply
+        """The answer to a message whose handling failed (nothing it did was kept)."""
 
     def handle(self, msg: InboundMessage) -> str:
         """The passive reply for `msg` ("" for none), handling each message once.
@@ -143,13 +161,13 @@ class ChatEngine:
             except Exception as exc:
                 log.exception("handler failed for %s", msg.dedup_key)
                 self._keep_failure(msg, f"{type(exc).__name__}: {exc}")
-                return BUSY
+                return self.busy_reply
             if notify:
                 self.on_outbox()
             return reply
         log.error("gave up on %s after %d conflicts: %s", msg.dedup_key, CONFLICT_RETRIES, conflict)
         self._keep_failure(msg, f"gave up after {CONFLICT_RETRIES} write conflicts; {conflict}")
-        return BUSY
+        return self.busy_reply
 
     def park(self, msgs: list[InboundMessage]) -> list[str | None]:
         """Keep `msgs` (committed, in one transaction) so that they can be acknowledged
@@ -302,19 +320,15 @@ class ChatEngine:
                 log.exception("could not record the failure of %s", msg.dedup_key)
                 return
 
-    def _context(
-        self, session: Session, msg: InboundMessage, now: datetime, known: Arrival
-    ) -> ChatContext:
+    def _context(self, session: Session, msg: InboundMessage, now: datetime, known: Arrival):
         scene = None
         if msg.kind == "event" and msg.event in ("subscribe", "scan") and msg.event_key:
             scene = msg.event_key.removeprefix("qrscene_")
         rider = people.register_rider(session, known.rider, msg.openid, now, qr_scene=scene)
-        return ChatContext(
+        return self.context(
             msg=msg,
             session=session,
             now=now,
-            settings=self.settings,
-            rules=self.rules,
             rider=rider,
             staff=session.get(Staff, known.staff_id) if known.staff_id is not None else None,
         )

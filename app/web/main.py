@@ -12,7 +12,7 @@ from datetime import timedelta
 import anyio
 from fastapi import FastAPI
 
-from app.bootstrap import Database, build, configure
+from app.bootstrap import Database, build, chat_engine, configure, intake_rules
 from app.db import DatabaseTimeouts
 from app.inbox.backlog import Backlog
 from app.inbox.chat import ChatEngine
@@ -84,10 +84,11 @@ def create_app(
         ),
         leader=Leader(settings.database_url),
     )
-    chat = ChatEngine(
-        settings=settings, sessions=sessions, on_outbox=jobs.wake_outbox, policy=runtime.policy
+    rules = intake_rules(settings)
+    chat = chat_engine(
+        settings, sessions, rules=rules, on_outbox=jobs.wake_outbox, policy=runtime.policy
     )
-    photos = photo_jobs(settings, sessions, api, chat.rules)
+    photos = photo_jobs(settings, sessions, api, rules)
     jobs.add_sweep(Sweep(PHOTOS_JOB, settings.photo_poll_seconds, photos.pipeline.run))
     jobs.add_sweep(Sweep(MORE_REPORTS_JOB, 60, photos.more_reports))
     late_after = timedelta(seconds=settings.late_recovery_seconds)
@@ -150,11 +151,12 @@ def create_app(
         limiter=anyio.CapacityLimiter(1),
     )
     app.state.chat = chat
+    app.state.intake_rules = rules
     app.state.spool = Spool(settings.data_dir / "spool")
     app.state.spool_limiter = anyio.CapacityLimiter(2)
     app.state.photos = photos
     app.state.media_store = photos.store
-    app.state.media_links = chat.rules.links
+    app.state.media_links = rules.links
     app.state.chat_limiter = anyio.CapacityLimiter(handler_threads(settings, engine.dialect.name))
     app.state.backlog = Backlog(app.state.chat_limiter)
     app.state.timed_handle = app.state.backlog.timed(chat.handle)

@@ -76,7 +76,7 @@ def test_the_worker_hears_of_more_reports_at_most_once_per_interval(chat, clock)
     from app.db import unit_of_work
     from app.services.duplicates import more_reports_sweep
 
-    policy = chat.engine.rules.duplicates
+    policy = chat.rules.duplicates
     with unit_of_work(chat.sessions) as s:
         assert more_reports_sweep(s, now=clock(), policy=policy) == 0  # too soon
     clock.advance(minutes=30)

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.bootstrap import chat_engine
 from app.domain.coords import wgs84_to_gcj02
 from app.inbox.chat import ChatEngine
 from app.inbox.late_answers import LATE_KIND, from_json, to_json
@@ -30,7 +31,7 @@ class TickingClock:
 
 
 def _engine(sessions, clock) -> ChatEngine:
-    return ChatEngine(settings=Settings(**SETTINGS), sessions=sessions, clock=clock)
+    return chat_engine(Settings(**SETTINGS), sessions, clock=clock)
 
 
 def _text(clock, openid: str, text: str, msg_id: str) -> InboundMessage:
@@ -184,7 +185,7 @@ def test_answered_messages_are_forgotten_after_a_day(demo_sessions, clock):
 def test_a_riders_parked_messages_are_handled_in_the_order_they_were_sent(demo_sessions, clock):
     # Two reports, not one report and its follow-up: no follow-up window.
     settings = Settings(**SETTINGS, followup_minutes=0)
-    chat = ChatEngine(settings=settings, sessions=demo_sessions, clock=TickingClock(clock))
+    chat = chat_engine(settings, demo_sessions, clock=TickingClock(clock))
     sent = [
         _text(clock, "rider-1", "[一] 路口积水很深", "9101"),
         _location(clock, "rider-1", "9102"),

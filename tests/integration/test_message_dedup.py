@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from app.inbox.chat import ChatEngine
+from app.bootstrap import chat_engine
 from app.settings import Settings
 from bot.inbound import InboundMessage
 from models import InboxMessage, Rider, Ticket
@@ -13,7 +13,7 @@ from tests.chatkit import FENGYUAN_1, Chat
 
 
 def _engine(sessions, clock):
-    return ChatEngine(settings=Settings(database_url="sqlite://"), sessions=sessions, clock=clock)
+    return chat_engine(Settings(database_url="sqlite://"), sessions, clock=clock)
 
 
 def _count(sessions, model):

@@ -16,12 +16,7 @@ PACKAGES = ("app", "bot", "handlers", "models")
 PROJECT = frozenset(PACKAGES)
 MAX_LINES = 400
 
-KNOWN_IMPORTS: dict[tuple[str, str], str] = {
-    ("app.inbox.chat", "handlers"): "the chat engine builds its dispatcher instead of being "
-    "handed it by the wiring",
-    ("app.inbox.chat", "handlers.context"): "as above: the handler context is built in the engine",
-    ("app.inbox.chat", "handlers.texts"): "as above: the busy reply's text",
-}
+KNOWN_IMPORTS: dict[tuple[str, str], str] = {}
 KNOWN_LONG: dict[str, str] = {}
 
 

@@ -56,7 +56,7 @@ async def post_request(request: Request, fmt: str):
         with unit_of_work(app.state.sessions) as session:
             client = session.get_one(ApiClient, who.client_id)
             ticket = intake.file_request(
-                session, client, parsed, now=utcnow(), rules=app.state.chat.rules
+                session, client, parsed, now=utcnow(), rules=app.state.intake_rules
             )
             notice = ""
             if ticket.merged_into_id:
