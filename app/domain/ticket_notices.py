@@ -51,6 +51,9 @@ class When(StrEnum):
     from a photo), and its rider was answered before."""
     SPLIT_OFF = "split_off"
     """The ticket is the report split off (not the ticket it was merged into)."""
+    GATHERED = "gathered"
+    """A notice told at most once per interval: when the interval has passed, the service
+    gathers into it every change since the last one; a sweep tells what it held back."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,9 +137,9 @@ NOTICES: dict[Action, tuple[Notice, ...]] = {
         Notice(H, "merged_for_worker", "ticket_merged", When.ANNOUNCED),
         Notice(F, "joined_for_rider", "ticket_joined", When.ANNOUNCED),
     ),
-    # The worker hears of joins through the "more reports" notice, at most once per
-    # interval (app/services/duplicates.py), not once per join.
-    Action.JOIN: (),
+    # The worker hears of joins at most once per interval, all reports since the last
+    # notice in one (app/services/duplicates.py), not once per join.
+    Action.JOIN: (Notice(H, "more_reports", "ticket_more_reports", When.GATHERED),),
     Action.WITHDRAW: (Notice(H, "withdrawn_for_worker", "ticket_withdrawn"),),
     Action.RESOLUTION_PHOTO: (Notice(F, "resolution_photo", "ticket_resolution_photo"),),
     Action.FLAG_OLD_PHOTO: (Notice(W, "old_photo", "ticket_old_photo"),),

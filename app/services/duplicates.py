@@ -17,13 +17,13 @@ from sqlalchemy.orm import Session, aliased
 from app.domain import duplicates as rules
 from app.domain.duplicates import DuplicatePolicy, Match, Report, Severity
 from app.domain.photos import PhotoRole
-from app.domain.tickets import Action, Status
+from app.domain.tickets import Action, Status, Transition
 from app.services import deadlines, notices, policies
 from app.services.actors import SYSTEM, Actor
 from app.services.errors import Conflict
-from app.services.outbox import enqueue
 from app.services.ticket_actions import act, authorize
 from app.services.ticket_card import NoticeSettings
+from app.services.ticket_change import Change
 from app.services.ticket_notices import tell
 from app.services.tickets import OPEN, get_ticket
 from models import Staff, Ticket, TicketPhoto
@@ -160,7 +160,10 @@ def more_reports_notice(
     session: Session, target: Ticket, *, now: datetime, policy: DuplicatePolicy
 ) -> bool:
     """Tell the worker about reports merged since the last such notice, at most once per
-    interval; reports held back are told by the next notice (see `more_reports_sweep`)."""
+    interval; reports held back are told by the next notice (see `more_reports_sweep`).
+
+    The notice table's JOIN notice, told by gridbot: it speaks for every join since the
+    last one (each logged when its report joined), not for the rider whose came last."""
     last = target.more_reports_noticed_at
     if last is not None and now - last < policy.notice_interval:
         return False
@@ -171,14 +174,16 @@ def more_reports_notice(
     if not numbers or target.assignee is None:
         return False
     target.more_reports_noticed_at = now
-    enqueue(
-        session,
-        to_openid=target.assignee.openid,
-        kind="ticket_more_reports",
-        text=more_reports_text(target, numbers),
-        now=now,
-        ticket_id=target.id,
+    status = Status(target.status)
+    joins = Change(
+        target,
+        Transition(Action.JOIN, status, status),
+        SYSTEM,
+        now,
+        previous=target.assignee,
+        details={"gathered": numbers},
     )
+    tell(session, joins)
     return True
 
 
@@ -199,15 +204,6 @@ def more_reports_sweep(session: Session, *, now: datetime, policy: DuplicatePoli
     for target in session.scalars(due.with_for_update(of=Ticket)).unique():
         sent += more_reports_notice(session, target, now=now, policy=policy)
     return sent
-
-
-def more_reports_text(target: Ticket, numbers: list[int]) -> str:
-    listed = "、".join(f"#{n}" for n in numbers[:10])
-    return (
-        f"【工单 #{target.number}】又有 {len(numbers)} 条上报为同一问题（{listed}），"
-        f"已有 {target.confirmations} 位骑手确认，紧急程度：{Severity(target.severity).label}。\n"
-        f"如不是同一问题，回复「拆分 号」单独处理。"
-    )
 
 
 def joined_text(ticket: Ticket) -> str:

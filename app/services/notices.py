@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from app.domain.categories import Category
+from app.domain.duplicates import Severity
 from app.domain.policy import Phase, phase_of
 from app.domain.ticket_notices import span
 from app.domain.tickets import Status
@@ -149,6 +150,16 @@ def joined_for_rider(ticket: Ticket, target: Ticket) -> str:
         f"感谢上报！该问题已有工单 #{target.number}（{category_label(target)}，"
         f"{routed_to(target)}），您的上报 #{ticket.number} 已作为确认并入，"
         f"目前已有 {target.confirmations} 位骑手确认。处理进展会同样通知您。"
+    )
+
+
+def more_reports_for_worker(target: Ticket, numbers: Sequence[int]) -> str:
+    """The reports merged into `target` since the worker last heard (several at once)."""
+    listed = "、".join(f"#{n}" for n in numbers[:10])
+    return (
+        f"【工单 #{target.number}】又有 {len(numbers)} 条上报为同一问题（{listed}），"
+        f"已有 {target.confirmations} 位骑手确认，紧急程度：{Severity(target.severity).label}。\n"
+        f"如不是同一问题，回复「拆分 号」单独处理。"
     )
 
 

@@ -91,6 +91,7 @@ def audience(session: Session, change: Change, who: Audience) -> list[str | None
 CONDITIONS: dict[When, Callable[[Change], bool]] = {
     When.ANNOUNCED: lambda c: bool(c.details.get("announced")),
     When.SPLIT_OFF: lambda c: c.transition.from_status is Status.MERGED,
+    When.GATHERED: lambda c: bool(c.details.get("gathered")),
 }
 
 
@@ -214,6 +215,7 @@ TEXTS: dict[str, Callable[[Change], str]] = {
     "return_refused": lambda c: oversight.return_refused_for_worker(
         c.ticket, _staff(c), c.details.get("reason", "")
     ),
+    "more_reports": lambda c: notices.more_reports_for_worker(c.ticket, _d(c, "gathered")),
     "merged_for_worker": lambda c: notices.merged_for_worker(c.ticket, _d(c, "target")),
     "joined_for_rider": lambda c: notices.joined_for_rider(c.ticket, _d(c, "target")),
     "withdrawn_for_worker": lambda c: notices.withdrawn_for_worker(c.ticket),

@@ -53,6 +53,7 @@ EXPECTED = {
     (Action.REFUSE_RETURN, H): "return_refused",
     (Action.MERGE, H): "merged_for_worker",
     (Action.MERGE, F): "joined_for_rider",
+    (Action.JOIN, H): "more_reports",
     (Action.SPLIT, H): "split_for_worker",
     (Action.SPLIT, F): "split_for_rider",
     (Action.WITHDRAW, H): "withdrawn_for_worker",
@@ -62,6 +63,7 @@ EXPECTED = {
 CONDITIONAL = {
     (Action.MERGE, H): When.ANNOUNCED,
     (Action.MERGE, F): When.ANNOUNCED,
+    (Action.JOIN, H): When.GATHERED,
     (Action.SPLIT, H): When.SPLIT_OFF,
     (Action.SPLIT, F): When.SPLIT_OFF,
 }
