@@ -183,6 +183,10 @@ class PhotoPipeline:
                 result.failed += 1
 
     def _tell_sender(self, session: Session, photo: TicketPhoto, text: str, now: datetime):
+        """The answer to the sender's own photo (refused or lost), which the pipeline gives
+        after the message's passive reply: not a change of its ticket (none may exist yet,
+        nothing is logged), so not a notice of the table. A photo that was its ticket's
+        only evidence is a change instead: REQUEST_DETAILS (app/services/missing_details.py)."""
         enqueue(
             session,
             to_openid=photo.sender_openid,
@@ -239,7 +243,12 @@ class PhotoPipeline:
                 )
 
     def _complete_draft(self, session: Session, photo: TicketPhoto, now: datetime) -> None:
-        """File the sender's draft at the photo's GPS position if it still lacks one."""
+        """File the sender's draft at the photo's GPS position if it still lacks one.
+
+        The rider is answered here, as the passive reply answers a draft filed in chat:
+        the notice table tells no rider of their own filing (CREATE's actor) nor of their
+        fresh report joining another (MERGE, not announced), since that is the reply to
+        their own messages; filed off the message path, that reply goes by the outbox."""
         if not self._locates(photo):
             return
         rider = session.scalars(select(Rider).where(Rider.openid == photo.sender_openid)).first()
