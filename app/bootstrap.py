@@ -34,7 +34,7 @@ from models import utcnow
 
 if TYPE_CHECKING:
     from app.inbox.chat import ChatEngine
-    from app.services.reports import IntakeRules
+    from app.services.intake.reports import IntakeRules
 
 
 class ConfigurationError(Exception):
@@ -229,8 +229,8 @@ def start(database: Database = Database.EXISTING, **overrides: Any) -> Runtime:
 
 def intake_rules(settings: Settings) -> IntakeRules:
     """How reports are taken in and placed, as `settings` say (one grid index each)."""
-    from app.services.grids import GridLocator
-    from app.services.reports import IntakeRules
+    from app.services.directory.grids import GridLocator
+    from app.services.intake.reports import IntakeRules
 
     return IntakeRules.from_settings(settings, GridLocator(settings.nearest_grid_max_m))
 

@@ -130,9 +130,9 @@ def grids_import(
     path: Annotated[Path, typer.Argument(help="A GeoJSON FeatureCollection.")],
 ) -> None:
     """Create or update areas and grids from GeoJSON; all or nothing."""
+    from app.services.directory.grid_geojson import ImportLimits, parse_collection
+    from app.services.directory.grids import import_geojson
     from app.services.errors import ServiceError
-    from app.services.grid_geojson import ImportLimits, parse_collection
-    from app.services.grids import import_geojson
 
     runtime = _start()
     settings = runtime.settings
@@ -178,7 +178,7 @@ def staff_add(
     backup: Annotated[bool, typer.Option(help="A backup worker, after the primary.")] = False,
 ) -> None:
     """Add a staff member whose openid or WeCom userid is already known."""
-    from app.services import people
+    from app.services.directory import people
     from app.services.errors import ServiceError
 
     if not openid and not wecom_userid:
@@ -207,7 +207,7 @@ def staff_invite(
     backup: Annotated[bool, typer.Option(help="A backup worker, after the primary.")] = False,
 ) -> None:
     """Make a one-time code; the person sends '绑定 <code>' in chat to bind their WeChat."""
-    from app.services import people
+    from app.services.directory import people
     from app.services.errors import ServiceError
     from models import utcnow
 
@@ -237,8 +237,8 @@ def digest(
     from datetime import timedelta
     from zoneinfo import ZoneInfo
 
-    from app.services import digest_delivery
-    from app.services.digest_chart import render_chart
+    from app.services.digest import digest_delivery
+    from app.services.digest.digest_chart import render_chart
     from app.services.errors import ServiceError
     from models import utcnow
 

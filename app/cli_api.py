@@ -19,7 +19,7 @@ def api_key_create(
     scope: Annotated[str, typer.Option(help="read (GET only) or write.")] = "write",
 ) -> None:
     """Create a client and print its key on the last line (shown once, stored hashed)."""
-    from app.services import api_keys
+    from app.services.directory import api_keys
     from app.services.errors import ServiceError
 
     try:
@@ -36,7 +36,7 @@ def api_key_list(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Every client: name, scope, key prefix, created, revoked."""
-    from app.services import api_keys
+    from app.services.directory import api_keys
 
     with unit_of_work(start().sessions) as session:
         rows = [
@@ -60,7 +60,7 @@ def api_key_list(
 @api_key_app.command("revoke")
 def api_key_revoke(name: Annotated[str, typer.Argument(help="The client's name.")]) -> None:
     """Refuse the client's key from now on (its tickets and events stay)."""
-    from app.services import api_keys
+    from app.services.directory import api_keys
     from app.services.errors import ServiceError
 
     try:

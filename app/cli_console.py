@@ -9,7 +9,7 @@ import typer
 
 from app.cli_common import fail, start
 from app.db import unit_of_work
-from app.services import console_access
+from app.services.directory import console_access
 from app.services.errors import ServiceError
 
 console_app = typer.Typer(help="The operations console (/console).", no_args_is_help=True)

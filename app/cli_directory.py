@@ -76,8 +76,8 @@ def staff_list(
     ] = None,
 ) -> None:
     """Staff members: role, the area they cover, whether their WeChat is bound."""
-    from app.services.grids import area_by_code
-    from app.services.people import ROLE_LABELS
+    from app.services.directory.grids import area_by_code
+    from app.services.directory.people import ROLE_LABELS
 
     with _start().sessions() as session:
         query = select(Staff).join(Staff.area).order_by(Area.path, Staff.priority, Staff.id)

@@ -23,7 +23,7 @@ def stations_import(
 ) -> None:
     """Create or update (by code) stations from GeoJSON or CSV; all or nothing."""
     from app.services.errors import ServiceError
-    from app.services.station_import import MAX_BYTES, import_stations, parse_file
+    from app.services.riders.station_import import MAX_BYTES, import_stations, parse_file
 
     try:
         with path.open("rb") as f:
@@ -80,8 +80,8 @@ def riders_top(
     from zoneinfo import ZoneInfo
 
     from app.domain.recognition import rider_label
-    from app.services import recognition
     from app.services.errors import ServiceError
+    from app.services.riders import recognition
 
     runtime = start()
     settings = runtime.settings

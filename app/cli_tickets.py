@@ -72,7 +72,7 @@ def tickets_list(
     limit: Annotated[int, typer.Option(help="At most this many, newest first.")] = 100,
 ) -> None:
     """List tickets, newest first: status, category, overdue/escalated/severe, local times."""
-    from app.services.views import ticket_dict
+    from app.services.handling.views import ticket_dict
 
     wanted = parse_status(status) if status else None
     runtime = _start()
@@ -112,8 +112,8 @@ def tickets_show(
 ) -> None:
     """One ticket with its timeline and photos, in local time."""
     from app.photo_jobs import media_store
-    from app.services import api_keys
-    from app.services.views import ticket_dict
+    from app.services.directory import api_keys
+    from app.services.handling.views import ticket_dict
 
     runtime = _start()
     tz, now = ZoneInfo(runtime.settings.timezone), utcnow()

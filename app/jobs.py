@@ -10,9 +10,9 @@ from functools import partial
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import unit_of_work
-from app.services.escalation import BATCH, SweepResult, auto_close_due, escalate_due
+from app.services.handling.ticket_card import NoticeSettings
 from app.services.policies import PolicySource, with_policy
-from app.services.ticket_card import NoticeSettings
+from app.services.supervision.escalation import BATCH, SweepResult, auto_close_due, escalate_due
 from app.settings import Settings
 from models import utcnow
 
@@ -68,15 +68,15 @@ def run_auto_close(ctx: JobContext) -> SweepResult:
 
 
 def run_digest(ctx: JobContext):
-    from app.services import digest_delivery
+    from app.services.digest import digest_delivery
 
     return digest_delivery.daily_sweep(ctx.sessions, ctx.settings, points=ctx.policy().points)
 
 
 def _photo_jobs(ctx: JobContext):
     from app.photo_jobs import photo_jobs
-    from app.services.grids import GridLocator
-    from app.services.reports import IntakeRules
+    from app.services.directory.grids import GridLocator
+    from app.services.intake.reports import IntakeRules
 
     _, api = make_channel(ctx.settings, ctx.sessions)
     intake = IntakeRules.from_settings(ctx.settings, GridLocator(ctx.settings.nearest_grid_max_m))

@@ -16,9 +16,9 @@ from app.media.sources import (
     WeChatMediaSource,
 )
 from app.media.storage import LocalMediaStore, MediaStore
-from app.services.duplicates import more_reports_sweep
-from app.services.photos import PhotoPipeline, PhotoRules
-from app.services.reports import IntakeRules
+from app.services.intake.duplicates import more_reports_sweep
+from app.services.intake.photos import PhotoPipeline, PhotoRules
+from app.services.intake.reports import IntakeRules
 from app.settings import Settings
 from bot.api import WeChatAPI
 from models import utcnow

@@ -121,7 +121,7 @@ def load_city(url: str, city: City) -> dict[str, float]:
     from sqlalchemy import select
 
     from app.db import make_engine, make_sessionmaker, unit_of_work
-    from app.services.grids import import_geojson
+    from app.services.directory.grids import import_geojson
     from models import Area, Staff
 
     engine = make_engine(url)

@@ -36,7 +36,7 @@ def _sign_in(url: str, role: str) -> tuple[str, str]:
     from sqlalchemy import select
 
     from app.db import make_engine, make_sessionmaker, unit_of_work
-    from app.services import console_access, people
+    from app.services.directory import console_access, people
     from models import Area
 
     engine = make_engine(url)

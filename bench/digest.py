@@ -34,8 +34,8 @@ from app.db import make_engine, make_sessionmaker, unit_of_work
 from app.demo.seed import seed
 from app.domain.categories import Category
 from app.domain.deadlines import URGENT
-from app.services import digests
-from app.services.grids import area_by_code
+from app.services.digest import digests
+from app.services.directory.grids import area_by_code
 from bench import Context, Row, benchmark, met
 from bench.databases import temporary_database
 from models import Area, Staff

@@ -31,7 +31,7 @@ from sqlalchemy import select, update
 from app.db import make_engine, make_sessionmaker, unit_of_work
 from app.demo.seed import seed
 from app.jobs import JobContext, run_auto_close, run_escalation
-from app.services.escalation import LADDER_STATUSES
+from app.services.supervision.escalation import LADDER_STATUSES
 from app.settings import Settings
 from bench import Context, Row, benchmark, met
 from bench.databases import temporary_database

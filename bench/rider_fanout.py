@@ -67,7 +67,7 @@ def rider_fanout(ctx: Context) -> list[Row]:
 
 
 def _through_the_database(ctx: Context, positions, points, now) -> list[Row]:
-    """What an alert really runs (app/services/hazard_alerts._riders_near): the positions
+    """What an alert really runs (app/services/riders/hazard_alerts._riders_near): the positions
     in a box around the hazard read from PostgreSQL (the rider's last position and their
     recent reports), then the grid buckets for the exact circle."""
     from types import SimpleNamespace
@@ -75,7 +75,7 @@ def _through_the_database(ctx: Context, positions, points, now) -> list[Row]:
     from sqlalchemy import insert, text
 
     from app.db import make_engine, make_sessionmaker
-    from app.services.hazard_alerts import _riders_near
+    from app.services.riders.hazard_alerts import _riders_near
     from models import Rider, RiderPosition
 
     kind = str(ctx.option("db", "postgres"))

@@ -3,8 +3,8 @@ operations console; anyone else is told who it is for."""
 
 from __future__ import annotations
 
-from app.services import console_access
-from app.services.console_access import LINK_MINUTES
+from app.services.directory import console_access
+from app.services.directory.console_access import LINK_MINUTES
 from bot.router import Router
 from handlers.context import ChatContext
 

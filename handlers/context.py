@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from app.services.reports import IntakeRules
-from app.services.ticket_card import NoticeSettings
+from app.services.handling.ticket_card import NoticeSettings
+from app.services.intake.reports import IntakeRules
 from app.settings import Settings
 from bot.inbound import InboundMessage
 from models import Rider, Staff

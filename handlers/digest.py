@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from app.services import digest_delivery
-from app.services.digest_chart import render_chart
+from app.services.digest import digest_delivery
+from app.services.digest.digest_chart import render_chart
 from app.services.errors import ServiceError
 from bot.router import Router
 from handlers.context import ChatContext, is_staff

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from app.domain.send_back import ReturnKind
-from app.services import notices, oversight
+from app.services import notices
+from app.services.supervision import oversight
 from bot.router import Router
 from handlers.context import ChatContext, is_staff, split_number
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from app.services import duplicates, evidence, notices
+from app.services import notices
+from app.services.handling import evidence
+from app.services.intake import duplicates
 from bot.router import Router
 from handlers.context import ChatContext, is_staff, split_number
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from app.domain.hazards import RADIUS_M
-from app.services import hazard_alerts, tickets
+from app.services.handling import tickets
+from app.services.riders import hazard_alerts
 from bot.router import Router
 from handlers.context import ChatContext, split_number
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from app.services import policies, recognition
+from app.services import policies
+from app.services.riders import recognition
 from bot.router import Router
 from handlers.context import ChatContext
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from app.domain.categories import Category, classify
 from app.domain.coords import to_wgs84
 from app.domain.rider_words import Gist, gist
-from app.services import drafts, duplicates, notices, reports
-from app.services.reports import Intake, Outcome, Piece
+from app.services import notices
+from app.services.intake import drafts, duplicates, reports
+from app.services.intake.reports import Intake, Outcome, Piece
 from bot.router import Router, match_command, normalize
 from handlers import digest, escalation, evidence, worker
 from handlers.context import ChatContext

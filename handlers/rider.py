@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from app.services import additions, drafts, notices, people, tickets
+from app.services import notices
+from app.services.directory import people
+from app.services.handling import tickets
+from app.services.intake import additions, drafts
 from bot.router import Router
 from handlers.context import ChatContext, split_number
 from handlers.texts import WELCOME

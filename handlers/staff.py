@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import math
 
-from app.services import people
+from app.services.directory import people
 from bot.metrics import METRICS
 from bot.router import Router
 from handlers.context import ChatContext

@@ -11,7 +11,8 @@ from datetime import datetime, timedelta
 from app.domain.coords import to_wgs84
 from app.domain.stations import AMENITIES, SEARCH_RADIUS_M, Nearby, Suggestion, amenity_for
 from app.domain.stations import navigation_link as nav_link
-from app.services import outbox, stations
+from app.services import outbox
+from app.services.riders import stations
 from bot.router import Router
 from handlers.context import ChatContext
 

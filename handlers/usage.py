@@ -3,7 +3,7 @@ street lead, a district supervisor, a department's liaison."""
 
 from __future__ import annotations
 
-from app.services.people import ROLE_LABELS
+from app.services.directory.people import ROLE_LABELS
 from bot.router import Router
 from handlers.context import ChatContext
 from handlers.texts import RIDER_HELP

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from app.domain.people import Role
-from app.services import evidence, notices, tickets, transfer_targets
+from app.services import notices
+from app.services.handling import evidence, tickets, transfer_targets
 from bot.router import Router
 from handlers.context import ChatContext, is_staff, split_number
 

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from fastapi.testclient import TestClient
 
 from app.db import unit_of_work
-from app.services import console_access
+from app.services.directory import console_access
 from models import Staff, utcnow
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')

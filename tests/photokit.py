@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from app.media.sources import MediaUnavailable
 from app.media.storage import LocalMediaStore
-from app.services.photos import PhotoPipeline, PhotoRules
-from app.services.views import ticket_dict
+from app.services.handling.views import ticket_dict
+from app.services.intake.photos import PhotoPipeline, PhotoRules
 from models import Ticket
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.services import people
-from app.services.grids import import_geojson
+from app.services.directory import people
+from app.services.directory.grids import import_geojson
 from models import Area
 
 DISTRICT = Path(__file__).with_name("district.geojson")
@@ -95,7 +95,7 @@ def seed(session: Session) -> bool:
 def seed_stations(session: Session) -> None:
     from datetime import UTC, datetime
 
-    from app.services.station_import import import_stations, parse_file
+    from app.services.riders.station_import import import_stations, parse_file
 
     rows = parse_file(STATIONS.read_bytes(), STATIONS.name)
     import_stations(session, rows, now=datetime.now(UTC))

@@ -6,7 +6,7 @@ from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from app.cli_table import table
-from app.services.people import ROLE_LABELS
+from app.services.directory.people import ROLE_LABELS
 from models import Area, Staff
 
 ROLE_ORDER = ("grid_worker", "community_lead", "street_lead", "supervisor", "department")

@@ -1,6 +1,6 @@
 """The supervisor's daily digest: its figures, the local day they cover, and its Chinese text.
 
-Pure: the figures are computed elsewhere (app/services/digests.py) and arrive here as a
+Pure: the figures are computed elsewhere (app/services/digest/digests.py) and arrive here as a
 `DigestFigures`; `format_digest` turns them (and the previous day's, for "较前日")
 into WeChat messages that each fit the customer-service text limits.
 """

@@ -76,7 +76,7 @@ F, H, W, P, L = (
 
 NOTICES: dict[Action, tuple[Notice, ...]] = {
     Action.CREATE: (Notice(H, "new_ticket", "ticket_assigned"),),
-    # Intake tells of additions at most once per interval (app/services/additions.py):
+    # Intake tells of additions at most once per interval (app/services/intake/additions.py):
     # a change that is not told at once is gathered into the notice held in the outbox
     # until the interval has passed.
     Action.ADD_INFO: (Notice(W, "more_info", "ticket_more_info"),),
@@ -138,7 +138,7 @@ NOTICES: dict[Action, tuple[Notice, ...]] = {
         Notice(F, "joined_for_rider", "ticket_joined", When.ANNOUNCED),
     ),
     # The worker hears of joins at most once per interval, all reports since the last
-    # notice in one (app/services/duplicates.py), not once per join.
+    # notice in one (app/services/intake/duplicates.py), not once per join.
     Action.JOIN: (Notice(H, "more_reports", "ticket_more_reports", When.GATHERED),),
     Action.WITHDRAW: (Notice(H, "withdrawn_for_worker", "ticket_withdrawn"),),
     Action.RESOLUTION_PHOTO: (Notice(F, "resolution_photo", "ticket_resolution_photo"),),

@@ -70,7 +70,7 @@ class Action(StrEnum):
     FLAG_OLD_PHOTO = "old_photo"
     """A photo of the report turned out to be taken long before it was sent."""
     HAZARD_ALERT = "hazard_alert"
-    """Riders seen nearby were told to ride around it (app/services/hazard_alerts.py)."""
+    """Riders seen nearby were told to ride around it (app/services/riders/hazard_alerts.py)."""
     HAZARD_CLEAR = "hazard_clear"
     """The riders alerted were told the road is open again."""
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.inbox import deliveries, late_answers
 from app.inbox.arrival import Arrival, arrival
 from app.inbox.deliveries import Delivery
-from app.services import people
+from app.services.directory import people
 from app.services.outbox import PENDING_FLAG, deliver_held
 from app.services.policies import PolicySource, with_policy
 from bot.inbound import InboundMessage

@@ -10,7 +10,7 @@ from app.media.fetch_guard import MediaHosts, guarded_client
 from app.media.sources import MediaSource, MediaUnavailable, download
 
 OPEN311_MEDIA_ID = "open311-media-url"
-"""The media_id the API gives such a photo (app/services/open311_requests.py)."""
+"""The media_id the API gives such a photo (app/services/open311/open311_requests.py)."""
 
 
 class Open311MediaSource:

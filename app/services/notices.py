@@ -11,7 +11,7 @@ from app.domain.duplicates import Severity
 from app.domain.policy import Phase, phase_of
 from app.domain.ticket_notices import span
 from app.domain.tickets import Status
-from app.services import ticket_card as card
+from app.services.handling import ticket_card as card
 from models import Staff, Ticket
 
 

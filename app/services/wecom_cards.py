@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.domain.coords import wgs84_to_gcj02
 from app.domain.ticket_notices import is_urgent, map_link
+from app.services.handling.ticket_card import deadline_line, place_label
 from app.services.notices import category_label
-from app.services.ticket_card import deadline_line, place_label
 from models import OutboxMessage, Ticket, utcnow
 
 CLAIM_KEY = "claim:"

@@ -16,7 +16,7 @@ from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import PlainTextResponse
 
 from app.inbox.chat import DatabaseUnavailable
-from app.services import people
+from app.services.directory import people
 from app.services.wecom_cards import CLAIM_KEY, claimed_line, holder_name
 from app.web.wechat import DATABASE_DOWN, PARK_TIMEOUT_SECONDS, XML, _capped_body, _keep, _within
 from bot.codec import BadRequest

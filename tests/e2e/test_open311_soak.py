@@ -15,7 +15,7 @@ import httpx
 from sqlalchemy import func, select
 
 from app.db import unit_of_work
-from app.services import api_keys
+from app.services.directory import api_keys
 from models import Ticket, utcnow
 from tests.chatkit import FENGYUAN_1, NANYUAN_4
 

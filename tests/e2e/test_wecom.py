@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from app.services import people
+from app.services.directory import people
 from models import Staff, Ticket
 from tests.chatkit import FENGYUAN_1
 from tests.e2e.conftest import wait_for

@@ -7,7 +7,7 @@ import logging
 from sqlalchemy import select, update
 
 from app.db import unit_of_work
-from app.services import people
+from app.services.directory import people
 from bot.metrics import METRICS
 from handlers.texts import BUSY
 from models import Staff

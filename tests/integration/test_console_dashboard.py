@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 
 from app.db import unit_of_work
 from app.domain.digest import duration_text
-from app.services import digests
-from app.services.grids import area_by_code
+from app.services.digest import digests
+from app.services.directory.grids import area_by_code
 from app.settings import Settings
 from app.web.main import create_app
 from models import Ticket, TicketEvent, utcnow

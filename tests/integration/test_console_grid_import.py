@@ -8,7 +8,7 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from app.services.grids import area_by_code
+from app.services.directory.grids import area_by_code
 from app.settings import Settings
 from app.web.main import create_app
 from tests.consolekit import sign_in

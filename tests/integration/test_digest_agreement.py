@@ -3,8 +3,8 @@ and riders appear as something a lead recognises, never as a masked openid."""
 
 from __future__ import annotations
 
-from app.services import digest_delivery
-from app.services.grids import area_by_code
+from app.services.digest import digest_delivery
+from app.services.directory.grids import area_by_code
 from tests.chatkit import FENGYUAN_1, Chat
 from tests.digestkit import TZ
 

@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from app.db import unit_of_work
-from app.services import digest_delivery, people
-from app.services.digest_chart import render_chart
+from app.services.digest import digest_delivery
+from app.services.digest.digest_chart import render_chart
+from app.services.directory import people
 from models import Digest, OutboxMessage
 from tests.chatkit import Chat
 from tests.digestkit import NOW, TZ, load_week

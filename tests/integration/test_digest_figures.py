@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 
-from app.services import digests
-from app.services.grids import area_by_code
+from app.services.digest import digests
+from app.services.directory.grids import area_by_code
 from tests.digestkit import DAY, NOW, TZ, load_week
 
 

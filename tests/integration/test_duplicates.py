@@ -74,7 +74,7 @@ def test_the_worker_hears_of_more_reports_at_most_once_per_interval(chat, clock)
     assert chat.ticket(1).confirmations == 3
 
     from app.db import unit_of_work
-    from app.services.duplicates import more_reports_sweep
+    from app.services.intake.duplicates import more_reports_sweep
 
     policy = chat.rules.duplicates
     with unit_of_work(chat.sessions) as s:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.db import make_engine, make_sessionmaker, unit_of_work
 from app.jobs import JobContext, run_auto_close, run_escalation
-from app.services import people
+from app.services.directory import people
 from app.settings import Settings
 from models import OutboxMessage, Ticket
 from tests.chatkit import FENGYUAN_1, Chat

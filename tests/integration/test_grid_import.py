@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 from app.cli import app
 from app.db import unit_of_work
 from app.demo.seed import DISTRICT
-from app.services.grid_geojson import ImportLimits
-from app.services.grids import GridImportError, GridLocator, import_geojson
+from app.services.directory.grid_geojson import ImportLimits
+from app.services.directory.grids import GridImportError, GridLocator, import_geojson
 from app.settings import get_settings
 from models import Area
 
@@ -98,7 +98,7 @@ def test_the_locator_sees_a_reimport_without_a_restart(sessions):
 
 
 def test_the_locator_sees_another_process_change_the_areas_within_a_second(sessions, monkeypatch):
-    import app.services.grids as grids
+    import app.services.directory.grids as grids
 
     with unit_of_work(sessions) as s:
         import_geojson(s, COLLECTION)

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.domain.recognition import PointsRules
-from app.services import digest_delivery
+from app.services.digest import digest_delivery
 from models import OutboxMessage
 from tests.chatkit import FENGYUAN_1, Chat
 from tests.digestkit import TZ

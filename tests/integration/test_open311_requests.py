@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from app.db import unit_of_work
 from app.media.fetch_guard import MediaHosts
 from app.media.open311_source import Open311MediaSource
-from app.services import api_keys
+from app.services.directory import api_keys
 from app.settings import Settings
 from app.web.main import create_app
 from models import OutboxMessage, Ticket, TicketEvent, TicketPhoto, utcnow

@@ -5,7 +5,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from app.cli import app as cli_app
-from app.services import api_keys
+from app.services.directory import api_keys
 from app.settings import Settings, get_settings
 from app.web.main import create_app
 from models import ApiClient

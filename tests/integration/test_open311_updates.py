@@ -6,7 +6,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.db import unit_of_work
-from app.services import api_keys
+from app.services.directory import api_keys
 from app.settings import Settings
 from app.web.main import create_app
 from models import TicketEvent, utcnow

@@ -118,7 +118,7 @@ def test_a_location_beyond_the_nearest_grid_reach_is_refused(chat):
 
 def test_a_point_in_an_area_without_grids_goes_to_its_duty_desk(chat, demo_sessions):
     from app.db import unit_of_work
-    from app.services.grids import import_geojson
+    from app.services.directory.grids import import_geojson
 
     square = [[121.452, 31.21], [121.462, 31.21], [121.462, 31.22], [121.452, 31.22]]
     community = {

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.services import digests
-from app.services.grids import area_by_code
+from app.services.digest import digests
+from app.services.directory.grids import area_by_code
 from tests.chatkit import FENGYUAN_1, Chat
 
 
@@ -67,7 +67,7 @@ def test_plain_cancel_still_drops_the_draft(chat):
 
 def test_a_department_transfers_only_inside_the_area_it_serves(chat, demo_sessions):
     from app.db import unit_of_work
-    from app.services import people
+    from app.services.directory import people
 
     with unit_of_work(demo_sessions) as s:
         people.add_staff(

@@ -5,7 +5,7 @@ from sqlalchemy import delete
 
 from app.db import unit_of_work
 from app.domain.coords import wgs84_to_gcj02
-from app.services.station_import import import_stations, parse_file
+from app.services.riders.station_import import import_stations, parse_file
 from models import Station
 from tests.chatkit import FENGYUAN_1, Chat
 

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from app.services import tickets as ticket_service
+from app.services.handling import tickets as ticket_service
 from tests.chatkit import FENGYUAN_1, Chat
 
 WORKER, LEAD = "worker-1", "lead-1"  # 张伟 holds the grid; lead-1 covers its community

@@ -154,8 +154,8 @@ def test_pic_url_public_addresses_are_global_unicast_only(address, public):
 
 def test_pic_url_hosts_come_from_the_settings():
     from app.photo_jobs import photo_jobs
-    from app.services.grids import GridLocator
-    from app.services.reports import IntakeRules
+    from app.services.directory.grids import GridLocator
+    from app.services.intake.reports import IntakeRules
     from app.settings import Settings
     from bot.api import WeChatAPI
 

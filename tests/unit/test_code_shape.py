@@ -77,8 +77,8 @@ def test_modules_stay_small():
 def test_the_checks_catch_what_they_guard():
     assert _breaks_direction("app.domain.tickets", "models")
     assert _breaks_direction("bot.codec", "app.settings")
-    assert _breaks_direction("app.services.tickets", "app.web.main")
+    assert _breaks_direction("app.services.handling.tickets", "app.web.main")
     assert _breaks_direction("app.jobs", "handlers")
     assert not _breaks_direction("app.bootstrap", "handlers")
-    assert not _breaks_direction("app.services.tickets", "app.domain.tickets")
-    assert not _breaks_direction("handlers.worker", "app.services.tickets")
+    assert not _breaks_direction("app.services.handling.tickets", "app.domain.tickets")
+    assert not _breaks_direction("handlers.worker", "app.services.handling.tickets")

@@ -5,7 +5,7 @@ import io
 from PIL import Image, ImageChops, ImageDraw
 
 from app.domain.digest import DayTrend, DigestFigures
-from app.services.digest_chart import HEIGHT, WIDTH, font, font_file, render_chart
+from app.services.digest.digest_chart import HEIGHT, WIDTH, font, font_file, render_chart
 
 NOT_IN_FONT = "\u0378"  # an unassigned code point: every font draws its .notdef box
 

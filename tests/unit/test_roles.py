@@ -1,7 +1,7 @@
 """Roles: the enum is what the database stores, ranks order the ladder."""
 
 from app.domain.people import Role
-from app.services.people import ROLE_LABELS
+from app.services.directory.people import ROLE_LABELS
 from models import ROLES
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from app.domain.ticket_notices import NOTICES, Audience, When
 from app.domain.tickets import TRANSITIONS, WHO_MAY, Action
-from app.services.ticket_notices import TEXTS
+from app.services.handling.ticket_notices import TEXTS
 
 F, H, W, P, L = (
     Audience.FOLLOWERS,

@@ -13,8 +13,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 
-from app.services import oversight, tickets
 from app.services.errors import InvalidInput, ServiceError
+from app.services.handling import tickets
+from app.services.supervision import oversight
 from app.web.console import pages, queries
 from app.web.console.auth import DB, CurrentViewer, check_csrf
 

@@ -13,7 +13,8 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import or_, select
 
 from app.domain.digest import duration_text
-from app.services import outbox, staff_admin
+from app.services import outbox
+from app.services.directory import staff_admin
 from app.services.errors import ServiceError
 from app.web.console import queries
 from app.web.console.auth import DB, CurrentViewer, Viewer, check_csrf

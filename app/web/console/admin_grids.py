@@ -17,9 +17,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse
 
-from app.services import grid_upload
-from app.services.grid_geojson import GridImportError, ImportLimits, parse_collection
-from app.services.staff_admin import may_administer
+from app.services.directory import grid_upload
+from app.services.directory.grid_geojson import GridImportError, ImportLimits, parse_collection
+from app.services.directory.staff_admin import may_administer
 from app.web.console.admin import _refused
 from app.web.console.auth import DB, CurrentViewer, check_csrf
 from app.web.console.overlays import convert_geometry, overlay_converter

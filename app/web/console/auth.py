@@ -20,8 +20,8 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
 from app.db import unit_of_work
-from app.services import console_access
-from app.services.console_access import LinkRefused
+from app.services.directory import console_access
+from app.services.directory.console_access import LinkRefused
 from app.services.errors import ServiceError
 from app.web.console.templating import render
 from models import Area, Staff

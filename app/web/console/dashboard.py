@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Request
 
 from app.domain.digest import duration_text
-from app.services import indicators
+from app.services.supervision import indicators
 from app.web.console.auth import DB, CurrentViewer
 from app.web.console.templating import render
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.domain.categories import Category
 from app.domain.coords import wgs84_to_gcj02
 from app.domain.tickets import Status
-from app.services.ladder import department_names
+from app.services.supervision.ladder import department_names
 from app.web.console import queries
 from app.web.console.auth import DB, CurrentViewer
 from app.web.console.overlays import convert_geometry, overlay_converter

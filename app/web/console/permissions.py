@@ -1,13 +1,13 @@
 """Which actions the ticket page offers: exactly those the one ticket-changing call would
-allow this person in chat (app/services/ticket_actions.authorize), for the ticket's status."""
+allow this person in chat (app/services/handling/ticket_actions.authorize), for the ticket's status."""
 
 from __future__ import annotations
 
 from app.domain.tickets import Action, Status, allowed_actions
-from app.services.actors import Actor
 from app.services.errors import ServiceError
-from app.services.oversight import ReturnKind, pending_return
-from app.services.ticket_actions import authorize
+from app.services.handling.actors import Actor
+from app.services.handling.ticket_actions import authorize
+from app.services.supervision.oversight import ReturnKind, pending_return
 from models import Staff, Ticket
 
 # console action -> the domain action it takes

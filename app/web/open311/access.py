@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from app.db import unit_of_work
-from app.services import api_keys
+from app.services.directory import api_keys
 from app.web.open311.formats import Open311Error
 
 

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Request
 
 from app.db import unit_of_work
 from app.media.fetch_guard import MediaHosts
-from app.services import open311_requests as intake
-from app.services import open311_views as views
 from app.services.errors import ServiceError
+from app.services.open311 import open311_requests as intake
+from app.services.open311 import open311_views as views
 from app.web.open311.access import caller
 from app.web.open311.formats import Open311Error, answer, check_format, refusal
 from models import ApiClient, utcnow

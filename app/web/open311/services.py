@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from app.services import open311_services as catalogue
+from app.services.open311 import open311_services as catalogue
 from app.web.deps import PolicyDep
 from app.web.open311.formats import Open311Error, answer, check_format
 

@@ -8,8 +8,8 @@ import anyio
 from fastapi import APIRouter, Request
 
 from app.db import unit_of_work
-from app.services import open311_updates as updates
 from app.services.errors import ServiceError
+from app.services.open311 import open311_updates as updates
 from app.web.open311.access import caller
 from app.web.open311.formats import answer, check_format, refusal
 from app.web.open311.requests import read_form

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from app.domain.people import Role
 from app.domain.tickets import OPEN_STATUSES
-from app.services import people
+from app.services.directory import people
+from app.services.directory.grids import area_by_code
 from app.services.errors import NotAllowed, NotFound
-from app.services.grids import area_by_code
 from models import Area, ConsoleSession, Staff, StaffInvite, Ticket
 
 ADMIN_ROLES = {Role.SUPERVISOR.value}

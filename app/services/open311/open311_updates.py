@@ -20,11 +20,11 @@ from app.domain.open311 import INBOUND, Update
 from app.domain.photos import PhotoRole, PhotoStatus
 from app.domain.tickets import Action, Status
 from app.media.links import MediaLinks
-from app.services.actors import Actor
 from app.services.errors import Conflict, InvalidInput
-from app.services.open311_views import DEFAULT_DAYS, MAX_ITEMS, w3c
-from app.services.ticket_actions import act
-from app.services.tickets import get_ticket
+from app.services.handling.actors import Actor
+from app.services.handling.ticket_actions import act
+from app.services.handling.tickets import get_ticket
+from app.services.open311.open311_views import DEFAULT_DAYS, MAX_ITEMS, w3c
 from models import ApiClient, TicketEvent, TicketPhoto
 
 INTERNAL = frozenset(

@@ -12,7 +12,7 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from app.domain.geo import GridIndex
-from app.services.grid_geojson import (
+from app.services.directory.grid_geojson import (
     PATH_SEPARATOR,
     AreaFeature,
     GridImportError,

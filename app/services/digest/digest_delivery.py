@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.domain.deadlines import DEFAULT_POLICY, DeadlinePolicy
 from app.domain.digest import DigestFigures, format_digest
 from app.domain.recognition import PointsRules
-from app.services.digests import SUPERVISOR_ROLES, compute
+from app.services.digest.digests import SUPERVISOR_ROLES, compute
+from app.services.directory.grids import area_by_code
 from app.services.errors import NotAllowed, NotFound
-from app.services.grids import area_by_code
 from app.services.outbox import enqueue
-from app.services.recognition import month_board_text
+from app.services.riders.recognition import month_board_text
 from app.settings import Settings
 from models import Area, Digest, Staff, utcnow
 
@@ -181,7 +181,7 @@ def daily_sweep(
     `points`, the job's policy's riders' points (default: the shipped ones), for the
     board on the 1st of a month."""
     from app.services import policies
-    from app.services.digest_chart import render_chart
+    from app.services.digest.digest_chart import render_chart
 
     send_at = settings.digest_send_at
     if send_at is None:

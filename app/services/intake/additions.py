@@ -26,11 +26,12 @@ from app.domain.people import Role
 from app.domain.policy import Policy
 from app.domain.tickets import Action
 from app.domain.urgency import Assessment, assess
-from app.services import deadlines, policies
-from app.services.actors import Actor
-from app.services.ticket_actions import act
-from app.services.ticket_change import Change
-from app.services.ticket_notices import tell
+from app.services import policies
+from app.services.handling import deadlines
+from app.services.handling.actors import Actor
+from app.services.handling.ticket_actions import act
+from app.services.handling.ticket_change import Change
+from app.services.handling.ticket_notices import tell
 from models import OutboxMessage, Rider, Ticket, TicketEvent, TicketPhoto
 
 MORE_INFO = "ticket_more_info"

@@ -18,14 +18,15 @@ from app.domain import duplicates as rules
 from app.domain.duplicates import DuplicatePolicy, Match, Report, Severity
 from app.domain.photos import PhotoRole
 from app.domain.tickets import Action, Status, Transition
-from app.services import deadlines, notices, policies
-from app.services.actors import SYSTEM, Actor
+from app.services import notices, policies
 from app.services.errors import Conflict
-from app.services.ticket_actions import act, authorize
-from app.services.ticket_card import NoticeSettings
-from app.services.ticket_change import Change
-from app.services.ticket_notices import tell
-from app.services.tickets import OPEN, get_ticket
+from app.services.handling import deadlines
+from app.services.handling.actors import SYSTEM, Actor
+from app.services.handling.ticket_actions import act, authorize
+from app.services.handling.ticket_card import NoticeSettings
+from app.services.handling.ticket_change import Change
+from app.services.handling.ticket_notices import tell
+from app.services.handling.tickets import OPEN, get_ticket
 from models import Staff, Ticket, TicketPhoto
 
 METRES_PER_DEGREE = 111_320.0

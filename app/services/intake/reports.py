@@ -16,14 +16,14 @@ from app.domain.photos import PhotoStatus
 from app.domain.rider_words import names_another_problem
 from app.domain.tickets import Action, Status
 from app.media.links import MediaLinks
-from app.services import additions, drafts, duplicates
-from app.services.actors import Actor
-from app.services.additions import AdditionRules
-from app.services.grids import GridLocator, Placement, responsible_staff, served_district
-from app.services.ticket_actions import act
-from app.services.ticket_card import NoticeSettings
-from app.services.ticket_notices import tell
-from app.services.tickets import OPEN
+from app.services.directory.grids import GridLocator, Placement, responsible_staff, served_district
+from app.services.handling.actors import Actor
+from app.services.handling.ticket_actions import act
+from app.services.handling.ticket_card import NoticeSettings
+from app.services.handling.ticket_notices import tell
+from app.services.handling.tickets import OPEN
+from app.services.intake import additions, drafts, duplicates
+from app.services.intake.additions import AdditionRules
 from app.settings import Settings
 from models import ReportDraft, Rider, Ticket, TicketPhoto
 

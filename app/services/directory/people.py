@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from app.services.directory.grids import area_by_code
 from app.services.errors import InvalidInput, NotFound
-from app.services.grids import area_by_code
 from models import ROLES, WECOM_PREFIX, BindFailure, Rider, Staff, StaffInvite
 
 INVITE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud, typed on a phone

@@ -1,6 +1,6 @@
 """Grid import from the console: a preview of what a GeoJSON file would do, feature by
 feature, and then the import itself — the CLI's validation and import
-(app/services/grids.import_geojson), limited to the administrator's own area.
+(app/services/directory/grids.import_geojson), limited to the administrator's own area.
 
 The preview runs the real import inside a savepoint and rolls it back, so it refuses
 exactly what the import would refuse. The caller owns the transaction.
@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.services.grid_geojson import (
+from app.services.directory.grid_geojson import (
     AreaFeature,
     GridImportError,
     ImportLimits,
     validated_features,
 )
-from app.services.grids import ImportResult, import_geojson
+from app.services.directory.grids import ImportResult, import_geojson
 from models import Area
 
 LEVEL_LABELS = {"district": "区", "street": "街道", "community": "社区", "grid": "网格"}

@@ -1,7 +1,7 @@
 """Hazard alerts (issue 19 §3): tell riders seen nearby to ride around a blocked road, and
 tell them again once it is open.
 
-`follow` runs after the notices of every ticket change (app/services/ticket_notices.py):
+`follow` runs after the notices of every ticket change (app/services/handling/ticket_notices.py):
 a severe road-blocking ticket alerts once, its resolution sends the all-clear. A lead's
 "预警 <号>" calls `alert` directly. Each alert is recorded on the ticket's timeline with
 how many riders heard of it. Changes the session only; the caller commits.
@@ -19,12 +19,12 @@ from app.domain import hazards
 from app.domain.nearby_riders import METRES_PER_DEGREE_LAT, RiderIndex
 from app.domain.people import Role
 from app.domain.tickets import Action, Status
-from app.services.actors import SYSTEM
 from app.services.errors import Conflict, NotAllowed
-from app.services.ladder import covers
+from app.services.handling.actors import SYSTEM
+from app.services.handling.ticket_change import Change
 from app.services.notices import where
 from app.services.outbox import enqueue
-from app.services.ticket_change import Change
+from app.services.supervision.ladder import covers
 from models import (
     HazardAlert,
     HazardOptOut,
@@ -289,6 +289,6 @@ def _send(
 
 
 def _record(session: Session, ticket: Ticket, action: Action, note: str, now: datetime) -> None:
-    from app.services.ticket_actions import act  # act -> tell -> follow: imported late
+    from app.services.handling.ticket_actions import act  # act -> tell -> follow: imported late
 
     act(session, ticket, action, SYSTEM, now=now, note=note)

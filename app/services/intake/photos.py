@@ -29,11 +29,12 @@ from app.domain.tickets import Action, Status, allowed_actions
 from app.media.imaging import Limits, ProcessedPhoto, RefusedImage, process
 from app.media.sources import MediaSource, MediaUnavailable
 from app.media.storage import MediaStore, StoreUnavailable
-from app.services import duplicates, missing_details, notices
-from app.services.actors import SYSTEM
+from app.services import notices
+from app.services.handling.actors import SYSTEM
+from app.services.handling.ticket_actions import act
+from app.services.intake import duplicates, missing_details
+from app.services.intake.reports import IntakeRules, file_ticket, photo_is_old
 from app.services.outbox import enqueue
-from app.services.reports import IntakeRules, file_ticket, photo_is_old
-from app.services.ticket_actions import act
 from app.settings import Settings
 from models import ReportDraft, Rider, TicketPhoto, utcnow
 
@@ -186,7 +187,7 @@ class PhotoPipeline:
         """The answer to the sender's own photo (refused or lost), which the pipeline gives
         after the message's passive reply: not a change of its ticket (none may exist yet,
         nothing is logged), so not a notice of the table. A photo that was its ticket's
-        only evidence is a change instead: REQUEST_DETAILS (app/services/missing_details.py)."""
+        only evidence is a change instead: REQUEST_DETAILS (app/services/intake/missing_details.py)."""
         enqueue(
             session,
             to_openid=photo.sender_openid,

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.tickets import Action, allowed_actions
-from app.services.actors import SYSTEM
-from app.services.ticket_actions import act
+from app.services.handling.actors import SYSTEM
+from app.services.handling.ticket_actions import act
 from models import ReportDraft, Rider, TicketPhoto
 
 USABLE = ("pending", "stored")

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 from app.domain.policy import Phase
 from app.domain.ticket_notices import due_phrase
-from app.services import ticket_card as card
-from app.services.ladder import LEVEL_LABELS
+from app.services.handling import ticket_card as card
+from app.services.handling.ticket_card import DEFAULT, NoticeSettings
 from app.services.notices import category_label, ticket_card, where
-from app.services.ticket_card import DEFAULT, NoticeSettings
+from app.services.supervision.ladder import LEVEL_LABELS
 from models import Staff, Ticket
 
 ROLE_NAMES = {

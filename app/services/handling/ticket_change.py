@@ -1,4 +1,4 @@
-"""One applied ticket action, as `act` (app/services/ticket_actions.py) hands it to the
+"""One applied ticket action, as `act` (app/services/handling/ticket_actions.py) hands it to the
 notices and to its caller.
 
 Its own module so that what reads a change (the notices' words, intake's notices) does
@@ -13,8 +13,8 @@ from typing import Any
 
 from app.domain import tickets as lifecycle
 from app.domain.tickets import Action
-from app.services.actors import Actor
-from app.services.ticket_card import DEFAULT, NoticeSettings
+from app.services.handling.actors import Actor
+from app.services.handling.ticket_card import DEFAULT, NoticeSettings
 from models import Staff, Ticket
 
 

@@ -5,7 +5,7 @@ API) all change tickets through `act`, which
 1. checks the actor may take the action (the `WHO_MAY` table in app/domain/tickets.py),
 2. applies the transition table,
 3. sets what the transition implies: claimed/resolved/closed times, the holder, the
-   deadlines and the ladder (app/services/deadlines.py),
+   deadlines and the ladder (app/services/handling/deadlines.py),
 4. appends the event to the ticket's log, and
 5. owes the notices the change implies (the table in app/domain/ticket_notices.py).
 
@@ -34,14 +34,15 @@ from app.domain.tickets import (
     May,
     Status,
 )
-from app.services import deadlines, policies
-from app.services.actors import Actor
+from app.services import policies
+from app.services.directory.grids import responsible_staff
 from app.services.errors import Conflict, NotAllowed, NotFound
-from app.services.grids import responsible_staff
-from app.services.ladder import covers, may_decide
-from app.services.ticket_card import DEFAULT, NoticeSettings
-from app.services.ticket_change import Change
-from app.services.ticket_notices import tell
+from app.services.handling import deadlines
+from app.services.handling.actors import Actor
+from app.services.handling.ticket_card import DEFAULT, NoticeSettings
+from app.services.handling.ticket_change import Change
+from app.services.handling.ticket_notices import tell
+from app.services.supervision.ladder import covers, may_decide
 from models import Area, Staff, Ticket, TicketEvent
 
 

@@ -1,5 +1,5 @@
 """Ticket use cases from chat: load the ticket, check what the command needs, then change
-it through `act` (app/services/ticket_actions.py), the one call that checks who may act,
+it through `act` (app/services/handling/ticket_actions.py), the one call that checks who may act,
 applies the transition table, records the event and owes the notices.
 
 Every function changes the session only; the caller commits once.
@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session, aliased
 
 from app.domain import tickets as lifecycle
 from app.domain.tickets import Action, Status
-from app.services.actors import SYSTEM, Actor
 from app.services.errors import Conflict, InvalidInput, NotFound
-from app.services.ticket_actions import act, authorize, works
-from app.services.ticket_card import NoticeSettings
-from app.services.ticket_change import Change
-from app.services.ticket_notices import followers, tell
-from app.services.transfer_targets import find_grid
+from app.services.handling.actors import SYSTEM, Actor
+from app.services.handling.ticket_actions import act, authorize, works
+from app.services.handling.ticket_card import NoticeSettings
+from app.services.handling.ticket_change import Change
+from app.services.handling.ticket_notices import followers, tell
+from app.services.handling.transfer_targets import find_grid
 from models import Area, Rider, Staff, Ticket
 
 __all__ = ["SYSTEM", "Actor", "Change", "act", "authorize", "followers", "tell", "works"]

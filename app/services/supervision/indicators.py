@@ -3,7 +3,7 @@ computed from tickets and the event log for an area and any period.
 
 The figures the daily digest also states (filed, claimed, resolved, reopened, medians,
 按时认领, open and overdue now) come from the digest's own queries
-(app/services/digests.py), so a one-day period shows exactly the digest's figures for
+(app/services/digest/digests.py), so a one-day period shows exactly the digest's figures for
 that day. The caller owns the transaction.
 """
 
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from app.domain.deadlines import DEFAULT_POLICY, DeadlinePolicy
 from app.domain.digest import DigestFigures, Share, day_bounds
 from app.domain.tickets import Action, Status
-from app.services.digests import OPEN, _at, _event_figures, _open_figures, _overdue, _scope
+from app.services.digest.digests import OPEN, _at, _event_figures, _open_figures, _overdue, _scope
 from models import Area, Ticket, TicketEvent
 
 TREND_DAYS = 30

@@ -1,7 +1,7 @@
 """Who is acting on a ticket: a staff member, a rider, or gridbot itself (sweeps, rules).
 
 Later callers (the web console's users, Open311 clients) become actors too; the one call
-that changes tickets (app/services/ticket_actions.act) checks what each may do.
+that changes tickets (app/services/handling/ticket_actions.act) checks what each may do.
 """
 
 from __future__ import annotations

@@ -17,12 +17,14 @@ from sqlalchemy.orm import Session
 from app.domain.people import Role
 from app.domain.ticket_notices import Audience, When, notices_for
 from app.domain.tickets import Action, Status
-from app.services import escalation_notices as oversight
-from app.services import hazard_alerts, intake_notices, notices
-from app.services.grids import responsible_staff
-from app.services.ladder import above
+from app.services import notices
+from app.services.directory.grids import responsible_staff
+from app.services.handling.ticket_change import Change
+from app.services.intake import intake_notices
 from app.services.outbox import enqueue
-from app.services.ticket_change import Change
+from app.services.riders import hazard_alerts
+from app.services.supervision import escalation_notices as oversight
+from app.services.supervision.ladder import above
 from models import Rider, Staff, Ticket
 
 

@@ -18,12 +18,12 @@ from sqlalchemy.orm import Session
 from app.domain.categories import Category
 from app.media.fetch_guard import MediaHosts
 from app.media.open311_source import OPEN311_MEDIA_ID
-from app.services import deadlines
-from app.services.actors import Actor
+from app.services.directory.grids import served_district
 from app.services.errors import InvalidInput, NotFound
-from app.services.grids import served_district
-from app.services.open311_services import SEVERITY
-from app.services.reports import IntakeRules, file_ticket, new_photo
+from app.services.handling import deadlines
+from app.services.handling.actors import Actor
+from app.services.intake.reports import IntakeRules, file_ticket, new_photo
+from app.services.open311.open311_services import SEVERITY
 from models import ApiClient, ApiRequest, ReportDraft, Ticket
 
 MAX_DESCRIPTION = 2000

@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from app.domain.photos import PhotoRole
 from app.domain.tickets import Action, Status
-from app.services import tickets
-from app.services.actors import Actor
-from app.services.reports import IntakeRules, new_photo
-from app.services.ticket_actions import act
-from app.services.ticket_card import NoticeSettings
-from app.services.tickets import OPEN
+from app.services.handling import tickets
+from app.services.handling.actors import Actor
+from app.services.handling.ticket_actions import act
+from app.services.handling.ticket_card import NoticeSettings
+from app.services.handling.tickets import OPEN
+from app.services.intake.reports import IntakeRules, new_photo
 from models import Staff, Ticket, TicketEvent, TicketPhoto
 
 

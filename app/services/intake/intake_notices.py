@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from app.domain.categories import Category
 from app.domain.policy import Policy
 from app.domain.urgency import Assessment, urgency_label
-from app.services.ticket_change import Change
+from app.services.handling.ticket_change import Change
 from models import Ticket
 
 
@@ -66,7 +66,7 @@ def _change_line(before: Assessment, after: Assessment, policy: Policy) -> str:
 
 def more_info(change: Change) -> str:
     """What the worker hears of a rider's addition (or taking one back), as gathered by
-    app/services/additions.py in the change's details: a correction when the ticket's
+    app/services/intake/additions.py in the change's details: a correction when the ticket's
     category or severity changed, else what was added or taken back."""
     ticket, d = change.ticket, change.details
     added = d.get("added") or ([change.note] if "taken_back" not in d else [])

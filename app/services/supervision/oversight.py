@@ -12,14 +12,15 @@ from app.domain import send_back as returns
 from app.domain.policy import parse_duration
 from app.domain.send_back import ReturnKind
 from app.domain.tickets import Action, Status, allowed_actions
-from app.services import deadlines, policies
-from app.services import escalation_notices as texts
-from app.services.actors import Actor
+from app.services import policies
 from app.services.errors import Conflict, InvalidInput
-from app.services.ladder import above, department_names, departments
-from app.services.ticket_actions import act
-from app.services.ticket_card import NoticeSettings
-from app.services.tickets import get_ticket, locked_for
+from app.services.handling import deadlines
+from app.services.handling.actors import Actor
+from app.services.handling.ticket_actions import act
+from app.services.handling.ticket_card import NoticeSettings
+from app.services.handling.tickets import get_ticket, locked_for
+from app.services.supervision import escalation_notices as texts
+from app.services.supervision.ladder import above, department_names, departments
 from models import Staff, Ticket
 
 # --- 吹哨 / 报到 ---------------------------------------------------------------------------

@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 
 from app.domain.policy import Phase, Policy, catch_up, due_steps, phase_of, step_due
 from app.domain.tickets import Action, Status
-from app.services import escalation_notices as texts
 from app.services import policies
-from app.services.actors import SYSTEM
-from app.services.ladder import LEVEL_LABELS, level_person
-from app.services.ticket_actions import act
-from app.services.ticket_card import NoticeSettings
+from app.services.handling.actors import SYSTEM
+from app.services.handling.ticket_actions import act
+from app.services.handling.ticket_card import NoticeSettings
+from app.services.supervision import escalation_notices as texts
+from app.services.supervision.ladder import LEVEL_LABELS, level_person
 from models import Ticket
 
 LADDER_STATUSES = [

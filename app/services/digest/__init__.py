@@ -1,0 +1,1 @@
+"""The daily digest: figures, chart and delivery."""
