@@ -74,11 +74,11 @@ class TerminalChat:
         if cmd == "/voice" and args:
             return self.sim.voice(self.openid, "sandbox-voice", recognition=" ".join(args))
         if cmd == "/subscribe":
-            return self.sim.event(self.openid, "subscribe", f"qrscene_{args[0]}" if args else "")
+            return self.sim.subscribe(self.openid, args[0] if args else "")
         return None
 
     def upload(self, data: bytes) -> bool:
-        """Hand the photo to the sandbox, which plays WeChat's media store for media/get."""
+        """Hand the photo to the sandbox, which plays WeChat's media store."""
         try:
             resp = self.http.post(f"{self.url}/sandbox/media", content=data)
         except httpx.HTTPError as exc:

@@ -20,6 +20,8 @@ from bot.metrics import METRICS
 DEFAULT_BASE_URL = "https://api.weixin.qq.com"
 DEFAULT_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
+INVALID_MEDIA_ID = 40007
+"""media/get's answer for an unknown or expired MediaId (temporary media live 3 days)."""
 REFRESH_EARLY_SECONDS = 300
 # stable_token's force mode is limited to 20 calls a day, at least 30 s apart.
 FORCE_REFRESH_INTERVAL = 30.0
@@ -33,6 +35,11 @@ class WeChatAPIError(Exception):
         super().__init__(f"WeChat API error {errcode}: {errmsg}")
         self.errcode = errcode
         self.errmsg = errmsg
+
+    @property
+    def media_gone(self) -> bool:
+        """The media id is unknown or expired: asking again will not help."""
+        return self.errcode == INVALID_MEDIA_ID
 
 
 class WeChatTransportError(WeChatAPIError):

@@ -31,6 +31,16 @@ class InboundMessage:
     raw: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
+    def qr_scene(self) -> str | None:
+        """The scene of the QR code a subscribe or SCAN event came through, else None.
+
+        WeChat prefixes it with "qrscene_" when the scan made the user subscribe.
+        """
+        if self.kind != "event" or self.event not in ("subscribe", "scan") or not self.event_key:
+            return None
+        return self.event_key.removeprefix("qrscene_")
+
+    @property
     def dedup_key(self) -> str:
         """Unique per real message: MsgId, else sender + time + event."""
         if self.msg_id:

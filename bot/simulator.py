@@ -113,6 +113,10 @@ class WeChatSimulator:
             fields["Ticket"] = "gQ" + secrets.token_hex(12)
         return self._deliver(openid, fields, None)
 
+    def subscribe(self, openid: str, scene: str = "") -> SimulatedRequest:
+        """A follow: by scanning a QR code with `scene`, or from a search when it is empty."""
+        return self.event(openid, "subscribe", f"qrscene_{scene}" if scene else "")
+
     def location_event(
         self, openid: str, lat: float, lng: float, precision: float = 65.0
     ) -> SimulatedRequest:

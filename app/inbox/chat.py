@@ -321,10 +321,7 @@ class ChatEngine:
                 return
 
     def _context(self, session: Session, msg: InboundMessage, now: datetime, known: Arrival):
-        scene = None
-        if msg.kind == "event" and msg.event in ("subscribe", "scan") and msg.event_key:
-            scene = msg.event_key.removeprefix("qrscene_")
-        rider = people.register_rider(session, known.rider, msg.openid, now, qr_scene=scene)
+        rider = people.register_rider(session, known.rider, msg.openid, now, qr_scene=msg.qr_scene)
         return self.context(
             msg=msg,
             session=session,

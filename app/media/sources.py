@@ -1,4 +1,4 @@
-"""Where photo bytes come from: WeChat (media/get, then PicUrl) or the sandbox uploads."""
+"""Where photo bytes come from: WeChat (its media API, then PicUrl) or the sandbox uploads."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from app.media.fetch_guard import ForbiddenAddress, MediaHosts, guarded_client
 from bot.api import WeChatAPI, WeChatAPIError
 
 MAX_REDIRECTS = 3
-EXPIRED_MEDIA = 40007
 SANDBOX_UPLOADS = "sandbox-uploads"
 """Under the media directory: what the terminal client uploaded (sandbox only)."""
 SANDBOX_MEDIA_ID = re.compile(r"^sandbox-[0-9a-f]{24}$")
@@ -78,7 +77,7 @@ def _checked_url(url: str, hosts: MediaHosts) -> httpx.URL:
 
 
 class WeChatMediaSource:
-    """media/get with the MediaId (JSON error bodies on HTTP 200 raise); PicUrl as fallback."""
+    """WeChat's media API with the MediaId (bot.api.WeChatAPI.get_media); PicUrl as fallback."""
 
     def __init__(
         self,
@@ -100,11 +99,11 @@ class WeChatMediaSource:
         except WeChatAPIError as exc:
             first = exc
         if not pic_url:
-            raise MediaUnavailable(str(first), retryable=first.errcode != EXPIRED_MEDIA)
+            raise MediaUnavailable(str(first), retryable=not first.media_gone)
         try:
             return download(self.http, pic_url, self.max_bytes, self.hosts)
         except MediaUnavailable as exc:
-            retryable = exc.retryable or first.errcode != EXPIRED_MEDIA
+            retryable = exc.retryable or not first.media_gone
             raise MediaUnavailable(f"{first}; {exc}"[:250], retryable=retryable) from exc
 
     def close(self) -> None:

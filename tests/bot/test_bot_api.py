@@ -141,6 +141,7 @@ def test_unknown_media_raises_40007(api):
     with pytest.raises(WeChatAPIError) as info:
         api.get_media("nope")
     assert info.value.errcode == 40007
+    assert info.value.media_gone  # the photo job stops asking for it
 
 
 def test_media_token_refresh(api, fake):

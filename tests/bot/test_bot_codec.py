@@ -72,21 +72,22 @@ def test_location(codec, mode):
 
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize(
-    "event, key, expected",
+    "event, key, expected, scene",
     [
-        ("subscribe", "", "subscribe"),
-        ("subscribe", "qrscene_grid42", "subscribe"),
-        ("SCAN", "grid42", "scan"),
-        ("unsubscribe", "", "unsubscribe"),
-        ("CLICK", "MENU_REPORT", "click"),
-        ("VIEW", "https://example.com/", "view"),
+        ("subscribe", "", "subscribe", None),
+        ("subscribe", "qrscene_grid42", "subscribe", "grid42"),
+        ("SCAN", "grid42", "scan", "grid42"),
+        ("unsubscribe", "", "unsubscribe", None),
+        ("CLICK", "MENU_REPORT", "click", None),
+        ("VIEW", "https://example.com/", "view", None),
     ],
 )
-def test_events(codec, mode, event, key, expected):
+def test_events(codec, mode, event, key, expected, scene):
     msg = decode(codec, simulator(mode).event(OPENID, event, key))
     assert msg.kind == "event"
     assert msg.event == expected
     assert msg.event_key == key
+    assert msg.qr_scene == scene  # the QR code's scene, whether the scan subscribed or not
     assert msg.msg_id is None
     assert msg.dedup_key.startswith(f"evt:{OPENID}:")
 

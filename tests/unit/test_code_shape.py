@@ -9,7 +9,10 @@ is still listed (so the list only ever shrinks).
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
+
+from bot import api, channels, wecom_api
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("app", "bot", "handlers", "models")
@@ -64,6 +67,43 @@ def test_imports_follow_the_design():
     assert sorted(KNOWN_IMPORTS.keys() - found) == [], "fixed: remove them from KNOWN_IMPORTS"
 
 
+WECHAT_TEXT = re.compile(r"qrscene_|media/get")
+WECHAT_ERRCODES = (
+    channels.RATE_LIMITED
+    | channels.UNDELIVERABLE
+    | channels.WINDOW_CLOSED
+    | api.TOKEN_ERRORS
+    | wecom_api.TOKEN_ERRORS
+    | {api.INVALID_MEDIA_ID}
+)
+"""WeChat's event-key prefix, media API path and errcodes: what only `bot` may know
+(docstrings and comments may still name what they describe)."""
+
+
+def test_wechat_specifics_stay_in_bot():
+    found = sorted(
+        f"{path.relative_to(ROOT)}:{node.lineno}: {node.value!r}"
+        for path, module in _modules()
+        if not module.startswith("bot")
+        for node in _constants(path)
+        if (isinstance(node.value, str) and WECHAT_TEXT.search(node.value))
+        or (type(node.value) is int and node.value in WECHAT_ERRCODES)
+    )
+    assert found == []
+
+
+def _constants(path: Path):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {  # a string standing alone is documentation (module, class, attribute)
+        id(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and id(node) not in docstrings:
+            yield node
+
+
 def test_modules_stay_small():
     long = {
         str(path.relative_to(ROOT))
@@ -82,3 +122,4 @@ def test_the_checks_catch_what_they_guard():
     assert not _breaks_direction("app.bootstrap", "handlers")
     assert not _breaks_direction("app.services.handling.tickets", "app.domain.tickets")
     assert not _breaks_direction("handlers.worker", "app.services.handling.tickets")
+    assert WECHAT_TEXT.search('f"qrscene_{scene}"') and 45009 in WECHAT_ERRCODES
