@@ -46,7 +46,9 @@ STATUSES: dict[Status, Open311Status] = {
     # Resolved: the work is done and the reporter is asked to confirm (it may reopen).
     Status.RESOLVED: Open311Status("closed", Update.FIXED),
     Status.CLOSED: Open311Status("closed", Update.CLOSED),
-    Status.REJECTED: Open311Status("closed", Update.NOT_COUNCILS_RESPONSIBILITY),
+    # 退回 as not valid, confirmed by the level above: nothing to do. A report that is not
+    # ours is passed on (PASS_ON, an INTERNAL_REFERRAL), never closed as rejected.
+    Status.REJECTED: Open311Status("closed", Update.NO_FURTHER_ACTION),
     Status.MERGED: Open311Status("closed", Update.DUPLICATE),
     # Taken back by its rider minutes after filing (取消 <号>).
     Status.WITHDRAWN: Open311Status("closed", Update.CLOSED),

@@ -117,3 +117,22 @@ def test_the_feed_names_transfers_and_duplicates(http, key, chat):
         ("2", "DUPLICATE"),
         ("1", "INTERNAL_REFERRAL"),
     ]
+
+
+def test_a_report_sent_back_as_not_valid_closes_as_no_further_action_not_as_not_ours(
+    http, key, chat
+):
+    # 退回 split in two: "not valid" is closed by the level above (nothing to do), "not
+    # ours" is passed on to whoever it belongs to (a referral, never a closure).
+    assert "等待马书记确认" in chat.text("worker-1", "退回 1 无效 现场无积水，系误报")
+    assert "已确认退回" in chat.text("lead-1", "同意 1")
+    chat.text("rider-2", "枫林路口小区门口积水")
+    chat.location("rider-2", FENGYUAN_1, "枫林路口")
+    chat.text("worker-1", "退回 2 转办 属于小区物业内部管网")
+    api = Open311(http, api_key=key)
+    feed = [(u["service_request_id"], u["status"]) for u in api.updates()[1]]
+    assert ("1", "NO_FURTHER_ACTION") in feed
+    assert ("1", "NOT_COUNCILS_RESPONSIBILITY") not in feed
+    assert ("2", "INTERNAL_REFERRAL") in feed
+    assert api.request("1")[1][0]["status"] == "closed"
+    assert api.request("2")[1][0]["status"] == "open"
