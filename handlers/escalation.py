@@ -60,7 +60,7 @@ def send_back(ctx: ChatContext, args: str) -> str:
     done = ctx.as_staff(oversight.send_back, number=number, reason=reason)
     who = done.lead.name if done.lead else "上级"
     if done.kind is ReturnKind.NOT_OURS:
-        return f"已将工单 #{number} 退回{who}转派或吹哨（问题不归您处理），并告知上报人。"
+        return f"工单 #{number} 已交{who}另行派单（转派或吹哨），上报人也已知悉。"
     return f"已申请退回工单 #{number}（问题不存在或不属实），等待{who}确认。"
 
 

@@ -25,6 +25,11 @@ class Status(StrEnum):
         return STATUS_LABELS[self]
 
     @property
+    def rider_label(self) -> str:
+        """The status as the rider who reported it should read it: no internal review steps."""
+        return RIDER_STATUS_LABELS.get(self, STATUS_LABELS[self])
+
+    @property
     def is_open(self) -> bool:
         return self in OPEN_STATUSES
 
@@ -87,6 +92,15 @@ STATUS_LABELS = {
     Status.MERGED: "已合并",
     Status.WITHDRAWN: "已撤回",
 }
+
+RIDER_STATUS_LABELS = {
+    Status.REOPENED: "重新处理中",
+    Status.SUMMONED: "已请相关部门处理",
+    Status.RETURNED: "上级协调中",
+    Status.REJECTED: "未予受理",
+    Status.MERGED: "已并入同一问题的工单",
+}
+"""Where a rider needs other words than staff: they never see 退回待审核 or 待部门报到."""
 
 
 def status_label(value: str) -> str:

@@ -182,8 +182,10 @@ def closed_for_worker(ticket: Ticket) -> str:
 
 
 def ticket_line(ticket: Ticket, tz) -> str:
+    """One line of a rider's 我的上报, in the rider's words for the status."""
     created = ticket.created_at.astimezone(tz).strftime("%m-%d %H:%M")
-    return f"#{ticket.number} {category_label(ticket)} {Status(ticket.status).label} {created} {where(ticket)}"
+    status = Status(ticket.status).rider_label
+    return f"#{ticket.number} {category_label(ticket)} {status} {created} {where(ticket)}"
 
 
 def due_state(ticket: Ticket, now: datetime) -> str:

@@ -80,11 +80,15 @@ def test_a_send_back_confirmed_above_closes_as_rejected_and_tells_the_rider_why(
 
 def test_a_problem_that_is_not_ours_stays_open_and_goes_to_the_lead(chat):
     reply = chat.text("worker-1", "退回 1 属于小区物业内部管网")
-    assert reply == "已将工单 #1 退回马书记转派或吹哨（问题不归您处理），并告知上报人。"
+    # Said as what happens next: the lead reassigns it (the old "退回…（问题不归您处理）"
+    # read as if the worker were being refused).
+    assert reply == "工单 #1 已交马书记另行派单（转派或吹哨），上报人也已知悉。"
     lead = chat.notices_to("lead-1")[-1]
     assert "【退回·需转办 #1】" in lead and "属于小区物业内部管网" in lead
     assert "「转派 1 网格名称」或「吹哨 1 部门」" in lead
     assert "已转交上级协调" in chat.notices_to("rider-1")[-1]
+    mine = chat.text("rider-1", "我的上报")
+    assert "上级协调中" in mine and "退回" not in mine  # the rider's words, not the staff's
     assert "不能关闭" in chat.text("lead-1", "同意 1")
     assert chat.ticket(1).status == "returned"
     assert "请区排水所报到" in chat.text("lead-1", "吹哨 1 排水")
