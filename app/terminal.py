@@ -27,6 +27,10 @@ HELP = """commands:
   /quit                      leave"""
 
 
+HISTORY = 3
+"""How many earlier notices a new session shows."""
+
+
 class TerminalChat:
     def __init__(
         self,
@@ -133,6 +137,30 @@ class TerminalChat:
             return resp
 
     def poll_sandbox(self) -> list[str]:
+        """Show the notices that arrived since the last look, as they come."""
+        texts = self._fetch_notices()
+        for text in texts:
+            self.out(f"[通知] {text}")
+        return texts
+
+    def show_history(self) -> None:
+        """At start: what was sent to this account before, marked as earlier (the last few),
+        so that a second session does not show old notices as if they were new."""
+        texts = self._fetch_notices()
+        if not texts:
+            return
+        shown = texts[-HISTORY:]
+        hidden = len(texts) - len(shown)
+        self.out(
+            f"--- earlier notices to {self.openid}"
+            + (f" (the last {len(shown)} of {len(texts)})" if hidden else "")
+            + " ---"
+        )
+        for text in shown:
+            self.out(f"[通知] {text}")
+        self.out("--- new messages below ---")
+
+    def _fetch_notices(self) -> list[str]:
         resp = self.http.get(
             f"{self.url}/sandbox/messages", params={"to": self.openid, "after": self._last_seen}
         )
@@ -142,7 +170,6 @@ class TerminalChat:
         for m in resp.json():
             self._last_seen = max(self._last_seen, m["id"])
             texts.append(m["text"])
-            self.out(f"[通知] {m['text']}")
         return texts
 
     def _poll_forever(self) -> None:
@@ -155,7 +182,7 @@ class TerminalChat:
     def run(self) -> None:
         self.out(f"playing WeChat as {self.openid} against {self.url}; /help for commands")
         try:
-            self.poll_sandbox()  # show what arrived before we started, once
+            self.show_history()
         except httpx.HTTPError as exc:
             self.out(
                 f"! cannot reach {self.url} ({_reason(exc)}); is `gridbot demo` running? "

@@ -37,6 +37,12 @@ def test_terminal_chat_walks_the_story_in_the_sandbox(gridbot, tmp_path):
     assert "已补充到工单 #1" in rider.send("/voice 补充一下，积水有半米深")
     assert rider_out[-1].startswith("gridbot> 已补充")
 
+    # The worker opens the chat again later: what came before is shown as earlier, once.
+    again: list[str] = []
+    TerminalChat(bot.settings, openid="worker-1", url=bot.base_url, out=again.append).show_history()
+    assert again[0] == "--- earlier notices to worker-1 ---"
+    assert "【新工单 #1】" in again[1] and again[-1] == "--- new messages below ---"
+
 
 def test_terminal_chat_explains_itself_and_survives_typos(gridbot, tmp_path):
     bot = gridbot("safe", channel="sandbox")
