@@ -81,6 +81,10 @@ def summary(name: str, result) -> str:
         )
     if name == "more_reports":
         return f"{_n(result, 'notice')} to workers about reports merged into their tickets"
+    if name == "hazard_alerts":
+        if not result["handled"]:
+            return "nothing due"
+        return f"{_n(result['handled'], 'owed hazard alert')} handled (alerts or all-clears)"
     if name == "late_answers":
         return f"{_n(result['answered'], 'parked message')} answered late"
     return str(result)

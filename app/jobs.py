@@ -67,6 +67,19 @@ def run_auto_close(ctx: JobContext) -> SweepResult:
     return sweep(ctx, partial(auto_close_due, notice_settings=wording))
 
 
+def run_hazard_alerts(ctx: JobContext) -> dict[str, int]:
+    """Send the hazard alerts and all-clears ticket changes owe, each in its own
+    transaction (a crash loses none: the owed row goes with the sending)."""
+    from app.services.riders.hazard_alerts import send_owed
+
+    done = 0
+    while True:
+        with unit_of_work(ctx.sessions) as session:
+            if not send_owed(session, now=ctx.clock()):
+                return {"handled": done}
+        done += 1
+
+
 def run_digest(ctx: JobContext):
     from app.services.digest import digest_delivery
 
@@ -177,6 +190,12 @@ JOBS: tuple[JobSpec, ...] = (
         "close resolved tickets the rider did not confirm in time",
         lambda s: s.auto_close_sweep_seconds,
         run_auto_close,
+    ),
+    JobSpec(
+        "hazard_alerts",
+        "alert riders near a blocked road, and tell them when it is open again",
+        lambda s: s.hazard_alert_sweep_seconds,
+        run_hazard_alerts,
     ),
     JobSpec(
         "digest",

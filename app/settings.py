@@ -88,6 +88,8 @@ class Settings(BaseSettings):
     """A TOML file merged over app/policy_defaults.toml: deadlines, calendar, ladder."""
     escalation_sweep_seconds: float = 30.0
     auto_close_sweep_seconds: float = 300.0
+    hazard_alert_sweep_seconds: float = 2.0
+    """How often the sweep sends the hazard alerts (and all-clears) ticket changes owe."""
 
     media_dir: Path | None = None
     """Where photos are stored (content-addressed); default <data_dir>/media."""

@@ -6,7 +6,7 @@ from models.base import Base, UTCDateTime, utcnow
 from models.console import ConsoleLink, ConsoleSession
 from models.conversation import ReportDraft
 from models.digest import Digest
-from models.hazard import HazardAlert, HazardOptOut
+from models.hazard import HazardAlert, HazardOptOut, OwedHazardAlert
 from models.messaging import (
     ChannelPause,
     InboxFailure,
@@ -39,6 +39,7 @@ __all__ = [
     "InboxFailure",
     "InboxMessage",
     "OutboxMessage",
+    "OwedHazardAlert",
     "ParkedMessage",
     "ReportDraft",
     "Rider",

@@ -34,3 +34,20 @@ class HazardOptOut(Base):
 
     rider_id: Mapped[int] = mapped_column(ForeignKey("riders.id"), primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OwedHazardAlert(Base):
+    """An alert (or its "已恢复通行") a ticket change owes the riders nearby, written in
+    the change's transaction and sent by the hazard-alert sweep (app/jobs.py), which deletes
+    it: the change never pays for the fan-out, and a crash loses nothing."""
+
+    __tablename__ = "owed_hazard_alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    """'alert' or 'clear'."""
+    requested_by: Mapped[str | None] = mapped_column(String(64))
+    """The lead who sent 预警 <号> (named on the timeline); None when the ticket itself
+    warrants it."""
+    owed_at: Mapped[datetime] = mapped_column(UTCDateTime())

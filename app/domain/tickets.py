@@ -205,7 +205,8 @@ TRANSITIONS.update(
         **{(s, Action.FLAG_OLD_PHOTO): s for s in (A, C, RO, SU, RT, RS, Status.MERGED)},
         # Hazard alerts record on the timeline without changing the status.
         **{(s, Action.HAZARD_ALERT): s for s in (A, C, RO, SU, RT)},
-        (RS, Action.HAZARD_CLEAR): RS,
+        # The all-clear follows the resolution; the rider may have confirmed it meanwhile.
+        **{(s, Action.HAZARD_CLEAR): s for s in (RS, CL)},
     }
 )
 

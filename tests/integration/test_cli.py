@@ -166,6 +166,7 @@ def test_jobs_list_and_run(cli, db_url, clock):
         "outbox",
         "escalation",
         "auto_close",
+        "hazard_alerts",
         "digest",
         "photos",
         "more_reports",
@@ -199,6 +200,7 @@ def test_jobs_list_and_run(cli, db_url, clock):
     )
     assert cli("jobs", "run", "escalation").stdout == "escalation: nothing due\n"
     assert cli("jobs", "run", "auto-close").stdout == "auto_close: nothing due\n"
+    assert cli("jobs", "run", "hazard-alerts").stdout == "hazard_alerts: nothing due\n"
     assert re.fullmatch(
         r"outbox: \d+ notices sent, 0 failed \(tried again later\), 0 dead, "
         r"0 held for the person's next message\n",

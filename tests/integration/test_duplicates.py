@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.jobs import JobContext, run_hazard_alerts
 from tests.chatkit import FENGYUAN_1, NANYUAN_4, Chat
 from tests.images import jpeg, scene
 from tests.photokit import Photos
@@ -26,6 +27,7 @@ def test_a_second_report_nearby_joins_the_open_ticket_as_a_confirmation(chat):
     assert "工单号 #1" in _report(chat, "rider-1", FENGYUAN_1)
     reply = _report(chat, "rider-2", NEAR, "这里积水了")
     assert "已有工单 #1" in reply and "#2" in reply and "1 位骑手确认" in reply
+    run_hazard_alerts(JobContext(sessions=chat.sessions, settings=chat.settings, clock=chat.clock))
 
     first, second = chat.tickets()
     assert (second.status, second.merged_into_id) == ("merged", 1)
@@ -126,6 +128,7 @@ def test_a_worker_splits_a_wrong_merge_into_its_own_ticket(chat):
     _report(chat, "rider-1", FENGYUAN_1)
     _report(chat, "rider-2", NEAR, "积水，井盖也被冲开了")
     assert chat.ticket(2).status == "merged"
+    run_hazard_alerts(JobContext(sessions=chat.sessions, settings=chat.settings, clock=chat.clock))
 
     assert "#1 不是合并的上报" in chat.text("worker-1", "拆分 1")
     assert "无权操作" in chat.text("worker-16", "拆分 2")

@@ -4,6 +4,7 @@ told again when it is open, as the conversation reads."""
 import pytest
 
 from app.domain.coords import wgs84_to_gcj02
+from app.jobs import JobContext, run_hazard_alerts
 from tests.chatkit import FENGYUAN_1, NANYUAN_4, Chat
 
 NEARBY = (FENGYUAN_1[0] + 0.003, FENGYUAN_1[1])  # about 330 m north of the flooding
@@ -25,9 +26,17 @@ def passing_by(chat, clock, rider, where=NEARBY):
     clock.advance(seconds=1)
 
 
+def swept(chat):
+    """Run the hazard-alert sweep, as the scheduler does seconds after a change."""
+    ctx = JobContext(sessions=chat.sessions, settings=chat.settings, clock=chat.clock)
+    return run_hazard_alerts(ctx)
+
+
 def report(chat, rider, words=SEVERE, where=FENGYUAN_1, label="枫林路与东安路口"):
     chat.text(rider, words)
-    return chat.location(rider, where, label)
+    reply = chat.location(rider, where, label)
+    swept(chat)
+    return reply
 
 
 def timeline(chat, number):
@@ -52,10 +61,12 @@ def test_a_severe_flooding_alerts_riders_nearby_and_the_all_clear_follows(chat, 
 
     chat.text("worker-1", "认领 1")
     chat.text("worker-1", "办结 1 积水已排除")
+    swept(chat)
     assert chat.notices_to("rider-2")[-1] == (
         "已恢复通行：枫林路与东安路口的道路积水已处理完毕，可以正常通行了。"
     )
     chat.text("rider-1", "满意 1")  # closing it tells nobody twice
+    swept(chat)
     assert len(chat.notices_to("rider-2")) == 2
     assert timeline(chat, 1)[-1] == ("hazard_clear", "已通知 1 位收到预警的骑手恢复通行")
 
@@ -137,6 +148,7 @@ def test_at_most_three_alerts_an_hour_then_a_lead_can_send_the_rest(chat, clock)
     clock.advance(hours=1)
     passing_by(chat, clock, "rider-2")
     assert chat.text("lead-1", "预警 4") == "已向工单 #4 附近1公里内的 1 位骑手发送绕行预警。"
+    swept(chat)
     assert chat.notices_to("rider-2")[-1].startswith("前方道路堵塞：路口4无法通行，请绕行。")
     assert timeline(chat, 4)[-1] == (
         "hazard_alert",
@@ -149,6 +161,7 @@ def test_a_lead_alerts_by_number_once_per_rider(chat, clock):
     report(chat, "rider-1", "路口有点积水")  # not severe: no alert by itself
     assert chat.notices_to("rider-2") == []
     assert chat.text("lead-1", "预警 1") == "已向工单 #1 附近1公里内的 1 位骑手发送绕行预警。"
+    swept(chat)
     assert chat.notices_to("rider-2")[0].startswith("前方积水：枫林路与东安路口无法通行")
     assert chat.text("lead-1", "预警 1") == (
         "工单 #1 附近1公里内近2小时没有新的骑手可提醒，未发送预警。"
@@ -186,3 +199,104 @@ def test_help_names_the_commands(chat):
     assert "「退订预警」不再接收附近路况的绕行提醒" in chat.text("rider-1", "帮助")
     assert "「预警 号」提醒工单地点附近1公里内的骑手绕行" in chat.text("lead-1", "帮助")
     assert "预警" not in chat.text("worker-1", "帮助")
+
+
+def test_the_change_only_owes_the_alert_and_the_sweep_sends_it_once(chat, clock):
+    passing_by(chat, clock, "rider-2")
+    chat.text("rider-1", SEVERE)
+    chat.location("rider-1", FENGYUAN_1, "枫林路与东安路口")
+    assert chat.notices_to("rider-2") == [] and timeline(chat, 1) == []  # not on the report
+    assert swept(chat) == {"handled": 1}
+    assert len(chat.notices_to("rider-2")) == 1
+    assert swept(chat) == {"handled": 0}
+
+    chat.text("worker-1", "认领 1")  # changes of a ticket alerted already alert nobody again
+    chat.text("worker-1", "办结 1 积水已排除")
+    chat.text("rider-1", "满意 1")  # confirmed before the sweep ran: the road is open all the same
+    swept(chat)
+    assert chat.notices_to("rider-2")[1].startswith("已恢复通行：枫林路与东安路口")
+    assert len(chat.notices_to("rider-2")) == 2
+    assert [action for action, _ in timeline(chat, 1)] == ["hazard_alert", "hazard_clear"]
+
+
+def test_a_sweep_that_fails_leaves_the_alert_owed(chat, clock, monkeypatch):
+    from app.services.riders import hazard_alerts
+
+    passing_by(chat, clock, "rider-2")
+    chat.text("rider-1", SEVERE)
+    chat.location("rider-1", FENGYUAN_1, "枫林路与东安路口")
+    send = hazard_alerts._send
+
+    def crash(*args, **kwargs):
+        send(*args, **kwargs)
+        raise RuntimeError("the process died")
+
+    monkeypatch.setattr(hazard_alerts, "_send", crash)
+    with pytest.raises(RuntimeError):
+        swept(chat)
+    assert chat.notices_to("rider-2") == [] and timeline(chat, 1) == []
+    monkeypatch.setattr(hazard_alerts, "_send", send)
+    assert swept(chat) == {"handled": 1}
+    assert len(chat.notices_to("rider-2")) == 1
+
+
+def test_a_reopened_hazard_alerts_again_and_clears_again(chat, clock):
+    passing_by(chat, clock, "rider-2")
+    passing_by(chat, clock, "rider-3", where=(NEARBY[0], NEARBY[1] + 0.002))
+    report(chat, "rider-1")
+    chat.text("worker-1", "办结 1 积水已排除")
+    swept(chat)
+    assert [n[:5] for n in chat.notices_to("rider-2")] == ["前方积水：", "已恢复通行"]
+
+    chat.text("rider-3", "退订预警")
+    clock.advance(minutes=10)
+    chat.text("rider-1", "不满意 水又漫上来了")
+    swept(chat)
+    assert [n[:5] for n in chat.notices_to("rider-2")] == ["前方积水：", "已恢复通行", "前方积水："]
+    assert [n[:5] for n in chat.notices_to("rider-3")] == ["前方积水：", "已恢复通行"]
+    assert timeline(chat, 1)[-1] == (
+        "hazard_alert",
+        "已向附近 1 位骑手发送绕行预警；1 位骑手已退订，未发送",
+    )
+
+    chat.text("worker-1", "办结 1 已疏通")
+    swept(chat)
+    assert chat.notices_to("rider-2")[-1].startswith("已恢复通行：枫林路与东安路口")
+    assert len(chat.notices_to("rider-3")) == 2  # unsubscribed, never warned again
+    assert timeline(chat, 1)[-1] == ("hazard_clear", "已通知 1 位收到预警的骑手恢复通行")
+
+
+def test_a_reopened_hazard_respects_the_hourly_cap(chat, clock):
+    passing_by(chat, clock, "rider-2")
+    report(chat, "rider-1")
+    report(chat, "rider-11", "大树倒了，无法通行", where=(FENGYUAN_1[0], FENGYUAN_1[1] - 0.002))
+    chat.text("worker-1", "办结 1 积水已排除")
+    swept(chat)
+    report(chat, "rider-12", "井盖没了，很危险", where=(FENGYUAN_1[0], FENGYUAN_1[1] + 0.002))
+    assert [n[:4] for n in chat.notices_to("rider-2")] == [
+        "前方积水",
+        "前方倒树",
+        "已恢复通",
+        "前方井盖",
+    ]
+
+    chat.text("rider-1", "不满意 还是过不去")
+    swept(chat)
+    assert len(chat.notices_to("rider-2")) == 4  # three alerts within the hour already
+    assert chat.notices_to("rider-11")[-1].startswith("前方积水：")  # who reported the others
+    assert timeline(chat, 1)[-1] == (
+        "hazard_alert",
+        "已向附近 2 位骑手发送绕行预警；1 位骑手1小时内已收到多条提醒，未发送",
+    )
+
+
+def test_a_rider_still_warned_is_not_alerted_twice_when_it_reopens_at_once(chat, clock):
+    passing_by(chat, clock, "rider-2")
+    report(chat, "rider-1")
+    chat.text("worker-1", "办结 1 积水已排除")
+    chat.text("rider-1", "不满意 根本没处理")  # before the all-clear went out
+    swept(chat)
+    assert [n[:5] for n in chat.notices_to("rider-2")] == ["前方积水："]
+    chat.text("worker-1", "办结 1 已疏通")
+    swept(chat)
+    assert [n[:5] for n in chat.notices_to("rider-2")] == ["前方积水：", "已恢复通行"]

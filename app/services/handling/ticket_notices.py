@@ -22,7 +22,7 @@ from app.services.directory.grids import responsible_staff
 from app.services.handling.ticket_change import Change
 from app.services.intake import intake_notices
 from app.services.outbox import enqueue
-from app.services.riders import hazard_alerts
+from app.services.riders import owed_alerts
 from app.services.supervision import escalation_notices as oversight
 from app.services.supervision.ladder import above
 from models import Rider, Staff, Ticket
@@ -121,7 +121,7 @@ def tell(session: Session, change: Change, *, not_before: datetime | None = None
                 not_before=not_before,
             )
             change.told.append(openid)
-    hazard_alerts.follow(session, change)  # riders nearby, not the ticket's people
+    owed_alerts.follow(session, change)  # riders nearby, sent by the hazard-alert sweep
     return change.told
 
 

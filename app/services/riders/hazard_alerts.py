@@ -1,10 +1,12 @@
 """Hazard alerts (issue 19 §3): tell riders seen nearby to ride around a blocked road, and
 tell them again once it is open.
 
-`follow` runs after the notices of every ticket change (app/services/handling/ticket_notices.py):
-a severe road-blocking ticket alerts once, its resolution sends the all-clear. A lead's
-"预警 <号>" calls `alert` directly. Each alert is recorded on the ticket's timeline with
-how many riders heard of it. Changes the session only; the caller commits.
+Ticket changes only owe an alert (app/services/riders/owed_alerts.py); `send_owed`, run by
+the hazard-alert sweep a few seconds later, finds the riders nearby and queues a message
+to each. A lead's "预警 <号>" is answered at once with how many riders it will reach and
+owed like the rest. Each alert is recorded on the ticket's timeline with how many riders
+heard of it. A reopened ticket alerts again; a rider still warned of it is not told twice.
+Changes the session only; the caller commits.
 """
 
 from __future__ import annotations
@@ -21,14 +23,17 @@ from app.domain.people import Role
 from app.domain.tickets import Action, Status
 from app.services.errors import Conflict, NotAllowed
 from app.services.handling.actors import SYSTEM
-from app.services.handling.ticket_change import Change
+from app.services.handling.ticket_actions import act
+from app.services.handling.tickets import get_ticket
 from app.services.notices import where
 from app.services.outbox import enqueue
+from app.services.riders.owed_alerts import ALERT, CLEAR, owe
 from app.services.supervision.ladder import covers
 from models import (
     HazardAlert,
     HazardOptOut,
     InboxMessage,
+    OwedHazardAlert,
     Rider,
     RiderPosition,
     Staff,
@@ -36,8 +41,8 @@ from models import (
     TicketEvent,
 )
 
-ALERT, CLEAR = "alert", "clear"
-RECORDS = frozenset({Action.HAZARD_ALERT, Action.HAZARD_CLEAR})
+CLEARED_FROM = frozenset({Status.RESOLVED, Status.CLOSED})
+"""An all-clear still goes out when the rider confirmed the resolution before the sweep ran."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,31 +51,51 @@ class Outcome:
     recipients: hazards.Recipients
 
 
-def follow(session: Session, change: Change) -> None:
-    """Alert or clear as the change implies: a merged report speaks for its ticket (several
-    confirmations can make it severe)."""
-    if change.action in RECORDS:
-        return
-    ticket = change.ticket
-    if ticket.status == Status.MERGED and ticket.merged_into is not None:
-        ticket = ticket.merged_into
+def send_owed(session: Session, *, now: datetime) -> bool:
+    """Send the oldest owed alert or all-clear, if the ticket still calls for it; False when
+    nothing is owed. One per call: the sweep commits each on its own."""
+    owed = session.scalars(
+        select(OwedHazardAlert)
+        .order_by(OwedHazardAlert.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).first()
+    if owed is None:
+        return False
+    ticket = get_ticket(session, owed.ticket_id, lock=True)
     status = Status(ticket.status)
-    if status.is_open:
-        if hazards.warrants_alert(ticket.category, ticket.severe) and not _alerted(session, ticket):
-            alert(session, ticket, now=change.now)
-    elif status is Status.RESOLVED:
-        clear(session, ticket, now=change.now)
+    if owed.kind == ALERT and status.is_open:
+        if owed.requested_by is not None:
+            alert(session, ticket, now=now, by=owed.requested_by)
+        elif hazards.warrants_alert(ticket.category, ticket.severe) and not _alerted(
+            session, ticket
+        ):
+            alert(session, ticket, now=now)
+    elif owed.kind == CLEAR and status in CLEARED_FROM:
+        clear(session, ticket, now=now)
+    session.delete(owed)
+    return True
 
 
 def _alerted(session: Session, ticket: Ticket) -> bool:
+    """An alert was sent since the ticket was last (re)opened."""
+    reopened = (
+        select(func.coalesce(func.max(TicketEvent.id), 0))
+        .where(TicketEvent.ticket_id == ticket.id, TicketEvent.action == Action.REOPEN.value)
+        .scalar_subquery()
+    )
     done = exists().where(
-        TicketEvent.ticket_id == ticket.id, TicketEvent.action == Action.HAZARD_ALERT.value
+        TicketEvent.ticket_id == ticket.id,
+        TicketEvent.action == Action.HAZARD_ALERT.value,
+        TicketEvent.id > reopened,
     )
     return bool(session.scalar(select(done)))
 
 
 def lead_alert(session: Session, *, staff: Staff, ticket: Ticket, now: datetime) -> Outcome:
-    """预警 <号>: a lead covering the ticket alerts the riders nearby who have not heard yet."""
+    """预警 <号>: a lead covering the ticket asks for the riders nearby who have not heard
+    yet to be alerted; the outcome says how many riders that will reach now, and the
+    alert is owed to the sweep, which sends it within seconds."""
     if not Role(staff.role).is_lead:
         raise NotAllowed("只有社区、街道或区级负责人可以发送绕行预警。")
     if not covers(staff, ticket):
@@ -78,28 +103,15 @@ def lead_alert(session: Session, *, staff: Staff, ticket: Ticket, now: datetime)
     if not Status(ticket.status).is_open:
         label = Status(ticket.status).label
         raise Conflict(f"工单 #{ticket.number} 当前状态为「{label}」，不需要预警。")
-    return alert(session, ticket, now=now, by=staff.name)
+    recipients = _recipients(session, ticket, now)
+    owe(session, ticket, ALERT, now=now, by=staff.name)
+    return Outcome(len(recipients.chosen), recipients)
 
 
 def alert(session: Session, ticket: Ticket, *, now: datetime, by: str | None = None) -> Outcome:
-    """Alert the riders seen near `ticket` who may be messaged and have not been alerted
-    about it yet; record on the timeline how many were."""
-    already = set(
-        session.scalars(
-            select(HazardAlert.rider_id).where(
-                HazardAlert.ticket_id == ticket.id, HazardAlert.kind == ALERT
-            )
-        )
-    )
-    excluded = already | _followers(session, ticket) | _staff_riders(session)
-    nearby = [r for r in _riders_near(session, ticket, now) if r not in excluded]
-    recipients = hazards.choose(
-        nearby,
-        now=now,
-        opted_out=_opted_out(session, nearby),
-        last_message=_last_messages(session, nearby),
-        alerts_last_hour=_alerts_last_hour(session, nearby, now),
-    )
+    """Alert the riders seen near `ticket` who may be messaged and are not warned of it
+    already; record on the timeline how many were."""
+    recipients = _recipients(session, ticket, now)
     place = where(ticket)
     text = hazards.alert_text(
         ticket.category, place, hazards.map_link(ticket.lat, ticket.lng, place)
@@ -115,26 +127,36 @@ def alert(session: Session, ticket: Ticket, *, now: datetime, by: str | None = N
     return Outcome(len(recipients.chosen), recipients)
 
 
+def _recipients(session: Session, ticket: Ticket, now: datetime) -> hazards.Recipients:
+    excluded = _warned(session, ticket) | _followers(session, ticket) | _staff_riders(session)
+    nearby = [r for r in _riders_near(session, ticket, now) if r not in excluded]
+    return hazards.choose(
+        nearby,
+        now=now,
+        opted_out=_opted_out(session, nearby),
+        last_message=_last_messages(session, nearby),
+        alerts_last_hour=_alerts_last_hour(session, nearby, now),
+    )
+
+
+def _warned(session: Session, ticket: Ticket) -> set[int]:
+    """The riders whose last word about `ticket` was an alert, not yet its all-clear: they
+    are not alerted again, and they are the ones the all-clear is for. A rider told the
+    road was open hears again if the ticket is reopened."""
+    last: dict[int, str] = dict(
+        session.execute(
+            select(HazardAlert.rider_id, HazardAlert.kind)
+            .where(HazardAlert.ticket_id == ticket.id)
+            .order_by(HazardAlert.id)
+        ).all()
+    )
+    return {rider_id for rider_id, kind in last.items() if kind == ALERT}
+
+
 def clear(session: Session, ticket: Ticket, *, now: datetime) -> int:
-    """Tell the riders alerted about `ticket` (and not yet told) that the road is open;
-    riders who have since unsubscribed or gone quiet for 48 hours are left alone."""
-    alerted = set(
-        session.scalars(
-            select(HazardAlert.rider_id).where(
-                HazardAlert.ticket_id == ticket.id, HazardAlert.kind == ALERT
-            )
-        )
-    )
-    if not alerted:
-        return 0
-    told = set(
-        session.scalars(
-            select(HazardAlert.rider_id).where(
-                HazardAlert.ticket_id == ticket.id, HazardAlert.kind == CLEAR
-            )
-        )
-    )
-    waiting = sorted(alerted - told)
+    """Tell the riders still warned of `ticket` that the road is open; riders who have
+    since unsubscribed or gone quiet for 48 hours are left alone."""
+    waiting = sorted(_warned(session, ticket))
     if not waiting:
         return 0
     opted_out = _opted_out(session, waiting)
@@ -145,7 +167,7 @@ def clear(session: Session, ticket: Ticket, *, now: datetime) -> int:
         if r not in opted_out and r in spoke and now - spoke[r] <= hazards.CHAT_WINDOW
     ]
     _send(session, ticket, chosen, CLEAR, hazards.clear_text(ticket.category, where(ticket)), now)
-    # Riders left out are marked too: one all-clear per ticket, never a late one.
+    # Riders left out are marked too: one all-clear per alert, never a late one.
     for rider_id in waiting:
         if rider_id not in chosen:
             session.add(
@@ -289,6 +311,4 @@ def _send(
 
 
 def _record(session: Session, ticket: Ticket, action: Action, note: str, now: datetime) -> None:
-    from app.services.handling.ticket_actions import act  # act -> tell -> follow: imported late
-
     act(session, ticket, action, SYSTEM, now=now, note=note)
