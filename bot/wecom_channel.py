@@ -2,8 +2,13 @@
 channel they went through before (the official account or the sandbox).
 
 One channel to the outbox sender, so a notice is leased, retried and dead-lettered once
-whichever way it goes. A new-ticket notice becomes a template card when the wiring gives
-a `card_for` (outbox id -> card or None).
+whichever way it goes. The wiring's `card_for` (outbox id -> (msgtype, content) or None)
+says which notices are WeCom messages of their own: a new-ticket notice is a template card
+("template_card"), and a pressed card's update ("update_template_card") is owed through
+the outbox too, so WeCom's failures retry it like any notice.
+
+`route_of` names what a rate limit pauses: WeCom's limits hold up the WeCom app only,
+the official account's only the official account.
 """
 
 from __future__ import annotations
@@ -13,7 +18,8 @@ from typing import Any
 
 from bot.wecom import wecom_userid
 
-CardFor = Callable[[int], Mapping[str, Any] | None]
+CardFor = Callable[[int], tuple[str, Mapping[str, Any]] | None]
+WECOM_ROUTE = "wecom"
 
 
 class WeComRouting:
@@ -27,16 +33,23 @@ class WeComRouting:
         # The sandbox's readers (messages_to) reach the channel underneath.
         return getattr(self.official, name)
 
+    def route_of(self, openid: str) -> str:
+        return WECOM_ROUTE if wecom_userid(openid) is not None else self.name
+
     def send_text(self, openid: str, text: str, *, outbox_id: int) -> None:
         userid = wecom_userid(openid)
         if userid is None:
             self.official.send_text(openid, text, outbox_id=outbox_id)
             return
-        card = self.card_for(outbox_id) if self.card_for is not None else None
-        if card is not None:
-            self.wecom.send_card(userid, card)
-        else:
+        special = self.card_for(outbox_id) if self.card_for is not None else None
+        if special is None:
             self.wecom.send_text(userid, text)
+            return
+        msgtype, content = special
+        if msgtype == "update_template_card":
+            self.wecom.update_card([userid], content["response_code"], content["replace_name"])
+        else:
+            self.wecom.send_card(userid, content)
 
     def send_image(self, openid: str, png: bytes, *, outbox_id: int) -> None:
         userid = wecom_userid(openid)

@@ -7,8 +7,10 @@ sending a row twice, and a crash mid-send only means the lease runs out and the 
 tried again (at-least-once: see README, "Delivery guarantees").
 
 WeChat's failures are told apart by errcode (the sets are bot.channels'):
-- 45009 / 45011 (rate limits): the whole channel pauses, recorded in the database so
-  every process honours it; the row's attempt is given back.
+- 45009 / 45011 / 45033 (rate limits): the route the notice went by pauses (the official
+  account, or the WeCom app for "wecom:" addresses: one platform's limit never holds up
+  the other), recorded in the database so every process honours it; the attempts of that
+  route's unsent rows are given back.
 - 45015 / 45047 (customer-service window closed / quota used up): a template message
   if one is configured for the notice's kind, else the row is *held* and goes out
   inside the user's next passive reply (app.services.outbox.deliver_held).
@@ -23,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, not_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,7 +40,7 @@ from bot.channels import (
     template_fields,
 )
 from bot.metrics import METRICS
-from models import ChannelPause, OutboxMessage, utcnow
+from models import WECOM_PREFIX, ChannelPause, OutboxMessage, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +111,12 @@ class OutboxSender:
     def channel_name(self) -> str:
         return getattr(self.channel, "name", "default")
 
+    def route_of(self, openid: str) -> str:
+        """The name a rate limit pauses for a notice to `openid`: the channel's, or "wecom"
+        for a WeCom address when the channel sends those through the WeCom app."""
+        route_of = getattr(self.channel, "route_of", None)
+        return route_of(openid) if route_of is not None else self.channel_name
+
     def drain(self) -> DrainResult:
         """Send everything due now; returns what happened."""
         result = DrainResult()
@@ -117,7 +125,11 @@ class OutboxSender:
             # A short lease took all that was due: no empty lease to find that out. What
             # is enqueued meanwhile wakes the sender again.
             more = len(leased) == self.batch
+            stopped: set[str] = set()  # routes rate-limited during this lease
             for position, notice in enumerate(leased):
+                route = self.route_of(notice.openid)
+                if route in stopped:
+                    continue  # its attempt was given back when the route paused
                 try:
                     if notice.image is not None:
                         self.channel.send_image(notice.openid, notice.image, outbox_id=notice.id)
@@ -126,9 +138,11 @@ class OutboxSender:
                 except Exception as exc:
                     code = errcode_of(exc)
                     if code in RATE_LIMITED:
-                        self._pause(exc, code, leased[position:])
+                        unsent = [n for n in leased[position:] if self.route_of(n.openid) == route]
+                        self._pause(route, exc, code, unsent)
+                        stopped.add(route)
                         result.paused = True
-                        return result
+                        continue
                     if code in WINDOW_CLOSED:
                         self._fall_back(notice, exc, code, result)
                         continue
@@ -140,8 +154,9 @@ class OutboxSender:
 
     # -- transactions ------------------------------------------------------------------------
 
-    def paused_until(self, session: Session) -> datetime | None:
-        pause = session.get(ChannelPause, self.channel_name)
+    def paused_until(self, session: Session, route: str | None = None) -> datetime | None:
+        """Until when `route` (default: the channel's own) is paused; None if it is not."""
+        pause = session.get(ChannelPause, route or self.channel_name)
         if pause is not None and pause.paused_until > self.clock():
             return pause.paused_until
         return None
@@ -149,17 +164,20 @@ class OutboxSender:
     def _lease(self) -> list[Notice]:
         now = self.clock()
         with self.sessions() as session, session.begin():
+            query = select(OutboxMessage).where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.next_attempt_at <= now,
+            )
+            on_wecom = OutboxMessage.to_openid.startswith(WECOM_PREFIX, autoescape=True)
+            wecom_route = self.route_of(WECOM_PREFIX)
             if self.paused_until(session) is not None:
-                return []
+                if wecom_route == self.channel_name:
+                    return []
+                query = query.where(on_wecom)
+            if wecom_route != self.channel_name and self.paused_until(session, wecom_route):
+                query = query.where(not_(on_wecom))
             rows = session.scalars(
-                select(OutboxMessage)
-                .where(
-                    OutboxMessage.status == OutboxStatus.PENDING,
-                    OutboxMessage.next_attempt_at <= now,
-                )
-                .order_by(OutboxMessage.id)
-                .limit(self.batch)
-                .with_for_update(skip_locked=True)
+                query.order_by(OutboxMessage.id).limit(self.batch).with_for_update(skip_locked=True)
             ).all()
             for row in rows:
                 row.attempts += 1
@@ -242,22 +260,18 @@ class OutboxSender:
         else:
             result.failed += 1
 
-    def _pause(self, exc: Exception, code: int, unsent: list[Notice]) -> None:
-        """Pause the channel for every process and give the unsent rows their attempt back."""
+    def _pause(self, route: str, exc: Exception, code: int, unsent: list[Notice]) -> None:
+        """Pause `route` for every process and give its unsent rows their attempt back."""
         until = self.clock() + self.rate_limit_pause * random.uniform(1.0, 1.25)
-        log.warning("channel %s rate-limited (%s); paused until %s", self.channel_name, code, until)
+        log.warning("channel %s rate-limited (%s); paused until %s", route, code, until)
         METRICS.inc("gridbot_channel_paused_total", errcode=code)
         for _ in range(3):
             try:
                 with self.sessions() as session, session.begin():
-                    pause = session.get(ChannelPause, self.channel_name, with_for_update=True)
+                    pause = session.get(ChannelPause, route, with_for_update=True)
                     reason = f"errcode {code}: {_describe(exc)}"[:128]
                     if pause is None:
-                        session.add(
-                            ChannelPause(
-                                channel=self.channel_name, paused_until=until, reason=reason
-                            )
-                        )
+                        session.add(ChannelPause(channel=route, paused_until=until, reason=reason))
                     elif pause.paused_until < until:
                         pause.paused_until, pause.reason = until, reason
                     for notice in unsent:

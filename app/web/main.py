@@ -133,7 +133,6 @@ def create_app(
     app.state.codec = WeChatCodec(
         settings.wechat_token, settings.wechat_app_id, settings.wechat_aes_key
     )
-    app.state.wecom_api = getattr(channel, "wecom", None)  # for updating pressed cards
     app.state.wecom_codec = (
         WeComCodec(
             corp_id=settings.wecom_corp_id,

@@ -15,13 +15,15 @@ import anyio
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 from fastapi.responses import PlainTextResponse
 
+from app.db import unit_of_work
 from app.inbox.chat import DatabaseUnavailable
 from app.services.directory import people
-from app.services.wecom_cards import CLAIM_KEY, claimed_line, holder_name
+from app.services.wecom_cards import CLAIM_KEY, owe_card_update
 from app.web.wechat import DATABASE_DOWN, PARK_TIMEOUT_SECONDS, XML, _capped_body, _keep, _within
 from bot.codec import BadRequest
 from bot.inbound import InboundMessage
-from models import WECOM_PREFIX
+from bot.wecom import wecom_userid
+from models import utcnow
 
 router = APIRouter(tags=["wecom"])
 log = logging.getLogger(__name__)
@@ -90,9 +92,9 @@ async def receive(request: Request) -> Response:
     except DatabaseUnavailable:
         return PlainTextResponse("database unavailable", status_code=503)
     tasks = None
-    if pressed is not None and state.wecom_api is not None:
+    if pressed is not None:
         tasks = BackgroundTasks()
-        tasks.add_task(_update_card, state, received, pressed)
+        tasks.add_task(_owe_card_update, state, received, pressed)
     if not reply:
         return PlainTextResponse("success", background=tasks)
     return Response(codec.encode_reply(reply, received), media_type=XML, background=tasks)
@@ -106,16 +108,25 @@ def _pressed_claim(msg: InboundMessage) -> int | None:
     return int(number) if number.isdigit() and len(number) < 12 else None
 
 
-def _update_card(state, msg: InboundMessage, number: int) -> None:
-    """After the answer is sent: the pressed card shows who holds the ticket now, in place
-    of its buttons. A failure only leaves the buttons (pressing again says who holds it)."""
-    response_code = msg.raw.get("ResponseCode", "")
-    holder = holder_name(state.sessions, number)
-    if not response_code or holder is None:
+def _owe_card_update(state, msg: InboundMessage, number: int) -> None:
+    """After the answer is sent: the pressed card is owed "已由X认领" in place of its buttons,
+    through the outbox (retried there). The claim is committed already; a failure here only
+    leaves the buttons (pressing again says who holds it)."""
+    userid = wecom_userid(msg.openid)
+    if userid is None:
         return
     try:
-        state.wecom_api.update_card(
-            [msg.openid.removeprefix(WECOM_PREFIX)], response_code, claimed_line(holder)
-        )
+        with unit_of_work(state.sessions) as session:
+            owed = owe_card_update(
+                session,
+                userid=userid,
+                response_code=msg.raw.get("ResponseCode", ""),
+                number=number,
+                press=msg.dedup_key,
+                now=utcnow(),
+            )
     except Exception as exc:
-        log.warning("WeCom card of ticket #%s not updated: %s", number, exc)
+        log.warning("WeCom card of ticket #%s: update not owed: %s", number, exc)
+        return
+    if owed is not None:
+        state.chat.on_outbox()

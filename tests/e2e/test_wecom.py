@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from app.services.directory import people
-from models import Staff, Ticket
+from models import OutboxMessage, Staff, Ticket
 from tests.chatkit import FENGYUAN_1
 from tests.e2e.conftest import wait_for
 from tests.fakewecom import (
@@ -222,3 +222,27 @@ def test_claim_by_the_card_button_and_a_second_presser_is_told_who_holds_it(weco
     wait_for(lambda: len(fake_wecom.updates) == 2, "the second card updated")
     assert fake_wecom.updates[1]["userids"] == ["zhaomin"]
     assert fake_wecom.updates[1]["button"]["replace_name"] == "已由张伟认领"
+
+
+def test_a_card_update_wecom_refuses_is_retried_and_the_claim_stands(wecom_bot, fake_wecom):
+    bot, wecom = wecom_bot
+    _bind_on_wecom(bot, "worker-1", "zhangwei")
+    _file_report(bot)
+    (sent,) = wait_for(lambda: fake_wecom.messages_to("zhangwei"), "the new-ticket card")
+    card = sent["template_card"]
+    fake_wecom.fail_next(-1)  # "system busy" for the update after the claim
+
+    answer = wecom.press("zhangwei", card["task_id"], card["button_list"][0]["key"])
+    assert "已认领工单 #1" in answer
+    with bot.sessions() as s:
+        assert s.get(Ticket, 1).status == "claimed"
+    (update,) = wait_for(lambda: fake_wecom.updates, "the card updated on a later attempt")
+    assert update["button"]["replace_name"] == "已由张伟认领"
+
+    def update_row():
+        with bot.sessions() as s:
+            row = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "card_update")).one()
+            return (row.status, row.attempts, row.last_errcode)
+
+    wait_for(lambda: update_row()[0] == "sent", "the update marked sent")
+    assert update_row() == ("sent", 2, -1)  # the failed attempt, then the one that went
