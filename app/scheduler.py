@@ -14,6 +14,21 @@ from app.delivery.outbox_sender import OutboxSender
 
 log = logging.getLogger(__name__)
 
+
+class _OverlapIsExpected(logging.Filter):
+    """Every job runs one instance at a time on purpose (a drain or sweep that outlasts its
+    tick makes the next tick wait), so APScheduler's warning that a tick was skipped is
+    routine: it is logged at DEBUG instead of alarming an operator under load."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "maximum number of running instances" not in record.getMessage():
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+logging.getLogger("apscheduler.scheduler").addFilter(_OverlapIsExpected())
+
 OUTBOX_JOB = "outbox"
 
 
