@@ -64,14 +64,22 @@ def test_the_ticket_page_tells_everything_and_another_areas_ticket_is_refused(
     assert refused.status_code == 403 and "不在您负责的区域（枫苑社区）" in refused.text
     assert client.get("/console/tickets/99").status_code == 404
     data = client.get("/console/map.json").json()
-    assert [p["n"] for p in data["pins"]] == [1]
-    assert {g["name"] for g in data["grids"]} == {
+    assert [p[0] for p in data["pins"]] == [1]
+    assert data["load"] == {"31019900100101": [1, 0]}
+    shapes = client.get("/console/grids.json")
+    assert [name for _, name, _ in shapes.json()["grids"]] == [
         "枫苑一网格",
         "枫苑二网格",
         "枫苑三网格",
         "枫苑四网格",
-    }
-    assert next(g for g in data["grids"] if g["name"] == "枫苑一网格")["open"] == 1
+    ]
+    # The shapes change only on a grid import: the browser revalidates them by ETag.
+    again = client.get("/console/grids.json", headers={"If-None-Match": shapes.headers["ETag"]})
+    assert again.status_code == 304 and not again.content
+    # A pin's popup: its place, on click; another community's ticket is refused.
+    assert client.get("/console/pins/1.json").json()["place"] == "枫林路口"
+    assert client.get("/console/pins/2.json").status_code == 403
+    assert client.get("/console/pins/99.json").status_code == 404
 
 
 def test_transfer_from_the_console_tells_the_new_worker_as_chat_would(client, chat, demo_sessions):

@@ -17,14 +17,17 @@ def overlay_converter(settings):
     return _same
 
 
-def convert_geometry(geometry: dict, convert) -> dict:
-    """A GeoJSON Polygon or MultiPolygon with every point converted (6 decimals)."""
+def convert_geometry(geometry: dict, convert, digits: int = 6) -> dict:
+    """A GeoJSON Polygon or MultiPolygon with every point converted and rounded to
+    `digits` decimals; a point equal to the one before it after rounding is left out."""
 
     def ring(points):
-        out = []
+        out: list[list[float]] = []
         for lng, lat, *_ in points:
             clat, clng = convert(lat, lng)
-            out.append([round(clng, 6), round(clat, 6)])
+            point = [round(clng, digits), round(clat, digits)]
+            if not out or out[-1] != point:
+                out.append(point)
         return out
 
     if geometry.get("type") == "Polygon":

@@ -1,23 +1,29 @@
 // The console's map: grid polygons shaded by open/overdue load, ticket pins by status.
-// Data comes from /console/map.json with the page's filters; refreshed every 10 s.
+// Shapes come from /console/grids.json (revalidated by ETag), load and pins from
+// /console/map.json with the page's filters (compact rows); refreshed every 10 s.
+// Everything is drawn on one canvas; grid names are placed only where they fit, and
+// dense pins are clustered, so a district of 10,000 pins builds a few hundred objects.
 (function () {
   "use strict";
   var el = document.getElementById("map");
+  var LABELS = JSON.parse(el.dataset.labels || "{}");
   var map = L.map(el, { preferCanvas: true, zoomControl: true });
   if (el.dataset.tiles) {
     L.tileLayer(el.dataset.tiles, { maxZoom: 19, subdomains: "1234" }).addTo(map);
   }
-  var gridLayer = L.layerGroup().addTo(map);
-  var pinLayer = L.layerGroup().addTo(map);
   var COLORS = { assigned: "#d97706", reopened: "#d97706", claimed: "#2563eb",
                  resolved: "#16a34a", summoned: "#7c3aed", returned: "#6b7280" };
-  var fitted = false;
-  var pins = [];
+  var LATE = 1, SEVERE = 2;
   var DENSE = window.gridbotDensePins || 300, CELL = 48, CLEAR_ZOOM = 17;
-  map.on("zoomend", function () { if (pins.length >= DENSE) { drawPins(); } });
-  var markers = {};
+  var LABEL_PX = 44, MAX_LABELS = 400;
+  var load = {};  // grid code -> [open, overdue]
+  var grids = [];  // {code, name, layer, bounds, center}
+  var gridLayer = L.geoJSON(null, { style: shade }).addTo(map);
+  var labelLayer = L.layerGroup().addTo(map);
+  var pinLayer = L.layerGroup().addTo(map);
+  var pins = [], markers = {}, details = {}, shapesTag = null, fitted = false;
   // For tests and the curious: the map and its pins by ticket number.
-  window.gridbotMap = { map: map, markers: markers };
+  window.gridbotMap = { map: map, markers: markers, clusters: [] };
 
   function esc(s) {
     return String(s).replace(/[&<>"']/g, function (c) {
@@ -25,60 +31,86 @@
     });
   }
 
-  function shade(g) {
-    var a = Math.min(0.6, 0.08 + g.open * 0.08);
-    return { color: g.overdue ? "#dc2626" : "#475569", weight: g.overdue ? 3 : 1,
-             fillColor: "#f59e0b", fillOpacity: g.open ? a : 0.03 };
+  function shade(feature) {
+    var g = load[feature.id] || [0, 0];
+    var a = Math.min(0.6, 0.08 + g[0] * 0.08);
+    return { color: g[1] ? "#dc2626" : "#475569", weight: g[1] ? 3 : 1,
+             fillColor: "#f59e0b", fillOpacity: g[0] ? a : 0.03 };
   }
 
-  function draw(data) {
+  gridLayer.bindTooltip(function (layer) {
+    var g = load[layer.feature.id] || [0, 0];
+    return esc(layer.feature.properties.name) + "<br>未办结 " + g[0] + "，超时 " + g[1];
+  }, { sticky: true });
+
+  function drawShapes(data) {
     gridLayer.clearLayers();
-    var bounds = [];
-    data.grids.forEach(function (g) {
-      var layer = L.geoJSON(g.geometry, { style: shade(g) });
-      layer.bindTooltip(esc(g.name) + "<br>未办结 " + g.open + "，超时 " + g.overdue,
-                        { sticky: true });
-      layer.addTo(gridLayer);
-      var center = layer.getBounds().getCenter();
-      L.marker(center, { interactive: false, icon: L.divIcon({
-        className: "grid-label", html: esc(g.name), iconSize: null }) }).addTo(gridLayer);
-      bounds.push(layer.getBounds());
+    grids = [];
+    data.grids.forEach(function (row) {
+      gridLayer.addData({ type: "Feature", id: row[0], properties: { name: row[1] },
+                          geometry: row[2] });
     });
-    var summary = document.getElementById("summary");
-    summary.textContent = "· 显示 " + data.pins.length + " 件工单" +
-      (data.truncated ? "（仅最新部分，请缩小筛选范围）" : "");
-    if (!fitted && bounds.length) {
-      var all = bounds[0];
-      bounds.forEach(function (b) { all.extend(b); });
-      map.fitBounds(all, { padding: [10, 10] });
+    gridLayer.eachLayer(function (layer) {
+      var b = layer.getBounds();
+      grids.push({ name: layer.feature.properties.name, bounds: b, center: b.getCenter() });
+    });
+    if (!fitted && grids.length) {
+      map.fitBounds(gridLayer.getBounds(), { padding: [10, 10] });
       fitted = true;
-    } else if (!fitted) {
-      map.setView([31.2, 121.45], 12);
     }
-    pins = data.pins;
-    drawPins();
-    el.dataset.ready = "1";
+  }
+
+  // A grid's name where it fits: inside the view, and its polygon wide enough on screen.
+  function drawLabels() {
+    labelLayer.clearLayers();
+    var view = map.getBounds(), shown = 0;
+    for (var i = 0; i < grids.length && shown < MAX_LABELS; i++) {
+      var g = grids[i];
+      if (!view.intersects(g.bounds)) { continue; }
+      var w = map.latLngToContainerPoint(g.bounds.getNorthEast()).x -
+              map.latLngToContainerPoint(g.bounds.getSouthWest()).x;
+      if (w < LABEL_PX) { continue; }
+      L.marker(g.center, { interactive: false, icon: L.divIcon({
+        className: "grid-label", html: "<span>" + esc(g.name) + "</span>", iconSize: null }) }).addTo(labelLayer);
+      shown++;
+    }
+  }
+
+  function popup(p) {
+    var d = details[p[0]];
+    return "<strong>#" + p[0] + " " + esc(LABELS.c[p[4]] || p[4]) + "</strong><br>" +
+      esc(LABELS.s[p[3]] || p[3]) + (p[5] & LATE ? " · <span class='late'>超时</span>" : "") +
+      (p[5] & SEVERE ? " · 严重" : "") +
+      (d ? "<br>" + esc(d.place) + (d.words ? "<br><span class='muted'>" + esc(d.words) +
+           "</span>" : "") : "<br><span class='muted'>…</span>") +
+      "<br><a href='/console/tickets/" + p[0] + "'>查看工单</a>";
   }
 
   function pin(p) {
-    var marker = L.circleMarker([p.lat, p.lng], {
-      radius: p.late ? 10 : 6, color: p.late ? "#dc2626" : "#fff", weight: p.late ? 3 : 1,
-      fillColor: COLORS[p.s] || "#6b7280", fillOpacity: 0.9, className: "pin pin-" + p.n });
-    marker.bindPopup("<strong>#" + p.n + " " + esc(p.c) + "</strong><br>" + esc(p.sl) +
-      (p.late ? " · <span class='late'>超时</span>" : "") + (p.sev ? " · 严重" : "") +
-      "<br>" + esc(p.p) + "<br><a href='/console/tickets/" + p.n + "'>查看工单</a>");
+    var late = p[5] & LATE;
+    var marker = L.circleMarker([p[1], p[2]], {
+      radius: late ? 10 : 6, color: late ? "#dc2626" : "#fff", weight: late ? 3 : 1,
+      fillColor: COLORS[p[3]] || "#6b7280", fillOpacity: 0.9 });
+    marker.bindPopup(function () { return popup(p); });
+    marker.on("popupopen", function () {
+      if (details[p[0]]) { return; }
+      fetch("/console/pins/" + p[0] + ".json", { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (d) { if (d) { details[p[0]] = d; marker.setPopupContent(popup(p)); } })
+        .catch(function () {});
+    });
     marker.addTo(pinLayer);
-    markers[p.n] = marker;
+    markers[p[0]] = marker;
   }
 
   // Dense pins are drawn as clusters: pins sharing a CELL-pixel square at this zoom
   // become one circle sized by their count (red ring if any is overdue); a click zooms in.
   function cluster(group) {
-    var late = group.filter(function (p) { return p.late; }).length;
-    var box = L.latLngBounds(group.map(function (p) { return [p.lat, p.lng]; }));
+    var late = 0, box = L.latLngBounds([]);
+    group.forEach(function (p) { late += p[5] & LATE; box.extend([p[1], p[2]]); });
     var c = L.circleMarker(box.getCenter(), {
       radius: Math.min(28, 9 + Math.sqrt(group.length) * 2), color: late ? "#dc2626" : "#fff",
-      weight: late ? 3 : 2, fillColor: "#334155", fillOpacity: 0.75, className: "cluster" });
+      weight: late ? 3 : 2, fillColor: "#334155", fillOpacity: 0.75 });
     c.bindTooltip(group.length + " 件工单" + (late ? "，超时 " + late : "") + "（点击放大）");
     c.on("click", function () { map.fitBounds(box.pad(0.2), { maxZoom: CLEAR_ZOOM }); });
     return c.addTo(pinLayer);
@@ -91,7 +123,7 @@
     if (pins.length < DENSE || map.getZoom() >= CLEAR_ZOOM) { pins.forEach(pin); return; }
     var cells = {};
     pins.forEach(function (p) {
-      var at = map.project([p.lat, p.lng]);
+      var at = map.project([p[1], p[2]]);
       var key = Math.floor(at.x / CELL) + ":" + Math.floor(at.y / CELL);
       (cells[key] = cells[key] || []).push(p);
     });
@@ -101,12 +133,54 @@
     });
   }
 
-  function load() {
-    fetch("/console/map.json?" + el.dataset.query, { credentials: "same-origin" })
-      .then(function (r) { if (r.status === 401) { location.href = "/console/signin"; } return r.json(); })
-      .then(draw)
+  function drawLoad(data) {
+    load = data.load;
+    gridLayer.resetStyle();
+    pins = data.pins;
+    document.getElementById("summary").textContent = "· 显示 " + pins.length + " 件工单" +
+      (data.truncated ? "（仅最新部分，请缩小筛选范围）" : "");
+    if (!fitted) {
+      if (pins.length) {
+        map.fitBounds(L.latLngBounds(pins.map(function (p) { return [p[1], p[2]]; })));
+      } else {
+        map.setView([31.2, 121.45], 12);
+      }
+      fitted = true;
+    }
+    drawPins();
+    drawLabels();
+  }
+
+  function json(answer) {
+    if (answer.status === 401) { location.href = "/console/signin"; }
+    return answer.json();
+  }
+
+  // Shapes: drawn again only when their ETag changed (a grid import).
+  function shapes(answer) {
+    var tag = answer.headers.get("ETag");
+    if (tag && tag === shapesTag) { return null; }
+    shapesTag = tag;
+    return json(answer);
+  }
+
+  function refresh(first) {
+    var early = first && window.gridbotMapData;
+    var shapesAnswer = early ? early.grids
+      : fetch("/console/grids.json", { credentials: "same-origin" });
+    var loadAnswer = early ? early.pins
+      : fetch("/console/map.json?" + el.dataset.query, { credentials: "same-origin" });
+    Promise.all([shapesAnswer.then(shapes), loadAnswer.then(json)])
+      .then(function (both) {
+        if (both[0]) { drawShapes(both[0]); }
+        drawLoad(both[1]);
+        el.dataset.ready = "1";
+      })
       .catch(function () {});
   }
-  load();
-  setInterval(function () { if (!document.hidden) { load(); } }, 10000);
+
+  map.on("zoomend", function () { if (pins.length >= DENSE) { drawPins(); } });
+  map.on("moveend", drawLabels);
+  refresh(true);
+  setInterval(function () { if (!document.hidden) { refresh(false); } }, 10000);
 })();
