@@ -78,7 +78,8 @@ def test_without_a_session_every_console_url_leads_to_the_sign_in_page(client):
     for path in ("/console/", "/console/tickets", "/console/tickets/1", "/console/?status=all"):
         answer = client.get(path, follow_redirects=False)
         assert answer.status_code == 303 and answer.headers["location"] == "/console/signin"
-    assert client.get("/console/map.json").status_code == 401
+    for data in ("/console/map.json", "/console/grids.json", "/console/pins/1.json"):
+        assert client.get(data).status_code == 401, data
     posted = client.post("/console/tickets/1/act", data={"action": "claim"}, follow_redirects=False)
     assert posted.status_code == 303
     page = client.get("/console/signin")
