@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import xmltodict
+from wechatpy.crypto import PrpCrypto
 
 from bot.inbound import InboundMessage
 from bot.security import DecryptError, MessageCipher, sign, signature_valid
@@ -116,12 +117,18 @@ class WeChatCodec:
     """Knows one official account's token, app id and EncodingAESKey ("" = plaintext only)."""
 
     def __init__(
-        self, token: str, app_id: str, aes_key: str = "", *, max_body: int = DEFAULT_MAX_BODY
+        self,
+        token: str,
+        app_id: str,
+        aes_key: str = "",
+        *,
+        max_body: int = DEFAULT_MAX_BODY,
+        prp: type[PrpCrypto] = PrpCrypto,
     ):
         self.token = token
         self.app_id = app_id
         self.max_body = max_body
-        self._cipher = MessageCipher(aes_key, app_id) if aes_key else None
+        self._cipher = MessageCipher(aes_key, app_id, prp) if aes_key else None
 
     @property
     def encryption_enabled(self) -> bool:

@@ -1,7 +1,10 @@
 """Request authentication for the WeChat webhook: signatures, replay window, AES envelope.
 
-wechatpy compares signatures with `!=`, never looks at the timestamp and does not check
-the PKCS#7 padding it strips, so these checks live here instead.
+The envelope is wechatpy's (`wechatpy.crypto.PrpCrypto`, the same for WeCom with the
+CorpID as the receive id). wechatpy compares signatures with `!=`, never looks at the
+timestamp, does not check the PKCS#7 padding it strips and fails on bad base64 or a short
+plaintext with whatever exception comes up, so these checks live here: a ciphertext is
+validated before and after wechatpy's AES, and every refusal is a DecryptError.
 """
 
 from __future__ import annotations
@@ -17,9 +20,10 @@ import threading
 import time
 from collections.abc import Callable
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from wechatpy.crypto import PrpCrypto
+from wechatpy.crypto.pkcs7 import PKCS7Encoder
 
-_BLOCK = 32  # WeChat pads to 32 bytes, not to the AES block size of 16.
+_BLOCK = PKCS7Encoder.block_size  # WeChat pads to 32 bytes, not to the AES block size of 16.
 
 
 def sign(*parts: str) -> str:
@@ -88,12 +92,13 @@ class DecryptError(ValueError):
 
 
 class MessageCipher:
-    """WeChat's message encryption: AES-256-CBC, IV = key[:16], PKCS#7 to 32 bytes.
+    """WeChat's message encryption (wechatpy's PrpCrypto): AES-256-CBC, IV = key[:16],
+    PKCS#7 to 32 bytes. Plaintext layout: 16 random bytes, 4-byte big-endian length, the
+    XML, the app id (the CorpID for WeCom)."""
 
-    Plaintext layout: 16 random bytes, 4-byte big-endian length, the XML, the app id.
-    """
-
-    def __init__(self, aes_key: str, app_id: str):
+    def __init__(self, aes_key: str, app_id: str, prp: type[PrpCrypto] = PrpCrypto):
+        """`prp` is wechatpy's envelope class: `wechatpy.enterprise.crypto.PrpCrypto` for
+        WeCom, whose receive id is the CorpID."""
         if len(aes_key) != 43:
             raise ValueError("EncodingAESKey must be 43 characters")
         try:
@@ -102,18 +107,17 @@ class MessageCipher:
             raise ValueError("EncodingAESKey is not base64") from exc
         if len(key) != 32:
             raise ValueError("EncodingAESKey must decode to 32 bytes")
-        self._cipher = Cipher(algorithms.AES(key), modes.CBC(key[:16]))
+        self._prp = prp(key)
+        self._cipher = self._prp.cipher.cipher  # the `cryptography` Cipher wechatpy built
         self.app_id = app_id
+        self._app_id = app_id.encode()
 
     def encrypt(self, xml: str) -> str:
-        # 16 random bytes WeChat discards (hex: one call for entropy, not one per byte).
-        random_prefix = secrets.token_hex(8).encode()
+        # wechatpy's layout and padding; its 16-character prefix (which WeChat discards)
+        # comes from `random.sample`: a secrets-drawn one costs less and is unpredictable.
         body = xml.encode()
-        plain = random_prefix + struct.pack(">I", len(body)) + body + self.app_id.encode()
-        pad = _BLOCK - len(plain) % _BLOCK
-        plain += bytes([pad]) * pad
-        encryptor = self._cipher.encryptor()
-        return base64.b64encode(encryptor.update(plain) + encryptor.finalize()).decode()
+        plain = secrets.token_hex(8).encode() + struct.pack(">I", len(body)) + body + self._app_id
+        return base64.b64encode(self._prp.cipher.encrypt(PKCS7Encoder.encode(plain))).decode()
 
     def decrypt(self, encrypted: str) -> str:
         """The XML inside `encrypted`; DecryptError unless it is well formed and ours."""
@@ -123,8 +127,7 @@ class MessageCipher:
             raise DecryptError("ciphertext is not base64") from exc
         if not data or len(data) % 16:
             raise DecryptError("ciphertext length is not a multiple of the block size")
-        decryptor = self._cipher.decryptor()
-        plain = decryptor.update(data) + decryptor.finalize()
+        plain = self._prp.cipher.decrypt(data)
         pad = plain[-1]
         if not 1 <= pad <= _BLOCK or plain[-pad:] != bytes([pad]) * pad:
             raise DecryptError("bad padding")
@@ -135,7 +138,7 @@ class MessageCipher:
         if length > len(content) - 4:
             raise DecryptError("length field exceeds plaintext")
         app_id = content[4 + length :]
-        if not hmac.compare_digest(app_id, self.app_id.encode()):
+        if not hmac.compare_digest(app_id, self._app_id):
             raise DecryptError("message is for another app id")
         try:
             return content[4 : 4 + length].decode()

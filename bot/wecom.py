@@ -3,7 +3,7 @@
 A WeCom user becomes the same plain InboundMessage as an official-account user, with the
 address "wecom:<userid>" as its openid, so the one chat engine handles both. The envelope
 (AES, msg_signature, passive reply) is WeChat's, reused from bot.codec with the CorpID as
-the receive id.
+the receive id, on wechatpy.enterprise's PrpCrypto.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import replace
+
+from wechatpy.enterprise.crypto import PrpCrypto
 
 from bot.codec import BadRequest, WeChatCodec, flatten, parse_xml, render_xml, to_inbound
 from bot.inbound import InboundMessage
@@ -35,8 +37,8 @@ class WeComCodec:
         self.corp_id = corp_id
         self.agent_id = str(agent_id)
         self.token = token
-        self._envelope = WeChatCodec(token, corp_id, aes_key)
-        self._cipher = MessageCipher(aes_key, corp_id)
+        self._envelope = WeChatCodec(token, corp_id, aes_key, prp=PrpCrypto)
+        self._cipher = MessageCipher(aes_key, corp_id, PrpCrypto)
 
     def verify_echo(self, query: Mapping[str, str]) -> str:
         """The decrypted echostr of WeCom's GET check, once its msg_signature is right."""
