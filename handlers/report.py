@@ -138,11 +138,16 @@ def _answer_chat(ctx: ChatContext, kind: Gist) -> str:
         return GREETING
     if kind is Gist.THANKS:
         return "不客气！发现问题随时拍照上报，回复「我的上报」可查看进度。"
-    # 好的 / 收到 / an emoji: say where the rider's report stands, if anywhere.
+    # 好的 / 收到 / an emoji / unreadable: say where the rider's report stands, if anywhere.
     current = _in_progress(ctx)
+    unread = "没看懂这条消息，没有记入上报。" if kind is Gist.UNREADABLE else ""
     if isinstance(current, ReportDraft):
-        return ASK_LOCATION if current.lat is None else ASK_DETAILS
+        if current.lat is None:
+            return unread + ASK_LOCATION
+        return f"{unread}请再发一张现场照片，或用一句中文描述问题。" if unread else ASK_DETAILS
     if current is not None:
+        if unread:
+            return f"{unread}补充工单 #{current.number} 请用中文描述，或再发一张照片。"
         return f"好的。工单 #{current.number} 正在处理，进展会通知您。"
     return RIDER_HELP
 

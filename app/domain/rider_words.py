@@ -29,6 +29,8 @@ class Gist(StrEnum):
     """Only emoji, WeChat emoticons ("[微笑]") or punctuation."""
     QUESTION = "question"
     """A question about the service ("怎么上报", "多久处理"), not a description."""
+    UNREADABLE = "unreadable"
+    """No Chinese word at all and nothing else known: "asdfgh", "123", "??ok"."""
 
 
 GREETINGS = frozenset(
@@ -173,6 +175,8 @@ def gist(text: str) -> Gist:
     joined = "".join(parts)
     if any(phrase in joined for phrase in QUESTION_PHRASES):
         return Gist.QUESTION
+    if " ".join(parts) in THANKS:  # "thank you"
+        return Gist.THANKS
     kinds = set()
     for part in parts:
         if part in GREETINGS:
@@ -182,12 +186,16 @@ def gist(text: str) -> Gist:
         elif part in ACKNOWLEDGEMENTS:
             kinds.add(Gist.ACKNOWLEDGEMENT)
         else:
-            return Gist.DESCRIPTION
+            return Gist.DESCRIPTION if _has_chinese(joined) else Gist.UNREADABLE
     # "好的，谢谢" is thanks; "你好，谢谢" too: the most telling kind answers.
     for kind in (Gist.THANKS, Gist.GREETING, Gist.ACKNOWLEDGEMENT):
         if kind in kinds:
             return kind
     return Gist.DESCRIPTION  # pragma: no cover - every part was one of the kinds above
+
+
+def _has_chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" for ch in text)
 
 
 def opens_another_report(text: str) -> bool:

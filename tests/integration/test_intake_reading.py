@@ -30,6 +30,7 @@ def filed(chat, words: str | None = None) -> None:
         ("[微笑]", "正在处理"),
         ("👍", "正在处理"),
         ("多久能处理？", "我的上报"),
+        ("asdfgh", "没看懂这条消息"),
     ],
 )
 def test_chat_after_a_report_is_answered_not_added_to_the_ticket(chat, clock, words, answer):
@@ -41,6 +42,18 @@ def test_chat_after_a_report_is_answered_not_added_to_the_ticket(chat, clock, wo
     assert ticket.description == ""
     assert [e.action for e in ticket.events] == ["create"]
     assert len(chat.notices_to("worker-1")) == 1  # the new ticket, nothing more
+
+
+def test_keyboard_mash_is_not_a_description(chat, clock):
+    """A rider whose first message is "asdfgh" is not told 已收到描述: no report starts,
+    and with a location alone no ticket is filed on it."""
+    assert "现场照片" in chat.text("rider-1", "asdfgh")
+    assert "请再发一张现场照片" in chat.location("rider-1", FENGYUAN_1, "枫林路口")
+    reply = chat.text("rider-1", "qwerty")
+    assert reply.startswith("没看懂这条消息，没有记入上报。") and "现场照片" in reply
+    assert chat.tickets() == []
+    assert "已受理" in chat.photo("rider-1")
+    assert chat.tickets()[0].description == ""
 
 
 def test_a_staff_command_from_a_rider_is_not_added_to_the_ticket(chat, clock):

@@ -32,6 +32,12 @@ from app.domain.rider_words import Gist, gist, names_another_problem
         ("外卖柜坏了扫不开", Gist.DESCRIPTION),
         ("好大一个坑[捂脸]", Gist.DESCRIPTION),
         ("还有一处", Gist.DESCRIPTION),
+        ("3号楼门口堆满了", Gist.DESCRIPTION),
+        # Keyboard mash, bare numbers and Latin letters a worker could not act on
+        ("asdfgh", Gist.UNREADABLE),
+        ("123456", Gist.UNREADABLE),
+        ("ok asdf", Gist.UNREADABLE),
+        ("thank you", Gist.THANKS),
     ],
 )
 def test_gist(text, expected):
