@@ -28,7 +28,3 @@ class PhotoStatus(StrEnum):
     def usable(self) -> bool:
         """Worth a link in a notice: stored, or soon to be (a link opens once it is)."""
         return self in (PhotoStatus.PENDING, PhotoStatus.STORED)
-
-    @property
-    def settled(self) -> bool:
-        return self is not PhotoStatus.PENDING

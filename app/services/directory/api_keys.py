@@ -75,11 +75,6 @@ def revoke(session: Session, *, name: str, now: datetime) -> ApiClient:
     return client
 
 
-def client_of_rider(session: Session, rider_id: int) -> ApiClient | None:
-    """The API client a ticket's reporter stands for (None: a rider in WeChat)."""
-    return session.scalars(select(ApiClient).where(ApiClient.rider_id == rider_id)).first()
-
-
 def ticket_source(session: Session, ticket_id: int) -> str:
     """Where a ticket came from, for staff: 微信 or the API client (and who asked)."""
     from models import ApiRequest
