@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from app.domain.tickets import Status
+
 
 @dataclass(frozen=True)
 class PointsRules:
@@ -53,9 +55,9 @@ def points_for(report: Report, rules: PointsRules) -> int:
     """What one report is worth before the daily cap."""
     if report.earned_at is None:
         return 0
-    if report.status == "closed" and report.resolved:
+    if report.status == Status.CLOSED and report.resolved:
         return rules.resolved_closed
-    if report.status == "merged":
+    if report.status == Status.MERGED:
         if report.merged_into_reporter_id in (None, report.rider_id):
             return 0  # a duplicate of the rider's own report
         if report.merged_into_status == "rejected":

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, exists, select
 from sqlalchemy.orm import Session, aliased
 
+from app.domain.delivery import OutboxStatus
 from models import InboxFailure, InboxMessage, OutboxMessage, ParkedMessage, Rider, Staff
 
 
@@ -46,7 +47,7 @@ def _facts(openid, dedup_key) -> tuple:
         .label("stored_reply"),
         exists().where(InboxMessage.dedup_key == dedup_key).label("handled"),
         exists()
-        .where(OutboxMessage.to_openid == openid, OutboxMessage.status == "held")
+        .where(OutboxMessage.to_openid == openid, OutboxMessage.status == OutboxStatus.HELD)
         .label("held"),
         exists()
         .where(InboxFailure.dedup_key == dedup_key, InboxFailure.recovered_at.is_(None))

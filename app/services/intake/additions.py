@@ -21,8 +21,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from app.domain.delivery import OutboxStatus
 from app.domain.duplicates import Severity, severity_for
 from app.domain.people import Role
+from app.domain.photos import PhotoRole
 from app.domain.policy import Policy
 from app.domain.tickets import Action
 from app.domain.urgency import Assessment, assess
@@ -161,7 +163,7 @@ def take_back(
         delete(TicketPhoto).where(
             TicketPhoto.ticket_id == ticket.id,
             TicketPhoto.sender_openid == rider.openid,
-            TicketPhoto.role == "report",
+            TicketPhoto.role == PhotoRole.REPORT,
             TicketPhoto.created_at == last.at,
         )
     )
@@ -270,7 +272,7 @@ def _drop_scheduled(session: Session, ticket: Ticket, now: datetime) -> None:
         delete(OutboxMessage).where(
             OutboxMessage.ticket_id == ticket.id,
             OutboxMessage.kind == MORE_INFO,
-            OutboxMessage.status == "pending",
+            OutboxMessage.status == OutboxStatus.PENDING,
             OutboxMessage.attempts == 0,
             OutboxMessage.next_attempt_at > now,
         )

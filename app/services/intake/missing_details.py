@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.domain.photos import PhotoRole
 from app.domain.tickets import Action, allowed_actions
 from app.services.handling.actors import SYSTEM
 from app.services.handling.ticket_actions import act
@@ -35,13 +36,14 @@ def photo_unusable(session: Session, photo: TicketPhoto, reason: str, *, now: da
     is not a report's, or the ticket can no longer be described (resolved, closed,
     withdrawn): the caller tells the sender as usual."""
     ticket = photo.ticket
-    if photo.role == "report" and ticket is None:
+    if photo.role == PhotoRole.REPORT and ticket is None:
         _drop_from_draft(session, photo)
         return False
-    if photo.role != "report" or ticket is None or ticket.merged_into_id is not None:
+    if photo.role != PhotoRole.REPORT or ticket is None or ticket.merged_into_id is not None:
         return False
     if ticket.description or any(
-        p.id != photo.id and p.role == "report" and p.status in USABLE for p in ticket.photos
+        p.id != photo.id and p.role == PhotoRole.REPORT and p.status in USABLE
+        for p in ticket.photos
     ):
         return False
     if Action.REQUEST_DETAILS not in allowed_actions(ticket.status):

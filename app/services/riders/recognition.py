@@ -19,6 +19,7 @@ from app.domain.recognition import (
     home_area,
     rider_label,
 )
+from app.domain.tickets import Status
 from app.services.errors import InvalidInput, NotFound
 from models import Area, Rider, Ticket
 
@@ -52,14 +53,22 @@ def month_earned(
         .outerjoin(Area, Ticket.area_id == Area.id)
         .where(
             or_(
-                and_(Ticket.status == "closed", Ticket.closed_at >= start, Ticket.closed_at < end),
-                and_(Ticket.status == "merged", Ticket.merged_at >= start, Ticket.merged_at < end),
+                and_(
+                    Ticket.status == Status.CLOSED,
+                    Ticket.closed_at >= start,
+                    Ticket.closed_at < end,
+                ),
+                and_(
+                    Ticket.status == Status.MERGED,
+                    Ticket.merged_at >= start,
+                    Ticket.merged_at < end,
+                ),
             )
         )
     )
     reports = []
     for t, target_reporter, target_status, path in session.execute(query):
-        at = t.merged_at if t.status == "merged" else t.closed_at
+        at = t.merged_at if t.status == Status.MERGED else t.closed_at
         reports.append(
             Report(
                 rider_id=t.reporter_id,

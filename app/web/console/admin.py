@@ -12,6 +12,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlalchemy import or_, select
 
+from app.domain.delivery import OutboxStatus
 from app.domain.digest import duration_text
 from app.services import outbox
 from app.services.directory import staff_admin
@@ -126,7 +127,7 @@ def _dead_notices(session, who: Viewer) -> list[OutboxMessage]:
         session.scalars(
             select(OutboxMessage)
             .where(
-                OutboxMessage.status == "dead",
+                OutboxMessage.status == OutboxStatus.DEAD,
                 or_(OutboxMessage.ticket_id.in_(tickets), OutboxMessage.to_openid.in_(in_area)),
             )
             .order_by(OutboxMessage.id.desc())

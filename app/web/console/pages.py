@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.domain.categories import Category
 from app.domain.coords import wgs84_to_gcj02
+from app.domain.photos import PhotoRole, PhotoStatus
 from app.domain.tickets import Status
 from app.services.supervision.ladder import department_names
 from app.web.console import queries
@@ -135,10 +136,10 @@ def ticket_page(request, number: int, session, who, *, error="", done="", status
         {
             "thumb": links.url(p.id, now=now, variant="thumb"),
             "full": links.url(p.id, now=now),
-            "role": "办结照片" if p.role == "resolution" else "现场照片",
+            "role": "办结照片" if p.role == PhotoRole.RESOLUTION else "现场照片",
         }
         for p in ticket.photos
-        if p.status == "stored"
+        if p.status == PhotoStatus.STORED
     ]
     settings = request.app.state.settings
     convert = overlay_converter(settings)
