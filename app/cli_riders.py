@@ -79,7 +79,6 @@ def riders_top(
     """The month's leaderboard of an area: riders by points for reports that led to action."""
     from zoneinfo import ZoneInfo
 
-    from app.domain.recognition import rider_label
     from app.services.errors import ServiceError
     from app.services.riders import recognition
 
@@ -87,7 +86,7 @@ def riders_top(
     settings = runtime.settings
     try:
         with runtime.sessions() as session:
-            found, standings = recognition.top(
+            found, lines = recognition.top(
                 session,
                 area_code=area,
                 month=month,
@@ -98,7 +97,7 @@ def riders_top(
     except ServiceError as exc:
         fail(exc.message)
     typer.echo(f"{found.name}（{found.code}）{month} 骑手积分榜")
-    if not standings:
+    if not lines:
         typer.echo("本月还没有骑手得分。")
-    for s in standings:
-        typer.echo(f"{s.rank:>3}. {rider_label(s.rider_id)}  {s.points} 分")
+    for line in lines:
+        typer.echo(f"{line.rank:>3}. {line.rider}  {line.points} 分")

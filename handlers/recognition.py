@@ -1,9 +1,11 @@
-"""Recognition for riders: 「我的积分」 shows this month's points and rank in the street."""
+"""Recognition for riders: 「我的积分」 shows this month's points and rank in the street;
+「昵称 小王」 sets the name the boards show beside the rider number."""
 
 from __future__ import annotations
 
+from app.domain.nicknames import MAX_CHARS, rider_label
 from app.services import policies
-from app.services.riders import recognition
+from app.services.riders import nicknames, recognition
 from bot.router import Router
 from handlers.context import ChatContext
 
@@ -28,3 +30,24 @@ def my_points(ctx: ChatContext, args: str) -> str:
             f"（共 {mine.riders_ranked} 位骑手有积分）。"
         )
     return f"{reply}\n{how}"
+
+
+@router.command("昵称", "设置昵称", "修改昵称", "nickname")
+def nickname(ctx: ChatContext, args: str) -> str:
+    rider = ctx.rider
+    if not args:
+        shown = rider_label(rider.id, rider.nickname)
+        if rider.nickname:
+            return (
+                f"您的昵称是「{rider.nickname}」，积分榜上显示为「{shown}」。"
+                "改昵称回复「昵称 新昵称」，不想显示昵称回复「昵称 删除」。"
+            )
+        return (
+            f"您还没有昵称，积分榜上显示为「{shown}」。"
+            f"回复「昵称 小王」设置昵称（最多 {MAX_CHARS} 个字）。"
+        )
+    name = nicknames.set_nickname(ctx.session, rider, args)
+    shown = rider_label(rider.id, name)
+    if name is None:
+        return f"已删除昵称，积分榜上显示为「{shown}」。"
+    return f"好的，您的昵称已设为「{name}」，积分榜上显示为「{shown}」。"

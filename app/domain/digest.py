@@ -67,8 +67,8 @@ class OverdueTicket:
 @dataclass
 class RiderActivity:
     rider: str
-    """How a lead knows the rider: a nickname or a rider number (骑手R0012), never an
-    openid (see app/domain/recognition.py rider_label)."""
+    """How a lead knows the rider: the nickname with the rider number (小王（R0012）) or
+    the number alone (骑手R0012), never an openid (app/domain/nicknames.py rider_label)."""
     reports: int
 
     @classmethod

@@ -124,8 +124,3 @@ def home_area(items: Iterable[Earned], rider_id: int, areas: Iterable[str]) -> s
     if not totals:
         return None
     return max(totals, key=lambda p: (totals[p], last[p]))
-
-
-def rider_label(rider_id: int, nickname: str | None = None) -> str:
-    """How a rider is shown to others: a nickname, else a short rider number; never an openid."""
-    return nickname.strip() if nickname and nickname.strip() else f"骑手R{rider_id:04d}"

@@ -55,3 +55,17 @@ def test_the_digest_on_the_first_ends_with_the_months_board(chat, demo_sessions)
 def test_other_days_have_no_board(chat, demo_sessions):
     sweep(demo_sessions, NOV_21_EIGHT)
     assert not any("积分榜" in t for t in digest_texts(demo_sessions, "street-1"))
+
+
+def test_the_board_and_the_most_active_riders_name_riders_by_nickname(chat, demo_sessions, clock):
+    assert "小王" in chat.text("rider-1", "昵称 小王")
+    sweep(demo_sessions, DEC_1_EIGHT)
+    *_, board = digest_texts(demo_sessions, "street-1")
+    assert board.split("\n")[1].startswith("1. 小王（R") and "rider-1" not in board
+
+    clock.now = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)  # a report on the 25th, local time
+    chat.text("rider-1", "路口积水很深")
+    chat.location("rider-1", FENGYUAN_1, "路口")
+    sweep(demo_sessions, datetime(2026, 11, 26, 0, 0, tzinfo=UTC))
+    text = "\n".join(digest_texts(demo_sessions, "street-1"))
+    assert "1. 小王（R" in text.split("最活跃骑手")[1]

@@ -82,3 +82,48 @@ def test_riders_top_lists_riders_by_number_never_openid(chat, cli):
 def test_riders_top_refuses_bad_input_in_one_line(cli, args, says):
     out = cli("riders", "top", *args)
     assert out.exit_code == 1 and says in out.output and "Traceback" not in out.output
+
+
+def _number(chat, openid):
+    from models import Rider
+
+    with chat.sessions() as s:
+        return f"R{s.query(Rider.id).filter_by(openid=openid).scalar():04d}"
+
+
+def test_a_rider_sets_a_nickname_and_the_board_shows_it_with_the_number(chat, cli):
+    report_and_close(chat, "rider-1", FENGYUAN_1, "worker-1", 1)
+    number = _number(chat, "rider-1")
+    assert chat.text("rider-1", "昵称") == (
+        f"您还没有昵称，积分榜上显示为「骑手{number}」。回复「昵称 小王」设置昵称（最多 12 个字）。"
+    )
+    assert chat.text("rider-1", "昵称：小王\u200b") == (
+        f"好的，您的昵称已设为「小王」，积分榜上显示为「小王（{number}）」。"
+    )
+    out = cli("riders", "top", "--area", "310199001", "--month", "2026-11").output
+    assert out.splitlines()[1] == f"  1. 小王（{number}）  10 分"
+    assert chat.text("rider-1", "昵称") == (
+        f"您的昵称是「小王」，积分榜上显示为「小王（{number}）」。"
+        "改昵称回复「昵称 新昵称」，不想显示昵称回复「昵称 删除」。"
+    )
+    assert chat.text("rider-1", "昵称 删除") == f"已删除昵称，积分榜上显示为「骑手{number}」。"
+    out = cli("riders", "top", "--area", "310199001", "--month", "2026-11").output
+    assert out.splitlines()[1] == f"  1. 骑手{number}  10 分"
+
+
+@pytest.mark.parametrize(
+    ("says", "answer"),
+    [
+        ("昵称 rider-2", "昵称不能是微信账号编号，请换一个。"),  # another rider's openid
+        ("昵称 RIDER-1", "昵称不能是微信账号编号，请换一个。"),
+        ("昵称 worker-1", "昵称不能是微信账号编号，请换一个。"),  # a worker's
+        ("昵称 骑手R0002", "昵称不能是骑手编号，请换一个。"),
+        ("昵称 这个昵称实在是太长了一点点吧", "昵称最多 12 个字，请短一些。"),
+        ("昵称 \u200b", "昵称不能为空，例如「昵称 小王」。"),
+    ],
+)
+def test_a_nickname_that_may_not_be_one_is_refused_and_nothing_changes(chat, says, answer):
+    chat.text("rider-2", "帮助")  # known to the account
+    chat.text("rider-1", "昵称 小王")
+    assert chat.text("rider-1", says) == answer
+    assert chat.text("rider-1", "昵称").startswith("您的昵称是「小王」")

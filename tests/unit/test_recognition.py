@@ -13,7 +13,6 @@ from app.domain.recognition import (
     earned,
     home_area,
     points_for,
-    rider_label,
 )
 from app.services.policies import DEFAULTS, _read
 
@@ -74,11 +73,6 @@ def test_home_street_is_where_the_rider_earned_most():
     items = [item(1, 10), item(1, 2, path=other), item(1, 2, path=other, ticket=2)]
     assert home_area(items, 1, [STREET, other]) == STREET
     assert home_area(items, 2, [STREET, other]) is None
-
-
-def test_riders_are_shown_by_nickname_or_number_never_openid():
-    assert rider_label(12) == "骑手R0012"
-    assert rider_label(12, "小王") == "小王"
 
 
 def test_points_rules_come_from_the_policy_file():

@@ -23,8 +23,8 @@ from app.domain.digest import (
     day_bounds,
     median_minutes,
 )
-from app.domain.recognition import rider_label
 from app.domain.tickets import OPEN_STATUSES, Status
+from app.services.riders.nicknames import labels
 from models import Area, Staff, Ticket, TicketEvent, UTCDateTime
 
 SUPERVISOR_ROLES = ("community_lead", "street_lead", "supervisor")
@@ -128,16 +128,15 @@ def compute(
     f.new = sum(f.by_category.values())
 
     reports = func.count(Ticket.id)
-    f.riders = [
-        RiderActivity(rider=rider_label(rider_id), reports=n)
-        for rider_id, n in session.execute(
-            select(Ticket.reporter_id, reports)
-            .where(created_today)
-            .group_by(Ticket.reporter_id)
-            .order_by(reports.desc(), Ticket.reporter_id)
-            .limit(TOP)
-        )
-    ]
+    active = session.execute(
+        select(Ticket.reporter_id, reports)
+        .where(created_today)
+        .group_by(Ticket.reporter_id)
+        .order_by(reports.desc(), Ticket.reporter_id)
+        .limit(TOP)
+    ).all()
+    names = labels(session, (rider_id for rider_id, _ in active))
+    f.riders = [RiderActivity(rider=names[rider_id], reports=n) for rider_id, n in active]
 
     _event_figures(session, f, scope, start, end, policy)
     _open_figures(session, f, scope, now, policy)

@@ -17,10 +17,10 @@ from app.domain.recognition import (
     board,
     earned,
     home_area,
-    rider_label,
 )
 from app.domain.tickets import Status
 from app.services.errors import InvalidInput, NotFound
+from app.services.riders.nicknames import labels
 from models import Area, Rider, Ticket
 
 
@@ -110,6 +110,14 @@ def my_points(
     return MyPoints(first, points, street, mine, len(standings))
 
 
+@dataclass(frozen=True)
+class BoardLine:
+    rank: int
+    rider: str
+    """The nickname with the rider number, or the number alone; never an openid."""
+    points: int
+
+
 def top(
     session: Session,
     *,
@@ -118,28 +126,33 @@ def top(
     tz: ZoneInfo,
     rules: PointsRules,
     limit: int = 10,
-) -> tuple[Area, list[Standing]]:
+) -> tuple[Area, list[BoardLine]]:
     """The area's leaderboard for a month: the first `limit` riders by points earned there."""
     area = session.scalar(select(Area).where(Area.code == area_code))
     if area is None:
         raise NotFound(f"没有编码为 {area_code} 的区域")
-    items = month_earned(session, parse_month(month), tz=tz, rules=rules)
-    return area, board(items, area.path)[:limit]
+    return area, _board(session, area, parse_month(month), tz=tz, rules=rules, limit=limit)
+
+
+def _board(
+    session: Session, area: Area, first: date, *, tz: ZoneInfo, rules: PointsRules, limit: int
+) -> list[BoardLine]:
+    items = month_earned(session, first, tz=tz, rules=rules)
+    standings = board(items, area.path)[:limit]
+    names = labels(session, (s.rider_id for s in standings))
+    return [BoardLine(s.rank, names[s.rider_id], s.points) for s in standings]
 
 
 def month_board_text(
     session: Session, area: Area, first: date, *, tz: ZoneInfo, rules: PointsRules, limit: int = 10
 ) -> str:
-    """The month's leaderboard of `area` as a lead reads it with the digest on the 1st;
-    riders by nickname or rider number, never an openid."""
-    items = month_earned(session, first, tz=tz, rules=rules)
-    standings = board(items, area.path)[:limit]
+    """The month's leaderboard of `area` as a lead reads it with the digest on the 1st."""
+    lines = _board(session, area, first, tz=tz, rules=rules, limit=limit)
     head = f"【{first.month}月骑手积分榜】{area.name}"
-    if not standings:
+    if not lines:
         return f"{head}\n{first.month}月还没有骑手因上报得分。"
-    lines = [f"{s.rank}. {rider_label(s.rider_id)}  {s.points} 分" for s in standings]
     how = (
         f"上报的问题处理完并关闭得 {rules.resolved_closed} 分，"
         f"确认别人已上报的问题得 {rules.confirmation} 分。"
     )
-    return "\n".join([head, *lines, how])
+    return "\n".join([head, *(f"{b.rank}. {b.rider}  {b.points} 分" for b in lines), how])
