@@ -1,17 +1,33 @@
-"""Drive the console over HTTP as a browser would: sign in by link, read pages, post forms."""
+"""Drive the console over HTTP as a browser would: sign in by link, read pages, post forms.
+
+Loaded as a pytest plugin (tests/conftest.py), so its `client` fixture serves every test.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from urllib.parse import urlsplit
 
+import pytest
 from fastapi.testclient import TestClient
 
 from app.db import unit_of_work
 from app.services.directory import console_access
+from app.settings import Settings
+from app.web.main import create_app
 from models import Staff, utcnow
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
+
+
+@pytest.fixture
+def client(demo_sessions, db_url, tmp_path) -> Iterator[TestClient]:
+    """The app over HTTP on the demo district (sandbox channel, no background jobs), with
+    no one signed in yet."""
+    settings = Settings(database_url=db_url, data_dir=tmp_path, channel="sandbox")
+    with TestClient(create_app(settings, run_jobs=False)) as client:
+        yield client
 
 
 def link_for(sessions, openid: str, *, now=None) -> str:

@@ -16,13 +16,6 @@ from tests.consolekit import act, link_for, path_of, sign_in
 
 
 @pytest.fixture
-def client(demo_sessions, db_url, tmp_path):
-    settings = Settings(database_url=db_url, data_dir=tmp_path, channel="sandbox")
-    with TestClient(create_app(settings, run_jobs=False)) as client:
-        yield client
-
-
-@pytest.fixture
 def chat(demo_sessions):
     # The console checks links and deadlines against the real clock.
     return Chat(demo_sessions, utcnow)

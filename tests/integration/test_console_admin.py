@@ -10,20 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from app.settings import Settings
-from app.web.main import create_app
 from models import OutboxMessage, Staff, utcnow
 from tests.chatkit import FENGYUAN_1, Chat
 from tests.consolekit import sign_in
 
 PAGES = ("/console/admin/", "/console/admin/outbox", "/console/admin/policy")
-
-
-@pytest.fixture
-def client(demo_sessions, db_url, tmp_path):
-    settings = Settings(database_url=db_url, data_dir=tmp_path, channel="sandbox")
-    with TestClient(create_app(settings, run_jobs=False)) as client:
-        yield client
 
 
 @pytest.fixture

@@ -6,26 +6,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from fastapi.testclient import TestClient
 
 from app.db import unit_of_work
 from app.domain.digest import duration_text
 from app.services.digest import digests
 from app.services.directory.grids import area_by_code
-from app.settings import Settings
-from app.web.main import create_app
 from models import Ticket, TicketEvent, utcnow
 from tests.consolekit import sign_in
 from tests.digestkit import DAY, TZ, load_week, local
 
 ONE_DAY = f"/console/dashboard?from={DAY}&to={DAY}"
-
-
-@pytest.fixture
-def client(demo_sessions, db_url, tmp_path):
-    settings = Settings(database_url=db_url, data_dir=tmp_path, channel="sandbox")
-    with TestClient(create_app(settings, run_jobs=False)) as client:
-        yield client
 
 
 @pytest.fixture

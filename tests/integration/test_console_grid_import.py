@@ -5,12 +5,7 @@ from __future__ import annotations
 
 import json
 
-import pytest
-from fastapi.testclient import TestClient
-
 from app.services.directory.grids import area_by_code
-from app.settings import Settings
-from app.web.main import create_app
 from tests.consolekit import sign_in
 
 SQUARE = [[[121.60, 31.30], [121.61, 31.30], [121.61, 31.31], [121.60, 31.31], [121.60, 31.30]]]
@@ -24,13 +19,6 @@ def grid(code: str, name: str, parent: str, polygon=SQUARE) -> dict:
     geometry = {"type": "Polygon", "coordinates": polygon} if polygon else None
     properties = {"code": code, "name": name, "level": "grid", "parent_code": parent}
     return {"type": "Feature", "properties": properties, "geometry": geometry}
-
-
-@pytest.fixture
-def client(demo_sessions, db_url, tmp_path):
-    settings = Settings(database_url=db_url, data_dir=tmp_path, channel="sandbox")
-    with TestClient(create_app(settings, run_jobs=False)) as client:
-        yield client
 
 
 def upload(client, csrf: str, body: bytes):

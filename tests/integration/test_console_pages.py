@@ -4,21 +4,11 @@ and refusals across areas."""
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from app.settings import Settings
-from app.web.main import create_app
 from models import OutboxMessage, utcnow
 from tests.chatkit import FENGYUAN_1, NANYUAN_4, Chat
 from tests.consolekit import act, sign_in
-
-
-@pytest.fixture
-def client(demo_sessions, db_url, tmp_path):
-    settings = Settings(database_url=db_url, data_dir=tmp_path, channel="sandbox")
-    with TestClient(create_app(settings, run_jobs=False)) as client:
-        yield client
 
 
 @pytest.fixture

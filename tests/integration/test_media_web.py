@@ -4,7 +4,6 @@ from datetime import timedelta
 from io import BytesIO
 from urllib.parse import urlsplit
 
-import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 from sqlalchemy import select
@@ -16,14 +15,6 @@ from bot.simulator import WeChatSimulator
 from models import OutboxMessage, utcnow
 from tests.chatkit import FENGYUAN_1
 from tests.images import jpeg, scene
-
-
-@pytest.fixture
-def client(demo_sessions, db_url, tmp_path):
-    settings = Settings(database_url=db_url, data_dir=tmp_path, channel="sandbox")
-    app = create_app(settings, run_jobs=False)
-    with TestClient(app) as client:
-        yield client
 
 
 def _photo_via_sandbox(client) -> int:
