@@ -14,9 +14,9 @@ from app.cli_common import print_json as _print_json
 from app.cli_common import start as _start
 from app.cli_table import clip, local, table
 from app.domain.categories import category_label
-from app.domain.deadlines import is_late
 from app.domain.duplicates import Severity
 from app.domain.tickets import Status, status_label
+from app.domain.untracked_deadlines import is_late
 from models import Ticket, utcnow
 
 tickets_app = typer.Typer(help="Tickets.", no_args_is_help=True)

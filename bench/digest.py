@@ -32,8 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.db import make_engine, make_sessionmaker, unit_of_work
 from app.demo.seed import seed
-from app.domain.categories import Category
-from app.domain.deadlines import URGENT
+from app.domain.categories import URGENT, Category
 from app.services.digest import digests
 from app.services.directory.grids import area_by_code
 from bench import Context, Row, benchmark, met

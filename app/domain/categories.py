@@ -129,7 +129,22 @@ _CATALOGUE: dict[Category, CategoryInfo] = {
         "大件垃圾",
         "市容环境",
         7,
-        ("废弃家具", "大件垃圾", "垃圾", "沙发", "床垫", "乱扔", "garbage", "rubbish", "trash"),
+        (
+            "废弃家具",
+            "旧家具",
+            "家具",
+            "大件垃圾",
+            "装修垃圾",
+            "垃圾",
+            "杂物",
+            "沙发",
+            "床垫",
+            "柜子",
+            "乱扔",
+            "garbage",
+            "rubbish",
+            "trash",
+        ),
     ),
     Category.SAFETY_HAZARD: CategoryInfo(
         "安全隐患",
@@ -140,6 +155,11 @@ _CATALOGUE: dict[Category, CategoryInfo] = {
     ),
     Category.OTHER: CategoryInfo("其他问题", "其他", 9, ()),
 }
+
+URGENT = frozenset(
+    {Category.FLOODING, Category.FALLEN_TREE, Category.MANHOLE_COVER, Category.SAFETY_HAZARD}
+)
+"""Problems that endanger people at once: marked 【紧急】 (the policy runs them on the clock)."""
 
 _KEYWORDS: tuple[tuple[str, Category], ...] = tuple(
     (kw.lower(), cat) for cat, info in _CATALOGUE.items() for kw in info.keywords

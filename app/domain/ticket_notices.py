@@ -14,7 +14,7 @@ from enum import StrEnum
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from app.domain.deadlines import URGENT
+from app.domain.categories import URGENT
 from app.domain.tickets import Action
 
 

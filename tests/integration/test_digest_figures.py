@@ -147,3 +147,28 @@ def test_the_digest_reads_each_tickets_own_deadlines_and_counts_rejections(demo_
     f = _digest(demo_sessions, "310199", day=day, now=filed + timedelta(minutes=16))
     assert f.overdue_now == 1
     assert [t.number for t in f.overdue] == [1]
+
+
+def test_in_time_means_by_the_tickets_own_deadlines(demo_sessions, clock):
+    """The digest's 按时认领 judges a claim by the deadline the worker was given (the
+    escalation policy: a fallen tree 30 minutes, a pile of old furniture 240 working
+    minutes), as the worker's notice and the dashboard do, not by a fixed table."""
+    from tests.chatkit import FENGYUAN_1, Chat
+
+    chat = Chat(demo_sessions, clock)
+    chat.text("rider-1", "路边一棵树倒了")
+    assert "已受理" in chat.location("rider-1", FENGYUAN_1, "枫林路口")
+    tree = chat.ticket(1)
+    assert tree.category == "fallen_tree"
+    assert tree.claim_due_at - tree.created_at == timedelta(minutes=30)
+    clock.advance(minutes=20)
+    assert "已认领" in chat.text("worker-1", "认领 1")
+
+    chat.text("rider-2", "楼道口堆了很多旧家具")
+    assert "已受理" in chat.location("rider-2", FENGYUAN_1, "3号楼")
+    assert chat.ticket(2).category == "bulky_waste"
+    clock.advance(hours=3)  # 13:20 local, within 240 working minutes of 10:20
+    assert "已认领" in chat.text("worker-1", "认领 2")
+
+    f = _digest(demo_sessions, "310199", day=DAY, now=clock.now)
+    assert (f.claimed_in_time.hits, f.claimed_in_time.of) == (2, 2)

@@ -25,6 +25,8 @@ C = Category
         ("绿化带里有人乱扔建筑垃圾", C.BULKY_WASTE),
         ("垃圾房旁边堆了废弃家具", C.BULKY_WASTE),
         ("路口有大件垃圾没人清理", C.BULKY_WASTE),
+        ("楼道口堆了很多旧家具", C.BULKY_WASTE),
+        ("小区门口堆了一堆装修垃圾", C.BULKY_WASTE),
         # road damage
         ("非机动车道路面破损，骑车很颠", C.ROAD_DAMAGE),
         ("路中间有个大坑，晚上看不见", C.ROAD_DAMAGE),

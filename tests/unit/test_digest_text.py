@@ -2,7 +2,6 @@
 
 from datetime import UTC, datetime, timedelta
 
-from app.domain.deadlines import DEFAULT_POLICY
 from app.domain.digest import (
     MAX_BYTES,
     MAX_CHARS,
@@ -15,6 +14,7 @@ from app.domain.digest import (
     duration_text,
     format_digest,
 )
+from app.domain.untracked_deadlines import DEFAULT_POLICY
 from tests.digestkit import TZ
 
 T0 = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)

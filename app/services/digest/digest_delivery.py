@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.domain.deadlines import DEFAULT_POLICY, DeadlinePolicy
 from app.domain.digest import DigestFigures, format_digest
 from app.domain.recognition import PointsRules
+from app.domain.untracked_deadlines import DEFAULT_POLICY, DeadlinePolicy
 from app.services.digest.digests import SUPERVISOR_ROLES, compute
 from app.services.directory.grids import area_by_code
 from app.services.errors import NotAllowed, NotFound

@@ -7,12 +7,13 @@ and resolve events come back as rows, for medians and deadline shares.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, tzinfo
 
 from sqlalchemy import Select, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from app.domain.deadlines import DEFAULT_POLICY, DeadlinePolicy
 from app.domain.digest import (
     DayTrend,
     DigestFigures,
@@ -24,6 +25,7 @@ from app.domain.digest import (
     median_minutes,
 )
 from app.domain.tickets import OPEN_STATUSES, Status
+from app.domain.untracked_deadlines import DEFAULT_POLICY, DeadlinePolicy
 from app.services.riders.nicknames import labels
 from models import Area, Staff, Ticket, TicketEvent, UTCDateTime
 
@@ -171,25 +173,46 @@ def _event_figures(session, f: DigestFigures, scope, start, end, policy) -> None
     rows = session.execute(
         _events_between(scope, start, end)
         .add_columns(
-            TicketEvent.ticket_id, progress, TicketEvent.at, Ticket.created_at, Ticket.category
+            TicketEvent.ticket_id,
+            progress,
+            TicketEvent.at,
+            Ticket.created_at,
+            Ticket.category,
+            Ticket.claim_due_at,
+            Ticket.resolve_due_at,
         )
         .where(progress.in_(["claimed", "resolved"]))
         .order_by(TicketEvent.at, TicketEvent.id)
     )
-    first: dict[tuple[int, str], tuple[datetime, datetime, str]] = {}
-    for ticket_id, what, at, created_at, category in rows:
-        first.setdefault((ticket_id, what), (at, created_at, category))
+    first: dict[tuple[int, str], _Progress] = {}
+    for ticket_id, what, at, created_at, category, claim_due, resolve_due in rows:
+        due = claim_due if what == "claimed" else resolve_due
+        first.setdefault((ticket_id, what), _Progress(at, created_at, category, due))
     claims = [v for (_, what), v in first.items() if what == "claimed"]
     resolves = [v for (_, what), v in first.items() if what == "resolved"]
-    f.median_claim_minutes = median_minutes([at - created for at, created, _ in claims])
-    f.median_resolve_minutes = median_minutes([at - created for at, created, _ in resolves])
-    f.claimed_in_time = Share(
-        sum(policy.claimed_in_time(c, created, at) for at, created, c in claims), len(claims)
-    )
+    f.median_claim_minutes = median_minutes([p.at - p.created_at for p in claims])
+    f.median_resolve_minutes = median_minutes([p.at - p.created_at for p in resolves])
+    f.claimed_in_time = Share(sum(p.in_time(policy.claimed_in_time) for p in claims), len(claims))
     f.resolved_in_time = Share(
-        sum(policy.resolved_in_time(c, created, at) for at, created, c in resolves),
-        len(resolves),
+        sum(p.in_time(policy.resolved_in_time) for p in resolves), len(resolves)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Progress:
+    """A ticket's first claim (or resolve) of the day, and the deadline it had."""
+
+    at: datetime
+    created_at: datetime
+    category: str
+    due: datetime | None
+
+    def in_time(self, legacy: Callable[[str, datetime, datetime], bool]) -> bool:
+        """By the ticket's own deadline (the escalation policy's, as the worker was told
+        and the dashboard counts); `legacy` for a ticket filed before deadlines were kept."""
+        if self.due is None:
+            return legacy(self.category, self.created_at, self.at)
+        return self.at <= self.due
 
 
 def _open_figures(session, f: DigestFigures, scope, now: datetime, policy) -> None:

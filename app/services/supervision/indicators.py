@@ -15,9 +15,9 @@ from datetime import date, datetime, timedelta, tzinfo
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from app.domain.deadlines import DEFAULT_POLICY, DeadlinePolicy
 from app.domain.digest import DigestFigures, Share, day_bounds
 from app.domain.tickets import Action, Status
+from app.domain.untracked_deadlines import DEFAULT_POLICY, DeadlinePolicy
 from app.services.digest.digests import OPEN, _at, _event_figures, _open_figures, _overdue, _scope
 from models import Area, Ticket, TicketEvent
 

@@ -1,9 +1,11 @@
-"""How long a ticket may wait to be claimed and to be resolved, and what "overdue" means.
+"""Deadlines for tickets that have none stored: those filed before deadlines were kept
+(migration 0003). Every later ticket carries its own claim and resolve deadlines, set
+by the escalation policy (app/domain/policy.py, kept by app/services/handling/deadlines.py),
+and every figure judges it by those; this table is only their fallback.
 
-A stand-in for the escalation policy: the default deadlines depend only on the category
-(urgent problems — flooding, a fallen tree, a missing manhole cover, a safety hazard —
-must be claimed within 15 minutes and resolved within 4 hours; everything else within
-2 and 24 hours). Both clocks start when the ticket is filed.
+The fallback depends only on the category (urgent problems — flooding, a fallen tree,
+a missing manhole cover, a safety hazard — within 15 minutes and 4 hours; everything
+else within 2 and 24 hours). Both clocks start when the ticket is filed.
 
 A ticket is overdue while it is open and
 - nobody holds it (never claimed, or transferred since) past its claim deadline, or
@@ -19,12 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from app.domain.categories import Category
+from app.domain.categories import URGENT, Category
 from app.domain.tickets import OPEN_STATUSES, Status
-
-URGENT = frozenset(
-    {Category.FLOODING, Category.FALLEN_TREE, Category.MANHOLE_COVER, Category.SAFETY_HAZARD}
-)
 
 
 @dataclass(frozen=True, slots=True)
