@@ -275,7 +275,6 @@ class PhotoPipeline:
             rider,
             draft,
             now=now,
-            locator=self.intake.locator,
             rules=self.intake,
             location_source="photo",
             placement=placement,

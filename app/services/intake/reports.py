@@ -161,7 +161,6 @@ def submit(
         rider,
         draft,
         now=now,
-        locator=rules.locator,
         message_key=message_key,
         rules=rules,
         placement=placement,
@@ -255,9 +254,8 @@ def file_ticket(
     draft: ReportDraft,
     *,
     now: datetime,
-    locator: GridLocator,
+    rules: IntakeRules,
     message_key: str | None = None,
-    rules: IntakeRules | None = None,
     location_source: str = "chat",
     placement: Placement | None = None,
     category: str | None = None,
@@ -267,15 +265,15 @@ def file_ticket(
     """Turn a complete draft into a ticket routed to the grid that contains its point
     (`placement`, when the caller has placed it already: it must lie in the district).
 
-    With `rules`, a report of a problem that already has an open ticket nearby (or the
-    same photo) is merged into it: see `ticket.merged_into`.
+    A report of a problem that already has an open ticket nearby (or the same photo) is
+    merged into it: see `ticket.merged_into`.
 
     An outside platform's request (Open311) names its `category`, files as its own
     `actor` and says where it came from (`source`, put before the routing in the log).
     """
     assert draft.lat is not None and draft.lng is not None
     if placement is None:
-        placement = locator.place(session, draft.lat, draft.lng)
+        placement = rules.locator.place(session, draft.lat, draft.lng)
     area = placement.routed_area
     ticket = Ticket(
         category=category or classify(draft.description).value,
@@ -292,8 +290,7 @@ def file_ticket(
         location_source=location_source,
     )
     photos = _draft_photos(session, rider, draft, now)
-    if rules is not None:
-        ticket.old_photo = any(photo_is_old(p, rules.photo_stale_after) for p in photos)
+    ticket.old_photo = any(photo_is_old(p, rules.photo_stale_after) for p in photos)
     routing = f"派往 {area.code} {area.name}" if area else "无匹配区域"
     if placement.distance_m:
         routing += f"（不在任何网格内，最近网格 {placement.distance_m:.0f} 米）"
@@ -308,23 +305,22 @@ def file_ticket(
         note=routing,
         message_key=message_key,
         notify=False,  # a duplicate is not news for the worker: decided below
-        notice_settings=rules.notice_settings if rules is not None else None,
+        notice_settings=rules.notice_settings,
     )
     ticket.photos = photos  # the ticket is written: the photos' rows now point at it
-    if rules is not None:
-        match = duplicates.find_duplicate(session, ticket, rules.duplicates)
-        if match is not None:
-            duplicates.merge(
-                session,
-                ticket,
-                match,
-                now=now,
-                policy=rules.duplicates,
-                message_key=message_key,
-                notice_settings=rules.notice_settings,
-            )
-            return ticket
-    created.details["photo_links"] = rules.photo_links(ticket.photos, now) if rules else []
+    match = duplicates.find_duplicate(session, ticket, rules.duplicates)
+    if match is not None:
+        duplicates.merge(
+            session,
+            ticket,
+            match,
+            now=now,
+            policy=rules.duplicates,
+            message_key=message_key,
+            notice_settings=rules.notice_settings,
+        )
+        return ticket
+    created.details["photo_links"] = rules.photo_links(ticket.photos, now)
     tell(session, created)
     return ticket
 

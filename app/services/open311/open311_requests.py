@@ -161,7 +161,6 @@ def file_request(
         rider,
         draft,
         now=now,
-        locator=rules.locator,
         rules=rules,
         placement=placement,
         location_source="api",
