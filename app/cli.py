@@ -18,6 +18,7 @@ from app.cli_directory import grids_list, staff_list
 from app.cli_ops import inbox_app, jobs_app, outbox_app
 from app.cli_riders import riders_app, stations_app
 from app.cli_tickets import tickets_app
+from app.cli_webhooks import webhooks_app
 from app.db import unit_of_work
 
 app = typer.Typer(
@@ -39,6 +40,7 @@ app.add_typer(console_app, name="console")
 app.add_typer(stations_app, name="stations")
 app.add_typer(riders_app, name="riders")
 app.add_typer(api_key_app, name="api-key")
+app.add_typer(webhooks_app, name="webhooks")
 
 
 @db_app.command("upgrade")

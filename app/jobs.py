@@ -129,13 +129,27 @@ def make_channel(settings: Settings, sessions: sessionmaker[Session]):
 
     if settings.channel == "sandbox":
         sandbox = SandboxChannel(sessions, settings.data_dir / "sandbox")
-        return _with_wecom(settings, sessions, sandbox), None
+        return _with_webhooks(settings, sessions, _with_wecom(settings, sessions, sandbox)), None
     api = WeChatAPI(
         base_url=settings.wechat_api_base,
         app_id=settings.wechat_app_id,
         app_secret=settings.wechat_app_secret,
     )
-    return _with_wecom(settings, sessions, WeChatChannel(api)), api
+    channel = _with_wecom(settings, sessions, WeChatChannel(api))
+    return _with_webhooks(settings, sessions, channel), api
+
+
+def _with_webhooks(settings: Settings, sessions: sessionmaker[Session], channel):
+    """`channel`, with deliveries to "webhook:<id>" POSTed to the hook, signed (the
+    sandbox too: a webhook is the operator's own URL, not WeChat)."""
+    from app.delivery.webhook_channel import WebhookRouting
+
+    return WebhookRouting(
+        channel,
+        sessions,
+        allow_private=settings.webhook_allow_private,
+        timeout_seconds=settings.webhook_timeout_seconds,
+    )
 
 
 def _with_wecom(settings: Settings, sessions: sessionmaker[Session], channel):

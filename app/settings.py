@@ -118,12 +118,20 @@ class Settings(BaseSettings):
     from; ".example.com" allows its subdomains. Redirects elsewhere are refused, and
     whatever the name resolves to, loopback and private addresses are never contacted."""
     media_hosts_allow_private: bool = False
+    """Test only: the listed hosts may resolve to loopback or private addresses."""
     open311_media_hosts: str = ""
     """Comma-separated hosts an Open311 request's media_url may be fetched from (the same
     checks as PicUrl); empty: media_url is recorded but never fetched."""
     open311_requests_per_minute: int = 600
     """Calls per API key per minute, per process; over it the API answers 429."""
-    """Test only: the listed hosts may resolve to loopback or private addresses."""
+    open311_repeat_minutes: float = 10.0
+    """A POST requests with the same key, device_id, description and position within this
+    many minutes is a client's retry: it answers the request already filed."""
+    webhook_allow_private: bool = False
+    """Webhooks may target loopback or private addresses (tests, a platform on the same
+    intranet). Off: only public addresses are ever contacted, whatever a name resolves to."""
+    webhook_timeout_seconds: float = 5.0
+    """How long one delivery may take; a slower receiver counts as a failed attempt."""
     photo_poll_seconds: float = 1.0
     photo_max_attempts: int = 6
     photo_max_bytes: int = 10 * 1024 * 1024

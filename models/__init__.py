@@ -19,11 +19,13 @@ from models.messaging import (
 from models.people import ROLES, WECOM_PREFIX, BindFailure, Rider, Staff, StaffInvite
 from models.station import RiderPosition, Station, StationRequest
 from models.ticket import Ticket, TicketEvent, TicketPhoto
+from models.webhook import WEBHOOK_PREFIX, Webhook
 
 __all__ = [
     "API_OPENID_PREFIX",
     "LEVELS",
     "ROLES",
+    "WEBHOOK_PREFIX",
     "WECOM_PREFIX",
     "ApiClient",
     "ApiRequest",
@@ -54,5 +56,6 @@ __all__ = [
     "TicketEvent",
     "TicketPhoto",
     "UTCDateTime",
+    "Webhook",
     "utcnow",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, utcnow
@@ -42,6 +42,7 @@ class ApiRequest(Base):
     never shown in the API's public answers."""
 
     __tablename__ = "api_requests"
+    __table_args__ = (UniqueConstraint("client_id", "request_key"),)
 
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("api_clients.id"), index=True)
@@ -53,5 +54,9 @@ class ApiRequest(Base):
     email: Mapped[str] = mapped_column(String(128), default="")
     media_url: Mapped[str] = mapped_column(String(512), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    request_key: Mapped[str | None] = mapped_column(String(64))
+    """What makes a retried POST the same request (app/services/open311/repeats.py);
+    unique per client, so two copies racing cannot both file. Cleared once the repeat
+    window is over, when the same words at the same place make a new request."""
 
     client: Mapped[ApiClient] = relationship(lazy="joined")

@@ -35,6 +35,9 @@ class MediaHosts:
     """The hosts a PicUrl may name: exact names, or ".example.com" for its subdomains."""
 
     names: frozenset[str] = frozenset(WECHAT_MEDIA_HOSTS)
+    any_name: bool = False
+    """Every host name is allowed (a webhook's URL, chosen by an operator); the address
+    check still applies."""
     allow_private: bool = False
     """Test only: the listed hosts may resolve to loopback or private addresses (a fake
     WeChat on 127.0.0.1). Never in production."""
@@ -47,7 +50,14 @@ class MediaHosts:
         clean = frozenset(n.strip().lower().rstrip(".") for n in items if n.strip())
         return cls(names=clean, allow_private=allow_private)
 
+    @classmethod
+    def anywhere(cls, *, allow_private: bool = False) -> MediaHosts:
+        """Any host name, connected to only at a public address (unless `allow_private`)."""
+        return cls(names=frozenset(), any_name=True, allow_private=allow_private)
+
     def allows(self, host: str) -> bool:
+        if self.any_name:
+            return True
         host = host.lower().rstrip(".")
         return any(
             host == name or (name.startswith(".") and host.endswith(name)) for name in self.names
@@ -127,9 +137,7 @@ class _GuardedTransport(httpx.HTTPTransport):
         )
 
 
-def guarded_client(hosts: MediaHosts) -> httpx.Client:
+def guarded_client(hosts: MediaHosts, timeout: httpx.Timeout = DOWNLOAD_TIMEOUT) -> httpx.Client:
     """An httpx client that connects only to addresses `hosts` allows, never through a
     proxy from the environment (that would connect to the proxy instead)."""
-    return httpx.Client(
-        transport=_GuardedTransport(hosts), timeout=DOWNLOAD_TIMEOUT, trust_env=False
-    )
+    return httpx.Client(transport=_GuardedTransport(hosts), timeout=timeout, trust_env=False)

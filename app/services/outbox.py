@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.domain.delivery import OutboxStatus
 from models import API_OPENID_PREFIX, WECOM_PREFIX, OutboxMessage, Staff
@@ -123,9 +124,16 @@ def listing(session: Session, *, status: str | None = None, limit: int = 100) ->
     ]
 
 
-def retry(session: Session, *, ids: list[int] | None, now: datetime) -> int:
-    """Put dead (or held) notices back in the queue, attempts reset; `ids=None`: all dead."""
-    query = select(OutboxMessage)
+def retry(
+    session: Session,
+    *,
+    ids: list[int] | None,
+    now: datetime,
+    only: ColumnElement[bool] | None = None,
+) -> int:
+    """Put dead (or held) notices back in the queue, attempts reset; `ids=None`: all dead.
+    `only` narrows the rows further (the webhooks' deliveries, say)."""
+    query = select(OutboxMessage) if only is None else select(OutboxMessage).where(only)
     if ids is None:
         query = query.where(OutboxMessage.status == OutboxStatus.DEAD)
     else:
@@ -166,7 +174,7 @@ def backlog(session: Session, *, now: datetime) -> dict:
 def _on_wecom(session: Session, openid: str) -> str:
     """Staff bound on WeCom are told there ("wecom:<userid>"), not on the official account:
     no 48-hour window, and one address per notice so each goes out once."""
-    if openid.startswith(WECOM_PREFIX):
+    if ":" in openid:  # already an address of its own: "wecom:<userid>", "webhook:<id>"
         return openid
     userid = session.scalar(
         select(Staff.wecom_userid).where(Staff.openid == openid, Staff.wecom_userid.is_not(None))

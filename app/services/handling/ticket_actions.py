@@ -7,7 +7,8 @@ API) all change tickets through `act`, which
 3. sets what the transition implies: claimed/resolved/closed times, the holder, the
    deadlines and the ladder (app/services/handling/deadlines.py),
 4. appends the event to the ticket's log, and
-5. owes the notices the change implies (the table in app/domain/ticket_notices.py).
+5. owes the notices the change implies (the table in app/domain/ticket_notices.py) and
+   the deliveries of its event to the webhooks subscribed to it.
 
 Nothing is written before the checks pass, so a refusal (a ServiceError) leaves the
 session as it was. The caller owns the transaction.
@@ -43,6 +44,7 @@ from app.services.handling.ticket_card import DEFAULT, NoticeSettings
 from app.services.handling.ticket_change import Change
 from app.services.handling.ticket_notices import tell
 from app.services.supervision.ladder import covers, may_decide
+from app.services.webhooks import ticket_events
 from models import Area, Staff, Ticket, TicketEvent
 
 
@@ -81,6 +83,8 @@ def act(
         _insert_new(session, ticket)
     _append_event(session, ticket, transition, actor, now, message_key)
     change = Change(ticket, transition, actor, now, previous, details, notice_settings or DEFAULT)
+    # Outside platforms hear every change, whoever else is told of it and when.
+    ticket_events.owe(session, change)
     if notify:
         tell(session, change)
     return change

@@ -1,0 +1,1 @@
+"""Outbound webhooks: the hooks operators add, and the deliveries ticket changes owe them."""
