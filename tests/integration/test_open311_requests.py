@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.db import unit_of_work
 from app.media.fetch_guard import MediaHosts
@@ -17,7 +17,7 @@ from app.media.open311_source import Open311MediaSource
 from app.services.directory import api_keys
 from app.settings import Settings
 from app.web.main import create_app
-from models import OutboxMessage, Ticket, TicketEvent, TicketPhoto, utcnow
+from models import ApiRequest, OutboxMessage, Ticket, TicketEvent, TicketPhoto, utcnow
 from tests.chatkit import FENGYUAN_1, NANYUAN_4, Chat
 from tests.conftest import Clock
 from tests.images import jpeg, scene
@@ -231,3 +231,60 @@ def test_tickets_show_names_the_platform_and_who_asked(http, key, db_url, monkey
         get_settings.cache_clear()
     assert out.exit_code == 0, out.output
     assert "12345热线（Open311），联系人 张三 13800000000" in out.output
+
+
+def test_a_client_retrying_the_same_post_gets_the_same_request_not_a_second_ticket(
+    http, key, demo_sessions
+):
+    api = Open311(http, api_key=key)
+    fields = dict(
+        service_code="flooding",
+        lat=str(LAT),
+        long=str(LONG),
+        description="路口积水很深（热线 0731 号来电）",
+        device_id="hotline-desk-3",
+    )
+    status, (first,) = api.post_request(**fields)
+    assert status == 200
+    assert api.post_request(**fields) == (200, [first])
+    with demo_sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 1
+
+    # Another device, or other words: another request (merged as a repeat by the chat's
+    # rules, but its own service_request_id).
+    _, (other_device,) = api.post_request(**{**fields, "device_id": "hotline-desk-4"})
+    _, (other_words,) = api.post_request(**{**fields, "description": "积水已漫上人行道"})
+    assert len({first["service_request_id"], other_device["service_request_id"]}) == 2
+    assert other_words["service_request_id"] not in (first["service_request_id"],)
+    # Another client's identical POST is its own request.
+    _, (elsewhere,) = Open311(http, api_key=_key(demo_sessions, "城运平台")).post_request(**fields)
+    assert elsewhere["service_request_id"] != first["service_request_id"]
+
+    # Past the window (10 minutes), the same words at the same place are a new request.
+    with unit_of_work(demo_sessions) as s:
+        s.execute(update(ApiRequest).values(created_at=utcnow() - timedelta(minutes=11)))
+    _, (later,) = api.post_request(**fields)
+    assert later["service_request_id"] != first["service_request_id"]
+    assert api.post_request(**fields)[1] == [later]
+
+    # Without a device_id two calls in the same words are two callers: two requests...
+    anonymous = {k: v for k, v in fields.items() if k != "device_id"}
+    _, (one,) = api.post_request(**anonymous)
+    _, (two,) = api.post_request(**anonymous)
+    assert one != two
+
+    # ... unless the client names its retries with an Idempotency-Key header.
+    def post_with(idempotency_key, description):
+        r = http.post(
+            "/open311/v2/requests.json",
+            data={**anonymous, "api_key": key, "description": description},
+            headers={"Idempotency-Key": idempotency_key},
+        )
+        assert r.status_code == 200, r.text
+        return r.json()[0]["service_request_id"]
+
+    keyed = post_with("call-0731-1", "第一次提交")
+    assert post_with("call-0731-1", "第一次提交") == keyed
+    assert post_with("call-0731-2", "第一次提交") != keyed
+    with demo_sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 9

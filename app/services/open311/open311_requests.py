@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy.orm import Session
@@ -23,6 +23,7 @@ from app.services.errors import InvalidInput, NotFound
 from app.services.handling import deadlines
 from app.services.handling.actors import Actor
 from app.services.intake.reports import IntakeRules, file_ticket, new_photo
+from app.services.open311 import repeats
 from app.services.open311.open311_services import SEVERITY
 from models import ApiClient, ApiRequest, ReportDraft, Ticket
 
@@ -50,9 +51,13 @@ class ServiceRequest:
     media_url: str = ""
     severe: bool = False
     contact: dict[str, str] = field(default_factory=dict)
+    idempotency_key: str = ""
+    """The client's Idempotency-Key header: copies of a POST under it are one request."""
 
 
-def parse(form: dict[str, str], media_hosts: MediaHosts | None) -> ServiceRequest:
+def parse(
+    form: dict[str, str], media_hosts: MediaHosts | None, idempotency_key: str = ""
+) -> ServiceRequest:
     """The request in `form`, or InvalidInput (400) / NotFound (404, unknown service_code)
     saying what is wrong in words an integrator reads."""
     code = form.get("service_code", "").strip()
@@ -90,7 +95,10 @@ def parse(form: dict[str, str], media_hosts: MediaHosts | None) -> ServiceReques
         if len(value) > limit:
             raise InvalidInput(f"{name} 最多 {limit} 个字符。")
         contact[name] = value
+    if len(idempotency_key) > 255:
+        raise InvalidInput("Idempotency-Key 最多 255 个字符。")
     return ServiceRequest(
+        idempotency_key=idempotency_key.strip(),
         category=category,
         lat=lat,
         lng=lng,
@@ -125,9 +133,29 @@ def file_request(
     *,
     now: datetime,
     rules: IntakeRules,
+    repeat_window: timedelta | None = None,
 ) -> Ticket:
     """File `request` as `client`'s report; the ticket (merged into an open one about the
-    same problem when the duplicate rules say so), or InvalidInput outside the district."""
+    same problem when the duplicate rules say so), or InvalidInput outside the district.
+
+    With a `repeat_window`, a copy of a request this client filed inside it answers the
+    ticket already filed (app/services/open311/repeats.py); a copy racing this one makes
+    the flush at the end raise IntegrityError, and the caller tries once more."""
+    key = repeats.request_key(
+        idempotency_key=request.idempotency_key,
+        device_id=request.contact.get("device_id", ""),
+        description=request.description,
+        lat=request.lat,
+        lng=request.lng,
+    )
+    if repeat_window is None:
+        key = None
+    if key is not None:
+        filed = repeats.earlier(
+            session, client_id=client.id, key=key, now=now, window=repeat_window
+        )
+        if filed is not None:
+            return session.get_one(Ticket, filed)
     placement = rules.locator.place(session, request.lat, request.lng)
     if placement.routed_area is None:
         raise InvalidInput(
@@ -176,7 +204,9 @@ def file_request(
             client_id=client.id,
             media_url=request.media_url,
             created_at=now,
+            request_key=key,
             **request.contact,
         )
     )
+    session.flush()  # a racing copy of this request fails here, not at the commit
     return ticket

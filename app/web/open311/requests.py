@@ -3,10 +3,12 @@ GET tokens/{token}.{fmt} (no request is ever queued: a POST answers its id at on
 
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import anyio
 from fastapi import APIRouter, Request
+from sqlalchemy.exc import IntegrityError
 
 from app.db import unit_of_work
 from app.media.fetch_guard import MediaHosts
@@ -47,16 +49,33 @@ async def post_request(request: Request, fmt: str):
         lambda: caller(request, form.get("api_key"), fmt, write=True)
     )
     try:
-        parsed = intake.parse(form, _media_hosts(request))
+        parsed = intake.parse(
+            form, _media_hosts(request), request.headers.get("Idempotency-Key", "")
+        )
     except ServiceError as exc:
         raise refusal(exc, fmt) from None
     app = request.app
 
+    window = timedelta(minutes=app.state.settings.open311_repeat_minutes)
+
     def file() -> dict:
+        try:
+            return file_once()
+        except IntegrityError:
+            # A copy of this request filed first, in a transaction that ended while this
+            # one was filing: this one rolled back, and now answers the copy's request.
+            return file_once()
+
+    def file_once() -> dict:
         with unit_of_work(app.state.sessions) as session:
             client = session.get_one(ApiClient, who.client_id)
             ticket = intake.file_request(
-                session, client, parsed, now=utcnow(), rules=app.state.intake_rules
+                session,
+                client,
+                parsed,
+                now=utcnow(),
+                rules=app.state.intake_rules,
+                repeat_window=window,
             )
             notice = ""
             if ticket.merged_into_id:
