@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from app.domain.categories import Category, classify
-from app.domain.policy import Policy, TimeKind
+from app.domain.policy import Policy
+from app.domain.ticket_notices import is_urgent
 
 
 @dataclass(frozen=True)
@@ -36,11 +37,7 @@ def assess(
     return Assessment(category, confirmed_severe or policy.is_severe(description))
 
 
-def is_urgent(assessment: Assessment, policy: Policy) -> bool:
-    """Severe, or of a category whose deadlines run in clock minutes (flooding, manhole
-    covers, fallen trees, hazards): a worker should drop what they are doing."""
-    return assessment.severe or policy.for_category(assessment.category).time is TimeKind.CLOCK
-
-
-def urgency_label(assessment: Assessment, policy: Policy) -> str:
-    return "紧急" if is_urgent(assessment, policy) else "一般"
+def urgency_label(assessment: Assessment) -> str:
+    """紧急 by the same rule as the 【紧急】 mark on every notice (ticket_notices.is_urgent)."""
+    urgent = is_urgent(assessment.category, assessment.severe, "normal")
+    return "紧急" if urgent else "一般"

@@ -88,7 +88,7 @@ def add(
     before, after = _reassess(ticket, now, policy)
     last = ticket.more_info_noticed_at
     if before != after or last is None or now >= last + rules.interval:
-        _tell_now(session, change, rules=rules, before=before, after=after, policy=policy)
+        _tell_now(session, change, rules=rules, before=before, after=after)
     else:
         _reschedule(session, change, rules=rules, current=note)
     return before != after
@@ -176,7 +176,6 @@ def take_back(
             rules=rules,
             before=before,
             after=after,
-            policy=policy,
             taken_back=last.note,
         )
     else:
@@ -211,7 +210,6 @@ def _tell_now(
     rules: AdditionRules,
     before: Assessment,
     after: Assessment,
-    policy: Policy,
     taken_back: str = "",
 ) -> None:
     """Tell the worker now, through the ticket's notice table, everything they have not
@@ -225,7 +223,6 @@ def _tell_now(
         added=_untold(session, ticket, since, current),
         before=before,
         after=after,
-        policy=policy,
         tz=ZoneInfo(rules.timezone),
         taken_back=taken_back,
     )

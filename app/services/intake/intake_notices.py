@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from app.domain.categories import Category
-from app.domain.policy import Policy
 from app.domain.urgency import Assessment, urgency_label
 from app.services.handling.ticket_change import Change
 from models import Ticket
@@ -50,9 +49,9 @@ def deadlines_line(ticket: Ticket, now: datetime, tz: ZoneInfo) -> str:
     return f"{claim}。" if claim else ""
 
 
-def _change_line(before: Assessment, after: Assessment, policy: Policy) -> str:
+def _change_line(before: Assessment, after: Assessment) -> str:
     old_label, new_label = Category(before.category).label, Category(after.category).label
-    old_urgency, new_urgency = urgency_label(before, policy), urgency_label(after, policy)
+    old_urgency, new_urgency = urgency_label(before), urgency_label(after)
     category = (
         f"类别：{old_label} → {new_label}" if old_label != new_label else f"类别：{new_label}"
     )
@@ -77,7 +76,6 @@ def more_info(change: Change) -> str:
             added=added,
             before=before,
             after=after,
-            policy=d["policy"],
             now=change.now,
             tz=d["tz"],
             taken_back=taken_back,
@@ -105,20 +103,19 @@ def correction_for_worker(
     added: Sequence[str],
     before: Assessment,
     after: Assessment,
-    policy: Policy,
     now: datetime,
     tz: ZoneInfo,
     taken_back: str = "",
 ) -> str:
     """The rider's words changed the ticket's category or urgency: say what it is now and
     by when to act."""
-    mark = "【紧急】" if urgency_label(after, policy) == "紧急" else ""
+    mark = "【紧急】" if urgency_label(after) == "紧急" else ""
     lines = [f"{mark}【工单 #{ticket.number} 更正】{_where(ticket)}"]
     if taken_back:
         lines.append(f"上报人撤回了补充的{taken_back}。")
     if added:
         lines.append("上报人补充了：" + "；".join(added))
-    lines.append(_change_line(before, after, policy))
+    lines.append(_change_line(before, after))
     deadlines = deadlines_line(ticket, now, tz)
     if deadlines:
         lines.append(deadlines)
