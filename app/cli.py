@@ -203,26 +203,81 @@ def staff_add(
 
 @staff_app.command("invite")
 def staff_invite(
-    role: RoleOpt,
-    area: AreaOpt,
+    role: Annotated[
+        str,
+        typer.Option(
+            help="grid_worker, community_lead, street_lead, supervisor, or department "
+            "(a department's liaison; --name is the department's name). Not with --staff."
+        ),
+    ] = "",
+    area: Annotated[str, typer.Option(help="The code of the area they cover.")] = "",
     name: Annotated[str, typer.Option(help="Their name as shown to riders.")] = "",
     backup: Annotated[bool, typer.Option(help="A backup worker, after the primary.")] = False,
+    staff: Annotated[
+        str,
+        typer.Option(
+            help="For an existing staff member (number, openid or WeCom userid): the code "
+            "binds the channel they send it from (WeChat or WeCom) to them."
+        ),
+    ] = "",
 ) -> None:
-    """Make a one-time code; the person sends '绑定 <code>' in chat to bind their WeChat."""
-    from app.services.directory import people
+    """Make a one-time code; the person sends '绑定 <code>' in chat to bind their WeChat
+    or WeCom account."""
+    from app.services.directory import people, staff_channels
     from app.services.errors import ServiceError
     from models import utcnow
 
+    if staff and (role or area or name or backup):
+        _fail("--staff takes the person's role and area; leave out --role, --area, --name")
+    if not staff and not (role and area):
+        _fail("需要 --role 和 --area（新人员），或 --staff（已有人员绑定另一个渠道）")
     try:
         with unit_of_work(_start().sessions) as session:
+            person = staff_channels.find_staff(session, staff) if staff else None
             invite = people.create_invite(
-                session, role=role, area_code=area, name=name, priority=int(backup), now=utcnow()
+                session,
+                role=role,
+                area_code=area,
+                name=name,
+                priority=int(backup),
+                now=utcnow(),
+                for_staff=person,
             )
             code, expires = invite.code, invite.expires_at
     except ServiceError as exc:
         _fail(exc.message)
     typer.echo(code)
     typer.echo(f"send in chat: 绑定 {code}   (valid until {expires:%Y-%m-%d %H:%M} UTC)", err=True)
+
+
+@staff_app.command("link")
+def staff_link(
+    staff: Annotated[
+        str, typer.Option(help="The staff member: number (see `staff list`), openid or userid.")
+    ],
+    wecom_userid: Annotated[
+        str, typer.Option(help="Their WeCom (企业微信) userid: notices then go to WeCom.")
+    ],
+) -> None:
+    """Add or change an existing staff member's WeCom userid (one person on both channels)."""
+    from app.services.directory import staff_channels
+    from app.services.errors import ServiceError
+
+    try:
+        with unit_of_work(_start().sessions) as session:
+            person = staff_channels.find_staff(session, staff)
+            before = person.wecom_userid
+            staff_channels.set_wecom_userid(session, person, wecom_userid)
+            done = f"{person.name} (#{person.id}, {person.area.code} {person.area.name})"
+            after = person.wecom_userid
+    except ServiceError as exc:
+        _fail(exc.message)
+    if before == after:
+        typer.echo(f"{done} is already on WeCom as {after}")
+    elif before:
+        typer.echo(f"{done}: WeCom userid {before} -> {after}; notices go to WeCom")
+    else:
+        typer.echo(f"{done} linked to WeCom userid {after}; notices go to WeCom")
 
 
 @app.command()

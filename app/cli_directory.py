@@ -11,7 +11,7 @@ from app.cli_common import fail as _fail
 from app.cli_common import start as _start
 from app.cli_table import clip, table
 from app.domain.tickets import OPEN_STATUSES
-from models import Area, Staff, Ticket
+from models import WECOM_PREFIX, Area, Staff, Ticket
 
 LEVEL_LABELS = {"district": "区", "street": "街道", "community": "社区", "grid": "网格"}
 
@@ -75,7 +75,7 @@ def staff_list(
         str | None, typer.Option(help="Only staff of this area (its code) and below it.")
     ] = None,
 ) -> None:
-    """Staff members: role, the area they cover, whether their WeChat is bound."""
+    """Staff members: number, role, the area they cover, their WeChat and WeCom accounts."""
     from app.services.directory.grids import area_by_code
     from app.services.directory.people import ROLE_LABELS
 
@@ -89,10 +89,12 @@ def staff_list(
         people = list(session.scalars(query).unique())
         rows = [
             (
+                str(s.id),
                 s.name,
                 ROLE_LABELS.get(s.role, s.role) + ("（备岗）" if s.priority else ""),
                 f"{s.area.name}（{s.area.code}）",
-                s.openid or "未绑定",
+                _wechat(s.openid),
+                s.wecom_userid or "-",
                 "" if s.active else "已停用",
             )
             for s in people
@@ -100,5 +102,11 @@ def staff_list(
     if not rows:
         typer.echo("没有人员。" if not area else f"区域 {area} 下没有人员。")
         return
-    for line in table(("姓名", "角色", "区域", "微信", ""), rows):
+    for line in table(("编号", "姓名", "角色", "区域", "微信", "企业微信", ""), rows):
         typer.echo(line)
+
+
+def _wechat(openid: str | None) -> str:
+    if openid is None:
+        return "未绑定"
+    return "-" if openid.startswith(WECOM_PREFIX) else openid  # on WeCom only

@@ -27,12 +27,21 @@ def bind(ctx: ChatContext, args: str) -> str:
         minutes = max(1, math.ceil(wait.total_seconds() / 60))
         return f"绑定尝试过于频繁，请 {minutes} 分钟后再试，或联系管理员。"
     try:
-        staff = people.bind_staff(ctx.session, openid=openid, code=args, now=ctx.now)
+        binding = people.bind_staff(ctx.session, openid=openid, code=args, now=ctx.now)
     except people.BadInviteCode as exc:
         failures = people.record_bind_failure(ctx.session, openid, ctx.now)
         METRICS.inc("gridbot_bind_failures_total")
         log.warning("bind failed for %s: wrong code (%d in the last hour)", openid, failures)
         return exc.message
-    role = people.ROLE_LABELS[staff.role]
+    staff = binding.staff
+    who = f"您是{staff.area.name}的{people.ROLE_LABELS[staff.role]}（{staff.name}）"
     commands = staff_help(staff, resolution_photo_minutes=ctx.settings.resolution_photo_minutes)
-    return f"绑定成功！您是{staff.area.name}的{role}（{staff.name}）。\n{commands}"
+    if not binding.linked:
+        return f"绑定成功！{who}。\n{commands}"
+    here = "企业微信" if people.is_wecom_address(openid) else "微信"
+    if staff.wecom_userid and not people.is_wecom_address(staff.openid or ""):
+        return (
+            f"绑定成功！{here}已关联到您现有的工作人员身份：{who}。"
+            f"通知只发到企业微信，每条一次；两边都可以办理工单。\n{commands}"
+        )
+    return f"绑定成功！{here}已换绑到您的工作人员身份：{who}。\n{commands}"

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from app.services.directory import people
+from app.services.directory import people, staff_channels
 from models import OutboxMessage, Staff, Ticket
 from tests.chatkit import FENGYUAN_1
 from tests.e2e.conftest import wait_for
@@ -51,10 +51,10 @@ def wecom_bot(gridbot, fake_wecom):
     return bot, WeComUser(bot.http)
 
 
-def _invite(bot, area_code: str) -> str:
+def _invite(bot, area_code: str, name: str = "李娜") -> str:
     with bot.sessions() as s, s.begin():
         return people.create_invite(
-            s, role="grid_worker", area_code=area_code, now=datetime.now(UTC), name="李娜"
+            s, role="grid_worker", area_code=area_code, now=datetime.now(UTC), name=name
         ).code
 
 
@@ -140,9 +140,9 @@ def test_one_person_bound_on_both_channels_is_one_staff_member(wecom_bot):
 
 
 def _bind_on_wecom(bot, openid: str, userid: str) -> None:
-    """An operator records a staff member's WeCom userid (as `staff add --wecom-userid`)."""
+    """An operator records a staff member's WeCom userid (as `gridbot staff link` does)."""
     with bot.sessions() as s, s.begin():
-        s.scalars(select(Staff).where(Staff.openid == openid)).one().wecom_userid = userid
+        staff_channels.set_wecom_userid(s, staff_channels.find_staff(s, openid), userid)
 
 
 def _file_report(bot, rider: str = "rider-1") -> None:
@@ -246,3 +246,74 @@ def test_a_card_update_wecom_refuses_is_retried_and_the_claim_stands(wecom_bot, 
 
     wait_for(lambda: update_row()[0] == "sent", "the update marked sent")
     assert update_row() == ("sent", 2, -1)  # the failed attempt, then the one that went
+
+
+def _count(bot, name: str) -> int:
+    with bot.sessions() as s:
+        return len(s.scalars(select(Staff).where(Staff.name == name)).all())
+
+
+def test_a_worker_on_the_official_account_binds_wecom_with_an_invite_made_for_them(
+    wecom_bot, fake_wecom
+):
+    bot, wecom = wecom_bot
+    with bot.sessions() as s, s.begin():
+        zhangwei = s.scalars(select(Staff).where(Staff.openid == "worker-1")).one()
+        code = people.create_invite(
+            s, role="", area_code="", now=datetime.now(UTC), for_staff=zhangwei
+        ).code
+
+    bound = wecom.say("zhangwei", f"绑定 {code}")
+    assert "企业微信已关联到您现有的工作人员身份" in bound and "张伟" in bound
+    assert _count(bot, "张伟") == 1  # the same person, not a second 张伟
+    assert "无需重复绑定" in wecom.say(
+        "zhangwei", f"绑定 {_invite(bot, _grid_of(bot, 'worker-1'))}"
+    )
+
+    _file_report(bot)
+    (card,) = wait_for(lambda: fake_wecom.messages_to("zhangwei"), "the new ticket on WeCom")
+    assert card["msgtype"] == "template_card"
+    assert "已认领工单 #1" in wecom.say("zhangwei", "认领 1")
+    assert "#1" in bot.say("worker-1", "我的工单")  # one person: the official account knows it
+    assert "张伟" in bot.wait_notice("rider-1", "认领")
+    assert "已办结" in bot.say("worker-1", "办结 1 积水已排除")
+    assert "已关闭" in bot.say("rider-1", "满意")
+    wait_for(lambda: len(fake_wecom.messages_to("zhangwei")) == 2, "the closing notice")
+    time.sleep(0.5)  # anything sent twice would have arrived by now
+    assert len(fake_wecom.messages_to("zhangwei")) == 2
+    assert bot.notices_to("worker-1") == []  # never on both
+
+
+def test_a_second_invite_for_the_same_person_links_the_official_account_to_their_wecom(
+    wecom_bot, fake_wecom
+):
+    bot, wecom = wecom_bot
+    grid = _grid_of(bot, "worker-1")
+    assert "绑定成功！您是" in wecom.say("lina", f"绑定 {_invite(bot, grid, '欧阳青')}")  # on WeCom
+
+    bound = bot.say("lina-openid", f"绑定 {_invite(bot, grid, '欧阳青')}")  # same name, role, grid
+    assert "微信已关联到您现有的工作人员身份" in bound and "欧阳青" in bound
+    assert "通知只发到企业微信" in bound
+    with bot.sessions() as s:
+        (lina,) = s.scalars(select(Staff).where(Staff.name == "欧阳青")).all()
+        assert (lina.openid, lina.wecom_userid) == ("lina-openid", "lina")
+
+    _file_report(bot)
+    assert "已认领工单 #1" in bot.say("lina-openid", "认领 1")  # claimed on the official account
+    assert "#1" in wecom.say("lina", "我的工单")
+    assert "欧阳青" in bot.wait_notice("rider-1", "认领")
+    assert "已办结" in wecom.say("lina", "办结 1 积水已排除")
+    assert "已关闭" in bot.say("rider-1", "满意")
+    wait_for(lambda: fake_wecom.messages_to("lina"), "the closing notice on WeCom")
+    time.sleep(0.5)
+    (closed,) = fake_wecom.messages_to("lina")
+    assert "已关闭" in str(closed)
+    assert bot.notices_to("lina-openid") == []
+
+    # someone else with the same role and grid is a new person, not 欧阳青
+    with bot.sessions() as s, s.begin():
+        code = people.create_invite(
+            s, role="grid_worker", area_code=grid, now=datetime.now(UTC), name="周杰"
+        ).code
+    assert "绑定成功！您是" in wecom.say("zhoujie", f"绑定 {code}")
+    assert _count(bot, "欧阳青") == 1 and _count(bot, "周杰") == 1

@@ -123,10 +123,11 @@ def test_grids_list_shows_the_tree_its_people_and_a_level(cli, tickets):
 
 def test_staff_list_of_an_area_and_below(cli, tickets):
     lines = cli("staff", "list", "--area", "310199001001").splitlines()
-    assert lines[0].split() == ["姓名", "角色", "区域", "微信"]
-    assert lines[1].split()[:2] == ["马书记", "社区书记"]
-    assert [line.split()[0] for line in lines[2:]] == ["张伟", "王芳", "李娜", "刘洋"]
+    assert lines[0].split() == ["编号", "姓名", "角色", "区域", "微信", "企业微信"]
+    assert lines[1].split()[1:3] == ["马书记", "社区书记"]
+    assert [line.split()[1] for line in lines[2:]] == ["张伟", "王芳", "李娜", "刘洋"]
     assert "网格员" in lines[2] and "worker-1" in lines[2]
+    assert lines[2].split()[0].isdigit()  # the number `staff link --staff` and invites take
     everyone = cli("staff", "list").splitlines()
     assert len(everyone) == 1 + 16 + 4 + 2 + 1 + 2
     assert "no area with code 'nowhere'" in cli("staff", "list", "--area", "nowhere", ok=False)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
+from app.services.directory import staff_channels
 from app.services.directory.grids import area_by_code
 from app.services.errors import InvalidInput, NotFound
 from models import ROLES, WECOM_PREFIX, BindFailure, Rider, Staff, StaffInvite
@@ -31,6 +33,11 @@ ROLE_LABELS = {
 
 def staff_by_openid(session: Session, openid: str) -> Staff | None:
     return session.scalars(select(Staff).where(Staff.openid == openid, Staff.active)).first()
+
+
+def is_wecom_address(address: str) -> bool:
+    """Whether `address` is a WeCom user's ("wecom:<userid>"), not an official-account openid."""
+    return address.startswith(WECOM_PREFIX)
 
 
 def wecom_sender(session: Session, address: str) -> str:
@@ -112,6 +119,8 @@ def add_staff(
 ) -> Staff:
     """A staff record; with only a WeCom userid, its address "wecom:<userid>" is the openid."""
     area = _checked(role, area_code, session)
+    if wecom_userid:
+        wecom_userid = staff_channels.checked_wecom_userid(wecom_userid)
     if openid and staff_by_openid(session, openid) is not None:
         raise InvalidInput(f"openid {openid} 已绑定其他工作人员")
     if wecom_userid and session.scalar(select(Staff.id).where(Staff.wecom_userid == wecom_userid)):
@@ -139,7 +148,15 @@ def create_invite(
     now: datetime,
     name: str = "",
     priority: int = 0,
+    for_staff: Staff | None = None,
 ) -> StaffInvite:
+    """A one-time code for a new staff member (role, area, name), or, `for_staff`, for an
+    existing one to bind the channel they send it from (their role and area stay)."""
+    if for_staff is not None:
+        if not for_staff.active:
+            raise InvalidInput(f"{for_staff.name}（编号 {for_staff.id}）已停用")
+        role, area_code = for_staff.role, for_staff.area.code
+        name, priority = for_staff.name, for_staff.priority
     area = _checked(role, area_code, session)
     code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
     invite = StaffInvite(
@@ -150,6 +167,7 @@ def create_invite(
         priority=priority,
         created_at=now,
         expires_at=now + timedelta(days=INVITE_DAYS),
+        staff_id=for_staff.id if for_staff is not None else None,
     )
     session.add(invite)
     session.flush()
@@ -189,11 +207,21 @@ def record_bind_failure(session: Session, openid: str, now: datetime) -> int:
     )
 
 
-def bind_staff(session: Session, *, openid: str, code: str, now: datetime) -> Staff:
-    """Use a one-time invite: the sender becomes staff with the invite's role and area.
+@dataclass(frozen=True)
+class Binding:
+    staff: Staff
+    linked: bool
+    """True when the code bound a channel to an existing staff member, not a new one."""
 
-    Someone whose staff record was deactivated starts a new record with the new invite;
-    the old one keeps its history and lets go of the WeChat account."""
+
+def bind_staff(session: Session, *, openid: str, code: str, now: datetime) -> Binding:
+    """Use a one-time invite from `openid` (an official-account openid or "wecom:<userid>").
+
+    The sender's channel is linked to an existing staff member when the invite was made
+    for them, or names exactly one person already bound on the other channel (see
+    staff_channels.person_for_invite); otherwise the sender becomes a new staff member with
+    the invite's role and area. Someone whose staff record was deactivated starts a new
+    record; the old one keeps its history and lets go of the account."""
     invite = session.scalars(
         select(StaffInvite)
         .where(StaffInvite.code == code.strip().upper())
@@ -203,21 +231,19 @@ def bind_staff(session: Session, *, openid: str, code: str, now: datetime) -> St
         raise BadInviteCode("绑定码无效或已使用，请向管理员索取新的绑定码。")
     if staff_by_openid(session, openid) is not None:
         raise InvalidInput("您的微信已绑定工作人员身份，无需重复绑定。")
-    for former in session.scalars(select(Staff).where(Staff.openid == openid)):
-        former.openid = None  # deactivated: the unique openid moves to the new record
-        former.wecom_userid = None
-    session.flush()
-    staff = Staff(
-        name=invite.name or f"{ROLE_LABELS[invite.role]}{openid[-4:]}",
-        role=invite.role,
-        area=invite.area,
-        openid=openid,
-        wecom_userid=openid.removeprefix(WECOM_PREFIX) if openid.startswith(WECOM_PREFIX) else None,
-        priority=invite.priority,
-        created_at=now,
-    )
-    session.add(staff)
-    session.flush()
+    staff = staff_channels.person_for_invite(session, invite, openid)
+    linked = staff is not None
+    if staff is None:
+        staff = Staff(
+            name=invite.name or f"{ROLE_LABELS[invite.role]}{openid[-4:]}",
+            role=invite.role,
+            area=invite.area,
+            priority=invite.priority,
+            created_at=now,
+        )
+        session.add(staff)
+        session.flush()
+    staff_channels.link_address(session, staff, openid)
     invite.used_at = now
     invite.staff_id = staff.id
-    return staff
+    return Binding(staff, linked)
