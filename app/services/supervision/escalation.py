@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.policy import Phase, Policy, catch_up, due_steps, phase_of, step_due
+from app.domain.ticket_notices import span
 from app.domain.tickets import Action, Status
 from app.services import policies
 from app.services.handling.actors import SYSTEM
@@ -136,13 +137,14 @@ def _escalate(session, ticket, phase, deadline, now, policy, levels, wording) ->
         if person is None:
             continue
         verb = texts.PHASE_VERBS[phase]
+        late_minutes = (now - deadline).total_seconds() / 60
         act(
             session,
             ticket,
             Action.ESCALATE,
             SYSTEM,
             now=now,
-            note=f"{verb}超时 {texts.late(deadline, now)}，升级至{LEVEL_LABELS[level]}{person.name}",
+            note=f"{verb}超时 {span(late_minutes)}，升级至{LEVEL_LABELS[level]}{person.name}",
             phase=phase,
             deadline=deadline,
             level=level,

@@ -27,17 +27,6 @@ def local(at: datetime, tz: str) -> str:
     return at.astimezone(ZoneInfo(tz)).strftime("%m-%d %H:%M")
 
 
-def late(deadline: datetime, now: datetime) -> str:
-    minutes = max(0, int((now - deadline).total_seconds() // 60))
-    if minutes < 60:
-        return f"{minutes} 分钟"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} 小时" + (f" {minutes} 分钟" if minutes else "")
-    days, hours = divmod(hours, 24)
-    return f"{days} 天" + (f" {hours} 小时" if hours else "")
-
-
 def holder_line(ticket: Ticket) -> str:
     holder = ticket.assignee
     if holder is None:
