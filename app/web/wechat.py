@@ -16,6 +16,7 @@ import anyio
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.requests import ClientDisconnect
 
 from app.inbox.chat import DatabaseUnavailable
 from app.inbox.deliveries import Delivery
@@ -44,15 +45,25 @@ def verify(request: Request) -> Response:
 
 
 async def _capped_body(request: Request, limit: int) -> bytes | None:
+    """The request's body; None when it is (or declares to be) longer than `limit`.
+
+    Read from the ASGI messages directly: `request.stream()` is an async generator, and
+    creating one per request (the event loop registers each in a WeakSet) was 10% of the
+    event loop's samples under load.
+    """
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
         return None
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
+    receive, body = request.receive, b""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        body += message.get("body", b"")
         if len(body) > limit:
             return None
-    return bytes(body)
+        if not message.get("more_body", False):
+            return body
 
 
 @router.post("/wechat")
