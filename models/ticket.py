@@ -46,6 +46,38 @@ class Ticket(Base):
         # deadline (migration 0017).
         Index("ix_tickets_area_status_created", "area_id", "status", "created_at"),
         Index("ix_tickets_due_order", text("coalesce(resolve_due_at, claim_due_at)"), "id"),
+        # PostgreSQL only (migration 0022): a lead's tickets counted and ordered from the
+        # index alone; a district's list of one status by date; the word search's GIN
+        # over (area, two-character pieces of description and place).
+        Index(
+            "ix_tickets_scope_list",
+            "area_id",
+            "created_at",
+            "id",
+            postgresql_include=[
+                "status",
+                "category",
+                "grid_id",
+                "claimed_at",
+                "claim_due_at",
+                "resolve_due_at",
+                "updated_at",
+            ],
+        ).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_tickets_status_created",
+            "status",
+            "created_at",
+            "id",
+            postgresql_include=["area_id"],
+        ).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_tickets_words",
+            "area_id",
+            # As PostgreSQL prints it back, so that the schema test compares equal.
+            text("gridbot_bigrams((description || ' '::text) || place::text)"),
+            postgresql_using="gin",
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

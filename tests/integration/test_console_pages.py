@@ -42,6 +42,25 @@ def test_the_list_shows_only_the_leads_area_with_filters_in_the_url(client, chat
     assert client.get("/console/tickets?status=nonsense&page=x&sort=zz").status_code == 200
 
 
+def test_word_search_finds_words_in_the_description_or_the_place(client, chat, demo_sessions):
+    # On PostgreSQL through the index of two-character pieces, then LIKE: pieces that are
+    # all there but not side by side are no match.
+    chat.location("rider-3", (31.19225, 121.437875), "东安路")  # 枫苑二网格
+    chat.text("rider-3", "水积水了，很深")  # #3: the pieces of 积水积 but not the words
+    sign_in(client, demo_sessions, "lead-1")
+
+    def found(words: str) -> str:
+        page = client.get("/console/tickets", params={"status": "all", "q": words}).text
+        return page[page.index("共 ") :].split("件")[0] + "件"
+
+    assert found("积水很深") == "共 1 件"  # #1's description
+    assert found("枫林路") == "共 1 件"  # #1's place
+    assert found("积水") == "共 2 件"
+    assert found("积水积") == "共 0 件"
+    assert found("深") == "共 2 件"  # one character: LIKE alone
+    assert found("沙发") == "共 0 件"  # #2 is another street's
+
+
 def test_the_ticket_page_tells_everything_and_another_areas_ticket_is_refused(
     client, chat, demo_sessions
 ):
