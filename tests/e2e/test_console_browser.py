@@ -80,7 +80,8 @@ def test_sign_in_see_the_pin_open_and_transfer_the_ticket(gridbot, browser, tmp_
     form.locator("button").click()
     page.wait_for_selector(".ok")
     assert "已转派" in page.inner_text(".ok")
-    assert "枫苑二网格" in page.inner_text("main")
+    # The ticket's facts, not the whole page: the transfer form lists every grid.
+    assert "枫苑二网格" in page.inner_text("dl.facts")
     assert "#1" in bot.wait_notice("worker-2", "#1", after=before)
 
     page.goto(bot.base_url + "/console/tickets?status=all")
