@@ -3,6 +3,8 @@ and refusals across areas."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -66,9 +68,13 @@ def test_the_ticket_page_tells_everything_and_another_areas_ticket_is_refused(
 ):
     sign_in(client, demo_sessions, "lead-1")
     page = client.get("/console/tickets/1").text
-    assert "工单 #1 · 道路积水" in page and "枫苑一网格" in page and "张伟" in page
-    assert "处理经过" in page and "上报" in page and "uri.amap.com" in page
-    assert "认领期限" in page and "办结期限" in page
+    # The facts' values and the timeline's entry (the labels alone are always there, and
+    # every grid's name is in the transfer form).
+    assert "工单 #1 · 道路积水" in page and "uri.amap.com" in page
+    assert "<dt>网格</dt><dd>枫苑一网格</dd>" in page and "<dt>负责人</dt><dd>张伟</dd>" in page
+    assert "上报（待认领）：派往 31019900100101 枫苑一网格" in page
+    assert re.search(r"<dt>认领期限</dt><dd>\d{4}-\d\d-\d\d \d\d:\d\d</dd>", page)
+    assert re.search(r"<dt>办结期限</dt><dd>\d{4}-\d\d-\d\d \d\d:\d\d</dd>", page)
     refused = client.get("/console/tickets/2")
     assert refused.status_code == 403 and "不在您负责的区域（枫苑社区）" in refused.text
     assert client.get("/console/tickets/99").status_code == 404
