@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -63,3 +65,15 @@ def act(client: TestClient, number: int, csrf: str, action: str, **fields):
         data={"csrf": csrf, "action": action, **fields},
         follow_redirects=True,
     )
+
+
+def row_of(page: str, number: int) -> str:
+    """The visible text of ticket `number`'s row in the list."""
+    found = re.search(rf'<tr[^>]*data-n="{number}">(.*?)</tr>', page, re.S)
+    assert found, f"no row for #{number}"
+    return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split())
+
+
+def local(value: datetime) -> str:
+    """A time as the console shows it (the demo's Asia/Shanghai)."""
+    return value.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%m-%d %H:%M")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from models import OutboxMessage, utcnow
 from tests.chatkit import FENGYUAN_1, NANYUAN_4, Chat
-from tests.consolekit import act, sign_in
+from tests.consolekit import act, local, row_of, sign_in
 
 
 @pytest.fixture
@@ -61,6 +61,21 @@ def test_word_search_finds_words_in_the_description_or_the_place(client, chat, d
     assert found("积水积") == "共 0 件"
     assert found("深") == "共 2 件"  # one character: LIKE alone
     assert found("沙发") == "共 0 件"  # #2 is another street's
+
+
+def test_the_list_marks_urgent_tickets_and_shows_the_deadline_that_comes_next(
+    client, chat, demo_sessions
+):
+    """A flooded crossing is 紧急 as in the worker's 【紧急】 notice; its deadline column
+    says what is due next: 认领 by the claim deadline until someone holds it, then 办结."""
+    sign_in(client, demo_sessions, "lead-1")
+    t = chat.ticket(1)
+    row = row_of(client.get("/console/tickets").text, 1)
+    assert "紧急" in row and f"认领 {local(t.claim_due_at)}" in row
+    assert "紧急" in client.get("/console/tickets/1").text
+    chat.text("worker-1", "认领 1")
+    row = row_of(client.get("/console/tickets").text, 1)
+    assert f"办结 {local(chat.ticket(1).resolve_due_at)}" in row and "认领 " not in row
 
 
 def test_the_ticket_page_tells_everything_and_another_areas_ticket_is_refused(

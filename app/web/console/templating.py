@@ -11,7 +11,10 @@ from fastapi.templating import Jinja2Templates
 
 from app.domain.categories import category_label
 from app.domain.people import Role
-from app.domain.tickets import status_label
+from app.domain.policy import Phase, phase_of
+from app.domain.ticket_notices import is_urgent
+from app.domain.tickets import Status, status_label
+from models import Ticket
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -67,6 +70,27 @@ templates.env.filters["role_label"] = lambda v: ROLE_LABELS.get(v, v)
 templates.env.filters["notice_state"] = lambda v: NOTICE_STATES.get(v, v)
 templates.env.filters["status_label"] = status_label
 templates.env.filters["category_label"] = category_label
+
+
+def urgent(ticket: Ticket) -> bool:
+    """Marked 紧急 as in every chat notice (【紧急】): an urgent category or severe."""
+    return is_urgent(ticket.category, ticket.severe, ticket.severity)
+
+
+def next_deadline(ticket: Ticket) -> tuple[str, datetime | None]:
+    """What the holder must do next and by when: 认领 while nobody holds it, else 办结
+    (报到 for a summoned department); ("", None) once nothing is pending."""
+    phase = phase_of(ticket.status) if ticket.status else None
+    if phase is Phase.CLAIM:
+        verb = "报到" if ticket.status == Status.SUMMONED else "认领"
+        return verb, ticket.claim_due_at
+    if phase is Phase.RESOLVE:
+        return "办结", ticket.resolve_due_at
+    return "", None
+
+
+templates.env.globals["urgent"] = urgent
+templates.env.globals["next_deadline"] = next_deadline
 
 
 def render(request: Request, name: str, status_code: int = 200, **context):
