@@ -25,6 +25,9 @@ from app.media.fetch_guard import MediaHosts, guarded_client
 from models import WEBHOOK_PREFIX, Webhook
 
 DELIVERY_HEADER = "X-Gridbot-Delivery"
+SILENT_PAUSE = 30.0
+"""Seconds after a receiver timed out or refused the connection during which deliveries
+to it fail at once (each a failed attempt, retried with backoff) instead of waiting."""
 
 
 class WebhookFailed(Exception):
@@ -51,6 +54,8 @@ class WebhookRouting:
         self._hosts = MediaHosts.anywhere(allow_private=allow_private)
         self._timeout = timeout
         self._http: httpx.Client | None = None
+        self._silent: dict[str, float] = {}
+        """URL -> when (monotonic) it last failed to answer."""
 
     def __getattr__(self, name: str):
         # The sandbox's readers (messages_to) and WeCom's API reach the channel underneath.
@@ -70,10 +75,19 @@ class WebhookRouting:
             SIGNATURE_HEADER: signature(secret, timestamp, body),
             DELIVERY_HEADER: str(outbox_id),
         }
+        quiet_since = self._silent.get(url)
+        if quiet_since is not None and time.monotonic() - quiet_since < SILENT_PAUSE:
+            # One sender drains notices and deliveries alike: a receiver that does not
+            # answer costs one timeout per pause, not one per delivery owed to it.
+            raise WebhookFailed(f"not tried: {url} did not answer a moment ago", -1)
         try:
             answer = self._client().post(url, content=body, headers=headers)
+        except (httpx.TimeoutException, httpx.ConnectError) as exc:
+            self._silent[url] = time.monotonic()
+            raise WebhookFailed(f"{type(exc).__name__}: {exc}", -1) from exc
         except httpx.HTTPError as exc:
             raise WebhookFailed(f"{type(exc).__name__}: {exc}", -1) from exc
+        self._silent.pop(url, None)
         if not 200 <= answer.status_code < 300:
             raise WebhookFailed(f"HTTP {answer.status_code} from {url}", answer.status_code)
 

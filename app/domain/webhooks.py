@@ -57,7 +57,6 @@ EVENT_NAMES = tuple(sorted(set(EVENTS.values())))
 
 TIMESTAMP_HEADER = "X-Gridbot-Timestamp"
 SIGNATURE_HEADER = "X-Gridbot-Signature"
-EVENT_HEADER = "X-Gridbot-Event"
 
 
 def event_for(action: Action | str) -> str | None:

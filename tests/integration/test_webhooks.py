@@ -121,14 +121,24 @@ def test_a_failing_receiver_gets_retries_with_backoff_then_a_dead_letter_to_retr
 def test_a_receiver_that_does_not_answer_in_time_is_a_failed_attempt(
     demo_sessions, clock, receiver
 ):
-    _add(demo_sessions, clock, receiver, "ticket.created")
-    _report(Chat(demo_sessions, clock))
+    _add(demo_sessions, clock, receiver, "ticket.created,ticket.claimed,ticket.resolved")
+    chat = Chat(demo_sessions, clock)
+    _report(chat)
+    chat.text("worker-1", "认领 1")
+    chat.text("worker-1", "办结 1 积水已排除")
     receiver.delay = 1.5
-    assert _sender(demo_sessions, clock, timeout_seconds=0.5).drain().failed == 1
+    assert _sender(demo_sessions, clock, timeout_seconds=0.5).drain().failed == 3
+    # One timeout, not three: the notices behind a silent receiver do not wait for each.
+    assert receiver.attempts == 1
     with demo_sessions() as s:
-        row = s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "ticket.created")).one()
-    assert (row.status, row.last_errcode) == ("pending", -1)
-    assert "Timeout" in row.last_error
+        rows = s.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.to_openid == "webhook:1")
+            .order_by(OutboxMessage.id)
+        ).all()
+    assert [(r.status, r.last_errcode) for r in rows] == [("pending", -1)] * 3
+    assert "Timeout" in rows[0].last_error
+    assert "did not answer a moment ago" in rows[1].last_error
 
 
 class Crash(BaseException):
