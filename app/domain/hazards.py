@@ -10,7 +10,7 @@ Pure: the service loads the riders and their state.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Set
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import quote
@@ -70,9 +70,12 @@ class Recipients:
     opted_out: int = 0
     window_closed: int = 0
     capped: int = 0
+    warned: int = 0
+    """Riders nearby who were alerted about this ticket and not yet told it is clear."""
 
     @property
     def skipped(self) -> int:
+        """Riders nearby who could not be alerted (not those warned already)."""
         return self.opted_out + self.window_closed + self.capped
 
 
@@ -83,14 +86,17 @@ def choose(
     opted_out: set[int],
     last_message: Mapping[int, datetime],
     alerts_last_hour: Mapping[int, int],
+    warned: Set[int] = frozenset(),
 ) -> Recipients:
     """Which of the riders seen nearby (nearest first) get the alert, and why the others
-    do not: they unsubscribed (退订预警), their chat window is closed, or they had
-    `PER_HOUR` alerts in the last hour."""
+    do not: they were warned of this ticket already, they unsubscribed (退订预警), their
+    chat window is closed, or they had `PER_HOUR` alerts in the last hour."""
     chosen: list[int] = []
-    opted = closed = capped = 0
+    opted = closed = capped = already = 0
     for rider_id in nearby:
-        if rider_id in opted_out:
+        if rider_id in warned:
+            already += 1
+        elif rider_id in opted_out:
             opted += 1
         elif (spoke := last_message.get(rider_id)) is None or now - spoke > CHAT_WINDOW:
             closed += 1
@@ -98,16 +104,19 @@ def choose(
             capped += 1
         else:
             chosen.append(rider_id)
-    return Recipients(chosen, opted, closed, capped)
+    return Recipients(chosen, opted, closed, capped, already)
 
 
 def timeline_note(sent: int, recipients: Recipients, by: str | None = None) -> str:
     """What the ticket's timeline records of an alert: how many riders heard of it, and
-    why the others seen nearby did not."""
+    why the others seen nearby did not. Riders warned already are named only when nobody
+    was alerted (an earlier line of the timeline counted them), so that the note never
+    says no rider was nearby when some were."""
     who = f"{by}发起预警：" if by else ""
     reasons = "，".join(
         f"{n} 位骑手{why}"
         for n, why in (
+            (0 if sent else recipients.warned, "已收到本工单的预警"),
             (recipients.opted_out, "已退订"),
             (recipients.window_closed, "超过48小时未互动"),
             (recipients.capped, "1小时内已收到多条提醒"),

@@ -166,7 +166,12 @@ def test_a_lead_alerts_by_number_once_per_rider(chat, clock):
     assert chat.text("lead-1", "预警 1") == (
         "工单 #1 附近1公里内近2小时没有新的骑手可提醒，未发送预警。"
     )
+    swept(chat)
     assert len(chat.notices_to("rider-2")) == 1
+    assert timeline(chat, 1)[-1] == (
+        "hazard_alert",
+        "马书记发起预警：附近 1 位骑手已收到本工单的预警，未发送绕行预警",
+    )
 
 
 @pytest.mark.parametrize(

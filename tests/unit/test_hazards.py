@@ -56,3 +56,21 @@ def test_timeline_notes():
     assert timeline_note(0, Recipients([], capped=1), by="马书记") == (
         "马书记发起预警：附近 1 位骑手1小时内已收到多条提醒，未发送绕行预警"
     )
+
+
+def test_riders_warned_of_the_ticket_already_are_counted_apart():
+    now = datetime(2026, 11, 20, 10, 0)
+    got = choose(
+        [1, 2, 3],
+        now=now,
+        warned={1},
+        opted_out={2},
+        last_message={1: now, 2: now, 3: now},
+        alerts_last_hour={},
+    )
+    assert got == Recipients([3], opted_out=1, warned=1)
+    assert got.skipped == 1  # a lead hears "nobody new", not "nobody could be alerted"
+    assert timeline_note(0, Recipients([], warned=1), by="马书记") == (
+        "马书记发起预警：附近 1 位骑手已收到本工单的预警，未发送绕行预警"
+    )
+    assert timeline_note(1, Recipients([3], warned=1)) == "已向附近 1 位骑手发送绕行预警"

@@ -128,11 +128,12 @@ def alert(session: Session, ticket: Ticket, *, now: datetime, by: str | None = N
 
 
 def _recipients(session: Session, ticket: Ticket, now: datetime) -> hazards.Recipients:
-    excluded = _warned(session, ticket) | _followers(session, ticket) | _staff_riders(session)
-    nearby = [r for r in _riders_near(session, ticket, now) if r not in excluded]
+    known = _followers(session, ticket) | _staff_riders(session)  # not counted: they know
+    nearby = [r for r in _riders_near(session, ticket, now) if r not in known]
     return hazards.choose(
         nearby,
         now=now,
+        warned=_warned(session, ticket),
         opted_out=_opted_out(session, nearby),
         last_message=_last_messages(session, nearby),
         alerts_last_hour=_alerts_last_hour(session, nearby, now),
