@@ -9,7 +9,7 @@ person one notice per change; the actor is never told what they just did.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -179,10 +179,16 @@ def span(minutes: float) -> str:
     return f"{days} 天" + (f" {hours} 小时" if hours else "")
 
 
-def clock_time(at: datetime, now: datetime, tz: str) -> str:
-    """A local time, with the date only when it is not today: 14:25, 11-21 09:00."""
-    local, today = at.astimezone(ZoneInfo(tz)), now.astimezone(ZoneInfo(tz))
-    return local.strftime("%H:%M" if local.date() == today.date() else "%m-%d %H:%M")
+def clock_time(at: datetime, now: datetime, tz: str | tzinfo) -> str:
+    """A local time as people say it, the day only when it is not today: 14:25,
+    明天 14:25, 11月23日 14:25."""
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    local, today = at.astimezone(zone), now.astimezone(zone).date()
+    if local.date() == today:
+        return f"{local:%H:%M}"
+    if local.date() == today + timedelta(days=1):
+        return f"明天 {local:%H:%M}"
+    return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
 def due_phrase(verb: str, due: datetime, now: datetime, tz: str) -> str:

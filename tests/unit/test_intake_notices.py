@@ -4,7 +4,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.services.intake.intake_notices import deadlines_line, local_time
+from app.domain.ticket_notices import clock_time
+from app.services.intake.intake_notices import deadlines_line
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # Friday 10:00 in Shanghai
@@ -19,7 +20,7 @@ NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)  # Friday 10:00 in Shanghai
     ],
 )
 def test_local_time_reads_as_people_say_it(later, shown):
-    assert local_time(NOW + later, NOW, TZ) == shown
+    assert clock_time(NOW + later, NOW, TZ) == shown
 
 
 def _ticket(claim: timedelta | None, resolve: timedelta | None, claimed: bool = False):

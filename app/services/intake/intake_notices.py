@@ -5,10 +5,11 @@ addition taken back, and a ticket whose only photo could not be used."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from app.domain.categories import Category
+from app.domain.ticket_notices import clock_time
 from app.domain.urgency import Assessment, urgency_label
 from app.services.handling.ticket_change import Change
 from models import Ticket
@@ -16,16 +17,6 @@ from models import Ticket
 
 def _where(ticket: Ticket) -> str:
     return ticket.place or f"{ticket.lat:.5f}, {ticket.lng:.5f}"
-
-
-def local_time(at: datetime, now: datetime, tz: ZoneInfo) -> str:
-    """14:25 today, 明天 14:25, or 11月23日 14:25, in the local time people read."""
-    local, today = at.astimezone(tz), now.astimezone(tz).date()
-    if local.date() == today:
-        return f"{local:%H:%M}"
-    if local.date() == today + timedelta(days=1):
-        return f"明天 {local:%H:%M}"
-    return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
 def _within(due: datetime, now: datetime) -> str:
@@ -39,13 +30,13 @@ def deadlines_line(ticket: Ticket, now: datetime, tz: ZoneInfo) -> str:
     claim = ""
     if ticket.claimed_at is None and ticket.claim_due_at is not None:
         due = ticket.claim_due_at
-        claim = "请立即认领" if due <= now else f"请于 {local_time(due, now, tz)} 前认领"
+        claim = "请立即认领" if due <= now else f"请于 {clock_time(due, now, tz)} 前认领"
         claim += _within(due, now)
     resolve = ticket.resolve_due_at
     if claim and resolve is not None:
-        return f"{claim}，{local_time(resolve, now, tz)} 前办结。"
+        return f"{claim}，{clock_time(resolve, now, tz)} 前办结。"
     if resolve is not None:
-        return f"请于 {local_time(resolve, now, tz)} 前办结{_within(resolve, now)}。"
+        return f"请于 {clock_time(resolve, now, tz)} 前办结{_within(resolve, now)}。"
     return f"{claim}。" if claim else ""
 
 
