@@ -4,30 +4,9 @@ import json
 import re
 
 import pytest
-from typer.testing import CliRunner
 
-from app.cli import app
 from app.demo.seed import DISTRICT
-from app.settings import get_settings
 from tests.chatkit import FENGYUAN_1, Chat
-
-
-@pytest.fixture
-def cli(db_url, sessions, monkeypatch, tmp_path):
-    """The CLI on a gridbot database (one made with `gridbot db upgrade`)."""
-    monkeypatch.setenv("GRIDBOT_DATABASE_URL", db_url)
-    monkeypatch.setenv("GRIDBOT_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    runner = CliRunner()
-
-    def run(*args: str, ok: bool = True):
-        result = runner.invoke(app, list(args))
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    yield run
-    get_settings.cache_clear()
 
 
 def test_import_invite_bind_report_and_inspect(cli, db_url, clock):

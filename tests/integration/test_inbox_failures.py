@@ -2,25 +2,11 @@
 
 import json
 
-import pytest
 from sqlalchemy import func, select
-from typer.testing import CliRunner
 
-from app.cli import app as cli_app
-from app.settings import get_settings
 from handlers.texts import BUSY
 from models import InboxMessage, Ticket
 from tests.chatkit import FENGYUAN_1, Chat
-
-
-@pytest.fixture
-def cli(db_url, monkeypatch, tmp_path):
-    monkeypatch.setenv("GRIDBOT_DATABASE_URL", db_url)
-    monkeypatch.setenv("GRIDBOT_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    runner = CliRunner()
-    yield lambda *args: runner.invoke(cli_app, list(args))
-    get_settings.cache_clear()
 
 
 def test_a_failing_message_is_kept_for_operators_and_recovers_on_retry(demo_sessions, clock, cli):

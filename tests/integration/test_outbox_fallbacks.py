@@ -6,13 +6,10 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from app.cli import app as cli_app
 from app.db import unit_of_work
 from app.delivery.outbox_sender import OutboxSender
 from app.services.outbox import enqueue
-from app.settings import get_settings
 from bot.api import WeChatAPI
 from bot.channels import WeChatChannel
 from models import ChannelPause, OutboxMessage, utcnow
@@ -126,22 +123,6 @@ def test_held_notices_that_do_not_fit_wait_for_the_following_reply(demo_sessions
     assert all(r.status == "sent" for r in _rows(demo_sessions))
 
 
-@pytest.fixture
-def cli(db_url, monkeypatch, tmp_path):
-    monkeypatch.setenv("GRIDBOT_DATABASE_URL", db_url)
-    monkeypatch.setenv("GRIDBOT_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    runner = CliRunner()
-
-    def run(*args: str, code: int = 0):
-        result = runner.invoke(cli_app, list(args))
-        assert result.exit_code == code, result.output
-        return result
-
-    yield run
-    get_settings.cache_clear()
-
-
 def test_operators_list_and_retry_dead_letters(sessions, clock, api, fake, cli):
     ids = _owe(sessions, clock, "送不出去一", "送不出去二", "能送到")
     fake.fail_next(-1, times=2)  # the first two notices fail twice each
@@ -157,7 +138,7 @@ def test_operators_list_and_retry_dead_letters(sessions, clock, api, fake, cli):
         (ids[0], 2, -1),
     ]
     assert "送不出去一" in cli("outbox", "list").stdout
-    cli("outbox", "retry", code=1)  # neither ids nor --all-dead
+    assert cli("outbox", "retry", ok=False).exit_code == 1  # neither ids nor --all-dead
     assert "queued 1" in cli("outbox", "retry", str(ids[0])).stdout
     assert "queued 1" in cli("outbox", "retry", "--all-dead").stdout
     assert json.loads(cli("outbox", "list", "--status", "dead", "--json").stdout) == []

@@ -1,10 +1,7 @@
 """「我的积分」 and `gridbot riders top`: points for reports that led to action."""
 
 import pytest
-from typer.testing import CliRunner
 
-from app.cli import app
-from app.settings import get_settings
 from tests.chatkit import FENGYUAN_1, NANYUAN_4, Chat
 
 
@@ -51,15 +48,6 @@ def test_a_report_in_another_street_counts_there(chat):
     assert "在湖南路街道排第 1 名" in chat.text("rider-1", "我的积分")
 
 
-@pytest.fixture
-def cli(demo_sessions, db_url, monkeypatch):
-    monkeypatch.setenv("GRIDBOT_DATABASE_URL", db_url)
-    get_settings.cache_clear()
-    runner = CliRunner()
-    yield lambda *args: runner.invoke(app, list(args))
-    get_settings.cache_clear()
-
-
 def test_riders_top_lists_riders_by_number_never_openid(chat, cli):
     report_and_close(chat, "rider-1", FENGYUAN_1, "worker-1", 1)
     out = cli("riders", "top", "--area", "310199001", "--month", "2026-11")
@@ -79,8 +67,8 @@ def test_riders_top_lists_riders_by_number_never_openid(chat, cli):
         (("--area", "310199", "--month", "11月"), "应写成 2026-11"),
     ],
 )
-def test_riders_top_refuses_bad_input_in_one_line(cli, args, says):
-    out = cli("riders", "top", *args)
+def test_riders_top_refuses_bad_input_in_one_line(cli, demo_sessions, args, says):
+    out = cli("riders", "top", *args, ok=False)
     assert out.exit_code == 1 and says in out.output and "Traceback" not in out.output
 
 

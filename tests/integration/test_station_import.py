@@ -4,31 +4,11 @@ import json
 
 import pytest
 from sqlalchemy import select
-from typer.testing import CliRunner
 
-from app.cli import app
 from app.db import make_engine, make_sessionmaker
 from app.demo.seed import STATIONS
 from app.migrate import upgrade
-from app.settings import get_settings
 from models import Station
-
-
-@pytest.fixture
-def cli(db_url, sessions, monkeypatch, tmp_path):
-    monkeypatch.setenv("GRIDBOT_DATABASE_URL", db_url)
-    monkeypatch.setenv("GRIDBOT_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    runner = CliRunner()
-
-    def run(*args: str, ok: bool = True):
-        result = runner.invoke(app, list(args))
-        if ok:
-            assert result.exit_code == 0, result.output
-        return result
-
-    yield run
-    get_settings.cache_clear()
 
 
 def stations(db_url) -> dict[str, Station]:
