@@ -212,13 +212,31 @@ class Settings(BaseSettings):
             ZoneInfo(self.timezone)
         except (ValueError, ZoneInfoNotFoundError):
             found.append(f"GRIDBOT_TIMEZONE: unknown time zone {self.timezone!r}")
-        if self.wecom_corp_id and (
-            not self.wecom_agent_id or not self.wecom_token or len(self.wecom_aes_key) != 43
-        ):
-            found.append(
-                "GRIDBOT_WECOM_CORP_ID needs GRIDBOT_WECOM_AGENT_ID, GRIDBOT_WECOM_TOKEN and the "
-                "43-character GRIDBOT_WECOM_AES_KEY"
+        if self.wecom_corp_id:
+            found += self._wecom_problems()
+        return found
+
+    def _wecom_problems(self) -> list[str]:
+        """With a WeCom CorpID, the rest of the app's settings (README, "Staff on WeCom")."""
+        found = []
+        missing = [
+            f"GRIDBOT_WECOM_{name}"
+            for name, value in (
+                ("AGENT_ID", self.wecom_agent_id),
+                ("SECRET", self.wecom_secret),
+                ("TOKEN", self.wecom_token),
             )
+            if not value.strip()
+        ]
+        if missing:
+            found.append(
+                f"GRIDBOT_WECOM_CORP_ID is set, so {', '.join(missing)} must be set too "
+                "(the app's AgentId and Secret, the callback's Token)"
+            )
+        if self.wecom_agent_id.strip() and not self.wecom_agent_id.strip().isdigit():
+            found.append("GRIDBOT_WECOM_AGENT_ID must be the app's numeric AgentId, like 1000002")
+        if len(self.wecom_aes_key) != 43:
+            found.append("GRIDBOT_WECOM_AES_KEY must be the callback's 43-character EncodingAESKey")
         return found
 
     @property

@@ -93,6 +93,22 @@ def test_serve_refuses_the_wechat_channel_without_app_id_and_secret(cli, tmp_pat
     assert "TOKEN" not in result.output and "MEDIA_SECRET" not in result.output
 
 
+def test_a_wecom_app_missing_its_secret_or_with_a_wrong_agent_id_is_named(cli, tmp_path):
+    result = cli(
+        "tickets",
+        "list",
+        wecom_corp_id="ww0123456789",
+        wecom_agent_id="my-app",
+        wecom_token="t",
+        wecom_aes_key="k" * 42,
+    )
+    assert result.exit_code == 2
+    assert "GRIDBOT_WECOM_CORP_ID is set, so GRIDBOT_WECOM_SECRET must be set too" in result.output
+    assert "GRIDBOT_WECOM_AGENT_ID must be the app's numeric AgentId" in result.output
+    assert "GRIDBOT_WECOM_AES_KEY must be the callback's 43-character" in result.output
+    assert "GRIDBOT_WECOM_TOKEN" not in result.output and "Traceback" not in result.output
+
+
 def test_a_policy_file_that_is_missing_or_wrong_is_named(cli, tmp_path):
     cli("db", "upgrade")
     result = cli("jobs", "run", "escalation", policy_file=str(tmp_path / "nope.toml"))
