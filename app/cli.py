@@ -168,6 +168,16 @@ RoleOpt = Annotated[
 AreaOpt = Annotated[str, typer.Option(help="The code of the area they cover.")]
 
 
+def _require_wecom(settings) -> None:
+    """A WeCom userid on the official account alone would make that person's notices
+    undeliverable: refuse until the WeCom app is configured (the sandbox stores them)."""
+    if settings.channel != "sandbox" and not settings.wecom_corp_id:
+        _fail(
+            "GRIDBOT_WECOM_CORP_ID is not set: configure the WeCom app first "
+            "(README, Staff on WeCom), or this person's notices could not be sent"
+        )
+
+
 @staff_app.command("add")
 def staff_add(
     name: Annotated[str, typer.Option(help="Their name as shown to riders.")],
@@ -185,8 +195,11 @@ def staff_add(
 
     if not openid and not wecom_userid:
         _fail("需要 --openid 或 --wecom-userid（至少一个）")
+    runtime = _start()
+    if wecom_userid:
+        _require_wecom(runtime.settings)
     try:
-        with unit_of_work(_start().sessions) as session:
+        with unit_of_work(runtime.sessions) as session:
             staff = people.add_staff(
                 session,
                 name=name,
@@ -263,8 +276,10 @@ def staff_link(
     from app.services.directory import staff_channels
     from app.services.errors import ServiceError
 
+    runtime = _start()
+    _require_wecom(runtime.settings)
     try:
-        with unit_of_work(_start().sessions) as session:
+        with unit_of_work(runtime.sessions) as session:
             person = staff_channels.find_staff(session, staff)
             before = person.wecom_userid
             staff_channels.set_wecom_userid(session, person, wecom_userid)

@@ -17,6 +17,7 @@ import httpx
 
 from app.settings import Settings
 from bot.simulator import SimulatedRequest, WeChatSimulator
+from models import WECOM_PREFIX
 
 HELP = """commands:
   <any text>                 send a text message
@@ -138,10 +139,10 @@ class TerminalChat:
 
     def poll_sandbox(self) -> list[str]:
         """Show the notices that arrived since the last look, as they come."""
-        texts = self._fetch_notices()
-        for text in texts:
-            self.out(f"[通知] {text}")
-        return texts
+        notices = self._fetch_notices()
+        for label, text in notices:
+            self.out(f"{label} {text}")
+        return [text for _, text in notices]
 
     def show_history(self) -> None:
         """At start: what was sent to this account before, marked as earlier (the last few),
@@ -156,21 +157,24 @@ class TerminalChat:
             + (f" (the last {len(shown)} of {len(texts)})" if hidden else "")
             + " ---"
         )
-        for text in shown:
-            self.out(f"[通知] {text}")
+        for label, text in shown:
+            self.out(f"{label} {text}")
         self.out("--- new messages below ---")
 
-    def _fetch_notices(self) -> list[str]:
+    def _fetch_notices(self) -> list[tuple[str, str]]:
+        """(label, text) of each new notice: [通知] on the official account, [企业微信] for
+        one the sandbox 'sent' to this person's WeCom app (a staff member bound on both)."""
         resp = self.http.get(
             f"{self.url}/sandbox/messages", params={"to": self.openid, "after": self._last_seen}
         )
         if resp.status_code != 200:
             return []
-        texts = []
+        notices = []
         for m in resp.json():
             self._last_seen = max(self._last_seen, m["id"])
-            texts.append(m["text"])
-        return texts
+            on_wecom = m["to"] != self.openid and m["to"].startswith(WECOM_PREFIX)
+            notices.append(("[企业微信]" if on_wecom else "[通知]", m["text"]))
+        return notices
 
     def _poll_forever(self) -> None:
         while not self._stop.wait(1.0):

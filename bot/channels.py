@@ -107,12 +107,12 @@ class SandboxChannel:
         text = " | ".join(f"{k}: {v}" for k, v in fields.items())
         self.send_text(openid, f"[模板 {template_id}] {text}", outbox_id=outbox_id)
 
-    def messages_to(self, openid: str, *, after_id: int = 0) -> list[SandboxMessage]:
+    def messages_to(self, *openids: str, after_id: int = 0) -> list[SandboxMessage]:
         with self.sessions() as session:
             return list(
                 session.scalars(
                     select(SandboxMessage)
-                    .where(SandboxMessage.to_openid == openid, SandboxMessage.id > after_id)
+                    .where(SandboxMessage.to_openid.in_(openids), SandboxMessage.id > after_id)
                     .order_by(SandboxMessage.id)
                 )
             )

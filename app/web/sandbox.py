@@ -8,16 +8,23 @@ import hashlib
 from fastapi import APIRouter, HTTPException, Query, Request
 
 from app.media.sources import SANDBOX_UPLOADS
-from app.web.deps import SandboxDep, SettingsDep
+from app.services.directory import people
+from app.web.deps import SandboxDep, SessionsDep, SettingsDep
 
 router = APIRouter(prefix="/sandbox", tags=["sandbox"])
 
 
 @router.get("/messages")
-def messages(channel: SandboxDep, to: str = Query(min_length=1), after: int = 0) -> list[dict]:
+def messages(
+    channel: SandboxDep, sessions: SessionsDep, to: str = Query(min_length=1), after: int = 0
+) -> list[dict]:
+    """What was 'sent' to `to`, and to their WeCom app when they are staff bound there too
+    ("to" says which)."""
+    with sessions() as session:
+        addresses = people.addresses_of(session, to)
     return [
         {"id": m.id, "to": m.to_openid, "text": m.text, "created_at": m.created_at.isoformat()}
-        for m in channel.messages_to(to, after_id=after)
+        for m in channel.messages_to(*addresses, after_id=after)
     ]
 
 

@@ -6,6 +6,7 @@ import pytest
 from PIL import Image
 
 from app.domain.coords import wgs84_to_gcj02
+from app.services.directory import staff_channels
 from app.settings import Settings
 from app.terminal import TerminalChat
 from tests.chatkit import FENGYUAN_1
@@ -42,6 +43,24 @@ def test_terminal_chat_walks_the_story_in_the_sandbox(gridbot, tmp_path):
     TerminalChat(bot.settings, openid="worker-1", url=bot.base_url, out=again.append).show_history()
     assert again[0] == "--- earlier notices to worker-1 ---"
     assert "【新工单 #1】" in again[1] and again[-1] == "--- new messages below ---"
+
+
+def test_a_worker_bound_on_both_channels_sees_each_notice_once_as_sent_to_wecom(gridbot):
+    bot = gridbot("plain", channel="sandbox")
+    with bot.sessions() as s, s.begin():
+        staff_channels.set_wecom_userid(s, staff_channels.find_staff(s, "worker-1"), "zhangwei")
+    rider_out, worker_out = [], []
+    rider = TerminalChat(bot.settings, openid="rider-1", url=bot.base_url, out=rider_out.append)
+    worker = TerminalChat(bot.settings, openid="worker-1", url=bot.base_url, out=worker_out.append)
+    assert "位置" in rider.send("路口积水很深")
+    lat, lng = wgs84_to_gcj02(*FENGYUAN_1)
+    assert "工单号 #1" in rider.send(f"/loc {lat:.6f} {lng:.6f} 枫林路口")
+
+    wait_for(worker.poll_sandbox, "the worker's new-ticket notice")
+    (line,) = worker_out  # once, and not on the official account
+    assert line.startswith("[企业微信] ") and "新工单 #1】" in line
+    assert "已认领" in worker.send("认领")  # typed on the official account: the same person
+    assert any("已由张伟认领" in n for n in wait_for(rider.poll_sandbox, "the claim notice"))
 
 
 def test_terminal_chat_explains_itself_and_survives_typos(gridbot, tmp_path):

@@ -109,3 +109,26 @@ def test_staff_invite_for_an_existing_staff_member(cli, db_url):
     assert both.exit_code != 0 and "leave out --role" in both.output
     neither = cli("staff", "invite")
     assert neither.exit_code != 0 and "需要 --role 和 --area" in neither.output
+
+
+def test_a_wecom_userid_is_refused_while_the_wecom_app_is_not_configured(cli, db_url, monkeypatch):
+    assert cli("grids", "import", str(DISTRICT)).exit_code == 0
+    add = ("staff", "add", "--name", "王芳", "--role", "grid_worker", "--area", GRID)
+    assert cli(*add, "--openid", "wx-wangfang").exit_code == 0
+    for name, value in {
+        "CHANNEL": "wechat",
+        "WECHAT_TOKEN": "real-token-123",
+        "WECHAT_APP_ID": "wx0123456789abcdef",
+        "WECHAT_APP_SECRET": "real-secret-456",
+        "MEDIA_SECRET": "m" * 32,
+    }.items():
+        monkeypatch.setenv(f"GRIDBOT_{name}", value)
+    get_settings.cache_clear()
+    for args in (
+        ("staff", "link", "--staff", "wx-wangfang", "--wecom-userid", "wangfang"),
+        (*add, "--wecom-userid", "wangfang"),
+    ):
+        refused = cli(*args)
+        assert refused.exit_code != 0, refused.output
+        assert "GRIDBOT_WECOM_CORP_ID is not set" in refused.output
+    assert _staff(db_url) == [("王芳", "wx-wangfang", None)]

@@ -40,6 +40,14 @@ def is_wecom_address(address: str) -> bool:
     return address.startswith(WECOM_PREFIX)
 
 
+def addresses_of(session: Session, openid: str) -> list[str]:
+    """`openid` and, for a staff member bound on WeCom too, their WeCom address."""
+    userid = session.scalar(
+        select(Staff.wecom_userid).where(Staff.openid == openid, Staff.wecom_userid.is_not(None))
+    )
+    return [openid, WECOM_PREFIX + userid] if userid and not is_wecom_address(openid) else [openid]
+
+
 def wecom_sender(session: Session, address: str) -> str:
     """Who a WeCom message ("wecom:<userid>") is from, as the chat engine knows people: the
     openid of the active staff member bound to that userid (so one person bound on both
