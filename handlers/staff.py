@@ -42,6 +42,6 @@ def bind(ctx: ChatContext, args: str) -> str:
     if staff.wecom_userid and not people.is_wecom_address(staff.openid or ""):
         return (
             f"绑定成功！{here}已关联到您现有的工作人员身份：{who}。"
-            f"通知只发到企业微信，每条一次；两边都可以办理工单。\n{commands}"
+            f"今后通知只发到企业微信，公众号不再重复发送；两边都可以办理工单。\n{commands}"
         )
     return f"绑定成功！{here}已换绑到您的工作人员身份：{who}。\n{commands}"
