@@ -216,3 +216,26 @@ def test_a_huge_list_says_more_than_the_cap_and_still_pages_on(
     page = client.get("/console/tickets").text
     assert "超过 1 件" in page and "共 2 件" not in page
     assert 'href="?page=2">下一页</a>' in page
+
+
+def test_the_ticket_page_says_who_each_notice_went_to(client, demo_sessions, clock):
+    """The worker by name, the reporter, a rider whose report was merged in, and riders
+    alerted nearby: never all of them called 上报人."""
+    from app.domain.coords import wgs84_to_gcj02
+    from app.jobs import JobContext, run_hazard_alerts
+
+    chat = Chat(demo_sessions, clock)
+    chat.text("rider-9", "帮助")
+    lat, lng = wgs84_to_gcj02(FENGYUAN_1[0] + 0.003, FENGYUAN_1[1])
+    chat._send("rider-9", "event", event="location", lat=lat, lng=lng, msg_id="")
+    chat.text("rider-1", "路口积水很深，电动车无法通行")
+    chat.location("rider-1", FENGYUAN_1, "枫林路口")
+    chat.text("rider-2", "这里积水很深")
+    chat.location("rider-2", FENGYUAN_1, "枫林路口")  # merged into #1 as a confirmation
+    run_hazard_alerts(JobContext(sessions=chat.sessions, settings=chat.settings, clock=clock))
+    chat.text("worker-1", "认领 1")  # told to the reporter and to the rider merged in
+    sign_in(client, demo_sessions, "lead-1")
+    page = client.get("/console/tickets/1").text
+    told = re.findall(r"给 ([^：<]+)：", page[page.index("<h2>通知</h2>") :])
+    assert "张伟" in told and "上报人" in told
+    assert "同一问题的上报人" in told and "附近骑手" in told
