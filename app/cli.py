@@ -11,6 +11,7 @@ from app.bootstrap import Database, shown
 from app.cli_api import api_key_app
 from app.cli_common import fail as _fail
 from app.cli_common import print_json as _print_json
+from app.cli_common import require_free_port
 from app.cli_common import settings as _settings
 from app.cli_common import start as _start
 from app.cli_console import console_app, console_tour
@@ -64,6 +65,7 @@ def serve(
 
     from app.web.main import create_app
 
+    require_free_port(host, port, "serve")
     runtime = _start(Database.EXISTING)
     runtime.close()  # the app opens its own engine, with the server's timeouts
     if workers > 1:
@@ -97,6 +99,7 @@ def demo(
     from app.demo.seed import TOUR, seed
     from app.web.main import create_app
 
+    require_free_port(host, port, "demo")
     runtime = _start(Database.CREATE, channel="sandbox")
     url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
     if "public_url" not in runtime.settings.model_fields_set:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import json
+import socket
 import sys
 
 import typer
@@ -41,6 +43,26 @@ def _refuse(exc: ConfigurationError) -> None:
 def fail(message: str) -> None:
     typer.echo(message, err=True)
     raise typer.Exit(1)
+
+
+def require_free_port(host: str, port: int, command: str) -> None:
+    """Refuse at once, in one line, to listen where something already does (instead of
+    starting, printing a tour and then failing in the web server's bind)."""
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as exc:
+        reason = (
+            "is in use" if exc.errno == errno.EADDRINUSE else f"cannot be used ({exc.strerror})"
+        )
+        typer.echo(
+            f"port {port} on {host} {reason}; is another gridbot running there? "
+            f"Stop it or pick another: gridbot {command} --port {port + 1}",
+            err=True,
+        )
+        raise typer.Exit(2) from None
 
 
 def print_json(rows) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -180,3 +181,18 @@ def test_a_database_url_gridbot_cannot_use_is_named(cli):
     result = cli("tickets", "list", database_url="mysql://gridbot@127.0.0.1/gridbot")
     assert result.exit_code == 2
     assert "GRIDBOT_DATABASE_URL: mysql is not supported" in result.output
+
+
+@pytest.mark.parametrize("command", ["demo", "serve"])
+def test_a_port_already_in_use_is_refused_in_one_line_before_anything_starts(cli, command):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli(command, "--port", str(port))
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        f"port {port} on 127.0.0.1 is in use; is another gridbot running there? "
+        f"Stop it or pick another: gridbot {command} --port {port + 1}"
+    )
+    assert not list(Path.cwd().glob("data/*.db"))  # nothing was created or seeded
