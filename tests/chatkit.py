@@ -90,3 +90,31 @@ class Chat:
         with self.sessions() as s:
             query = select(Ticket).options(selectinload(Ticket.events)).order_by(Ticket.id)
             return list(s.scalars(query).unique())
+
+
+class Told:
+    """The notices owed since the last look, by person (what a test of "who is told"
+    reads after each step)."""
+
+    def __init__(self, sessions) -> None:
+        self.sessions = sessions
+        self.seen = 0
+
+    def new(self) -> dict[str, list[str]]:
+        with self.sessions() as s:
+            rows = s.execute(
+                select(OutboxMessage.id, OutboxMessage.to_openid, OutboxMessage.text)
+                .where(OutboxMessage.id > self.seen)
+                .order_by(OutboxMessage.id)
+            ).all()
+        out: dict[str, list[str]] = {}
+        for row_id, openid, text in rows:
+            out.setdefault(openid, []).append(text)
+            self.seen = row_id
+        return out
+
+    def who(self) -> set[str]:
+        """Who was told since the last look; nobody may have been told twice."""
+        told = self.new()
+        assert all(len(texts) == 1 for texts in told.values()), told  # nobody twice
+        return set(told)

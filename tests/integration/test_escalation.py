@@ -15,30 +15,9 @@ from app.jobs import JobContext, run_auto_close, run_escalation
 from app.services.directory import people
 from app.settings import Settings
 from models import OutboxMessage, Ticket
-from tests.chatkit import FENGYUAN_1, Chat
+from tests.chatkit import FENGYUAN_1, Chat, Told
 
 LADDER = ["worker-1", "backup-1", "lead-1", "street-1", "supervisor"]
-
-
-class Watch:
-    """What each person has been sent since the last look."""
-
-    def __init__(self, sessions) -> None:
-        self.sessions = sessions
-        self.seen = 0
-
-    def new(self) -> dict[str, list[str]]:
-        with self.sessions() as s:
-            rows = s.execute(
-                select(OutboxMessage.id, OutboxMessage.to_openid, OutboxMessage.text)
-                .where(OutboxMessage.id > self.seen)
-                .order_by(OutboxMessage.id)
-            ).all()
-        out: dict[str, list[str]] = {}
-        for row_id, openid, text in rows:
-            out.setdefault(openid, []).append(text)
-            self.seen = row_id
-        return out
 
 
 def sweep(sessions, clock, job=run_escalation):
@@ -61,7 +40,7 @@ def world(demo_sessions, clock):
     chat = Chat(demo_sessions, clock)
     chat.text("rider-1", "路口积水很深")
     chat.location("rider-1", FENGYUAN_1, "枫林路口")
-    watch = Watch(demo_sessions)
+    watch = Told(demo_sessions)
     assert set(watch.new()) == {"worker-1"}  # the new-ticket notice
     return chat, watch
 
@@ -183,7 +162,7 @@ def test_a_restart_in_the_middle_continues_where_it_stopped(world, db_url, demo_
     engine = make_engine(db_url)
     try:
         sessions = make_sessionmaker(engine)
-        watch2 = Watch(sessions)
+        watch2 = Told(sessions)
         watch2.seen = watch.seen
         clock.now = start + timedelta(minutes=30)
         sweep(sessions, clock)
@@ -203,7 +182,7 @@ def test_bulky_waste_filed_friday_evening_is_due_on_monday(demo_sessions, clock)
     chat = Chat(demo_sessions, clock)
     chat.text("rider-1", "路边有人扔了一个旧沙发")
     chat.location("rider-1", FENGYUAN_1)
-    watch = Watch(demo_sessions)
+    watch = Told(demo_sessions)
     watch.new()
     ticket = chat.ticket(1)
     assert ticket.category == "bulky_waste"

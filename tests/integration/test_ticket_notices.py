@@ -7,39 +7,11 @@ and the merged rider hear the progress, nobody hears twice, the actor hears noth
 """
 
 import pytest
-from sqlalchemy import select
 
 from app.jobs import JobContext, run_auto_close, run_escalation
-from models import OutboxMessage
-from tests.chatkit import FENGYUAN_1, Chat
+from tests.chatkit import FENGYUAN_1, Chat, Told
 
 NEAR = (FENGYUAN_1[0] + 0.00045, FENGYUAN_1[1])  # 50 m north
-
-
-class Told:
-    """The notices sent since the last look, by person."""
-
-    def __init__(self, sessions) -> None:
-        self.sessions = sessions
-        self.seen = 0
-
-    def new(self) -> dict[str, list[str]]:
-        with self.sessions() as s:
-            rows = s.execute(
-                select(OutboxMessage.id, OutboxMessage.to_openid, OutboxMessage.text)
-                .where(OutboxMessage.id > self.seen)
-                .order_by(OutboxMessage.id)
-            ).all()
-        out: dict[str, list[str]] = {}
-        for row_id, openid, text in rows:
-            out.setdefault(openid, []).append(text)
-            self.seen = row_id
-        return out
-
-    def who(self) -> set[str]:
-        told = self.new()
-        assert all(len(texts) == 1 for texts in told.values()), told  # nobody twice
-        return set(told)
 
 
 @pytest.fixture
