@@ -238,7 +238,8 @@ def bind_staff(session: Session, *, openid: str, code: str, now: datetime) -> Bi
     if invite is None or invite.used_at is not None or invite.expires_at <= now:
         raise BadInviteCode("绑定码无效或已使用，请向管理员索取新的绑定码。")
     if staff_by_openid(session, openid) is not None:
-        raise InvalidInput("您的微信已绑定工作人员身份，无需重复绑定。")
+        # Neutral words: someone bound on both channels writes from WeCom as their openid.
+        raise InvalidInput("您已绑定工作人员身份，无需重复绑定。")
     staff = staff_channels.person_for_invite(session, invite, openid)
     linked = staff is not None
     if staff is None:
