@@ -11,8 +11,9 @@ Changes the session only; the caller commits.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, exists, func, select, union_all
 from sqlalchemy.orm import Session
@@ -41,6 +42,10 @@ from models import (
     TicketEvent,
 )
 
+log = logging.getLogger(__name__)
+
+RETRY_LATER = timedelta(minutes=1)
+"""How long an owed alert whose sending failed waits before it is tried again."""
 CLEARED_FROM = frozenset({Status.RESOLVED, Status.CLOSED})
 """An all-clear still goes out when the rider confirmed the resolution before the sweep ran."""
 
@@ -52,16 +57,34 @@ class Outcome:
 
 
 def send_owed(session: Session, *, now: datetime) -> bool:
-    """Send the oldest owed alert or all-clear, if the ticket still calls for it; False when
-    nothing is owed. One per call: the sweep commits each on its own."""
+    """Send the oldest owed alert or all-clear that is due, if the ticket still calls for
+    it; False when nothing is due. One per call: the sweep commits each on its own.
+
+    One that fails is put back RETRY_LATER with the error logged, so that it never stands
+    in front of the others (the sweep would otherwise meet it first on every run)."""
     owed = session.scalars(
         select(OwedHazardAlert)
-        .order_by(OwedHazardAlert.id)
+        .where(OwedHazardAlert.owed_at <= now)
+        .order_by(OwedHazardAlert.owed_at, OwedHazardAlert.id)
         .limit(1)
         .with_for_update(skip_locked=True)
     ).first()
     if owed is None:
         return False
+    try:
+        with session.begin_nested():
+            _settle(session, owed, now)
+    except Exception:
+        log.exception(
+            "hazard alert %s for ticket %s failed; retrying later", owed.id, owed.ticket_id
+        )
+        owed.owed_at = now + RETRY_LATER
+        return True
+    session.delete(owed)
+    return True
+
+
+def _settle(session: Session, owed: OwedHazardAlert, now: datetime) -> None:
     ticket = get_ticket(session, owed.ticket_id, lock=True)
     status = Status(ticket.status)
     if owed.kind == ALERT and status.is_open:
@@ -73,8 +96,6 @@ def send_owed(session: Session, *, now: datetime) -> bool:
             alert(session, ticket, now=now)
     elif owed.kind == CLEAR and status in CLEARED_FROM:
         clear(session, ticket, now=now)
-    session.delete(owed)
-    return True
 
 
 def _alerted(session: Session, ticket: Ticket) -> bool:
