@@ -1,6 +1,6 @@
 """Webhook throughput and latency: gridbot's full inbound path against its ceilings.
 
-Five servers run side by side, each a real uvicorn subprocess with one worker and the
+Seven servers run side by side, each a real uvicorn subprocess with one worker and the
 settings `gridbot serve` uses:
 
 - (a) a bare FastAPI route that reads the body and answers "success";
@@ -10,6 +10,10 @@ settings `gridbot serve` uses:
 - gridbot on SQLite and on PostgreSQL (`gridbot serve`, safe mode, demo district): the
   signature, timestamp and replay checks, decrypt, parse, inbox dedup insert, handler,
   ticket write with its event and outbox notice, encrypted passive reply.
+- the reference implementation on SQLite and on PostgreSQL (bench/apps/reference.py, issue
+  20): FastAPI + wechatpy + the SQLAlchemy ORM, one commit per message, the same durable
+  work without gridbot's extras; rows "gridbot / reference" give the medians of the
+  per-round ratios of req/s, server CPU per request and paced p99.
 
 The load generator (bench/loadgen.py, its own process) sends the same kind of traffic to
 each: riders' reports, a text then a location, distinct MsgIds, so every second request
