@@ -239,3 +239,23 @@ def test_the_ticket_page_says_who_each_notice_went_to(client, demo_sessions, clo
     told = re.findall(r"给 ([^：<]+)：", page[page.index("<h2>通知</h2>") :])
     assert "张伟" in told and "上报人" in told
     assert "同一问题的上报人" in told and "附近骑手" in told
+
+
+def test_a_pressed_wecom_cards_update_is_no_notice_on_the_ticket_page(client, chat, demo_sessions):
+    from app.db import unit_of_work
+    from app.services.directory import staff_channels
+    from app.services.wecom_cards import owe_card_update
+
+    with unit_of_work(demo_sessions) as s:
+        staff_channels.set_wecom_userid(s, staff_channels.find_staff(s, "worker-1"), "zhangwei")
+    chat.text("worker-1", "认领 1")
+    with unit_of_work(demo_sessions) as s:
+        owed = owe_card_update(
+            s, userid="zhangwei", response_code="rc-1", number=1, press="evt:1", now=utcnow()
+        )
+        assert owed is not None
+    sign_in(client, demo_sessions, "lead-1")
+    page = client.get("/console/tickets/1").text
+    told = page[page.index("<h2>通知</h2>") :]
+    assert "给 上报人：" in told  # the rider heard of the claim
+    assert "response_code" not in told and "rc-1" not in told

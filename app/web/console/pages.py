@@ -15,6 +15,7 @@ from app.domain.coords import wgs84_to_gcj02
 from app.domain.photos import PhotoRole, PhotoStatus
 from app.domain.tickets import Status
 from app.services.supervision.ladder import department_names
+from app.services.wecom_cards import CARD_UPDATE_KIND
 from app.web.console import queries
 from app.web.console.auth import DB, CurrentViewer
 from app.web.console.overlays import convert_geometry, overlay_converter
@@ -141,7 +142,9 @@ def ticket_page(request, number: int, session, who, *, error="", done="", status
     notices = list(
         session.scalars(
             select(OutboxMessage)
-            .where(OutboxMessage.ticket_id == ticket.id)
+            # A pressed WeCom card's update (kind card_update) tells nobody anything new:
+            # its row is a retry record, not a notice (the claim is in the timeline).
+            .where(OutboxMessage.ticket_id == ticket.id, OutboxMessage.kind != CARD_UPDATE_KIND)
             .order_by(OutboxMessage.id)
         )
     )
