@@ -1,9 +1,13 @@
-"""Drive the chat engine with plain InboundMessages, as the webhook would after decoding."""
+"""Drive the chat engine with plain InboundMessages, as the webhook would after decoding.
+
+Loaded as a pytest plugin (tests/conftest.py), so its `chat` fixture serves every test.
+"""
 
 from __future__ import annotations
 
 import itertools
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -118,3 +122,9 @@ class Told:
         told = self.new()
         assert all(len(texts) == 1 for texts in told.values()), told  # nobody twice
         return set(told)
+
+
+@pytest.fixture
+def chat(demo_sessions, clock) -> Chat:
+    """A chat with the demo district, on the test's clock; nobody has said anything yet."""
+    return Chat(demo_sessions, clock)

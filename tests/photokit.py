@@ -1,6 +1,11 @@
-"""Run the photo pipeline against the chat kit's database with photos held in memory."""
+"""Run the photo pipeline against the chat kit's database with photos held in memory.
+
+Loaded as a pytest plugin (tests/conftest.py), so its `photos` fixture serves every test.
+"""
 
 from __future__ import annotations
+
+import pytest
 
 from app.media.sources import MediaUnavailable
 from app.media.storage import LocalMediaStore
@@ -49,3 +54,9 @@ class Photos:
     def ticket_json(self, number: int) -> dict:
         with self.chat.sessions() as s:
             return ticket_dict(s.get(Ticket, number), with_events=True, store=self.store)
+
+
+@pytest.fixture
+def photos(chat, tmp_path) -> Photos:
+    """The photo pipeline for `chat`, its photos stored under the test's directory."""
+    return Photos(chat, tmp_path / "media")

@@ -5,17 +5,12 @@ from datetime import timedelta
 import pytest
 
 from app.jobs import JobContext, run_hazard_alerts
-from tests.chatkit import FENGYUAN_1, NANYUAN_4, Chat
+from tests.chatkit import FENGYUAN_1, NANYUAN_4
 from tests.images import jpeg, scene
 from tests.photokit import Photos
 
 NEAR = (FENGYUAN_1[0] + 0.00045, FENGYUAN_1[1])  # 50 m north
 FAR = (FENGYUAN_1[0] + 0.0045, FENGYUAN_1[1])  # 500 m north
-
-
-@pytest.fixture
-def chat(demo_sessions, clock):
-    return Chat(demo_sessions, clock)
 
 
 def _report(chat, rider, where, words="路口积水很深，电动车过不去"):

@@ -3,14 +3,7 @@ per interval, and the rider can take an addition back (取消)."""
 
 from datetime import timedelta
 
-import pytest
-
-from tests.chatkit import FENGYUAN_1, Chat
-
-
-@pytest.fixture
-def chat(demo_sessions, clock):
-    return Chat(demo_sessions, clock)
+from tests.chatkit import FENGYUAN_1
 
 
 def test_words_after_filing_reclassify_the_ticket_and_correct_the_worker(chat, clock):

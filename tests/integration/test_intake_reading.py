@@ -2,12 +2,7 @@
 
 import pytest
 
-from tests.chatkit import FENGYUAN_1, Chat
-
-
-@pytest.fixture
-def chat(demo_sessions, clock):
-    return Chat(demo_sessions, clock)
+from tests.chatkit import FENGYUAN_1
 
 
 def filed(chat, words: str | None = None) -> None:

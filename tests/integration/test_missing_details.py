@@ -1,23 +1,10 @@
 """A ticket needs a location plus a photo or words: when its only photo fails the checks,
 the rider is asked to describe it and the worker is not left with an empty report."""
 
-import pytest
-
-from tests.chatkit import FENGYUAN_1, Chat
+from tests.chatkit import FENGYUAN_1
 from tests.images import jpeg, scene
-from tests.photokit import Photos
 
 NOT_A_PHOTO = b"%PDF-1.4 not a photo at all"
-
-
-@pytest.fixture
-def chat(demo_sessions, clock):
-    return Chat(demo_sessions, clock)
-
-
-@pytest.fixture
-def photos(chat, tmp_path):
-    return Photos(chat, tmp_path / "media")
 
 
 def test_a_ticket_whose_only_photo_is_refused_asks_the_rider_for_words(chat, photos, clock):

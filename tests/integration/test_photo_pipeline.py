@@ -10,20 +10,10 @@ from PIL import Image
 from app.media.fetch_guard import MediaHosts
 from app.media.sources import WeChatMediaSource
 from bot.api import WeChatAPI
-from tests.chatkit import FENGYUAN_1, NANYUAN_4, Chat
+from tests.chatkit import FENGYUAN_1, NANYUAN_4
 from tests.fakewechat import start_fake_wechat
 from tests.images import jpeg, scene
 from tests.photokit import Photos
-
-
-@pytest.fixture
-def chat(demo_sessions, clock):
-    return Chat(demo_sessions, clock)
-
-
-@pytest.fixture
-def photos(chat, tmp_path):
-    return Photos(chat, tmp_path / "media")
 
 
 def _local(clock, minutes_ago: float):

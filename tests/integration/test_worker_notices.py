@@ -8,23 +8,10 @@ from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from app.domain.coords import wgs84_to_gcj02
 from app.jobs import JobContext, run_escalation
-from tests.chatkit import FENGYUAN_1, Chat
+from tests.chatkit import FENGYUAN_1
 from tests.images import jpeg, scene
-from tests.photokit import Photos
-
-
-@pytest.fixture
-def chat(demo_sessions, clock):
-    return Chat(demo_sessions, clock)
-
-
-@pytest.fixture
-def photos(chat, tmp_path):
-    return Photos(chat, tmp_path / "media")
 
 
 def _map_link(notice: str) -> dict:

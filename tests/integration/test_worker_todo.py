@@ -1,14 +1,7 @@
 """A worker's 「我的工单」: each open ticket with how urgent it is, how long is left (or how
 late it is) and where, so the worker knows which to go to first."""
 
-import pytest
-
-from tests.chatkit import FENGYUAN_1, Chat
-
-
-@pytest.fixture
-def chat(demo_sessions, clock):
-    return Chat(demo_sessions, clock)
+from tests.chatkit import FENGYUAN_1
 
 
 def test_my_tickets_say_how_urgent_how_long_is_left_and_where(chat, clock):
