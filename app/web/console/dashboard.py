@@ -67,7 +67,7 @@ def parse_period(params: Mapping[str, str], today: date) -> Period:
 
 def trend_chart(days: list[indicators.TrendDay], width: int = 720, height: int = 200) -> dict:
     """Coordinates for the inline SVG: two polylines (filed, resolved) and axis labels."""
-    left, right, top, bottom = 36, 8, 10, 24
+    left, right, top, bottom = 36, 22, 10, 24  # room for the last day's label
     peak = max([1, *(d.new for d in days), *(d.resolved for d in days)])
     step = (width - left - right) / max(1, len(days) - 1)
 
