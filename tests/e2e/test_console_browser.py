@@ -2,7 +2,8 @@
 sign in by the link from chat, see the reported ticket's pin on the map, open it,
 transfer it, and check that the new worker got the chat notice.
 
-GRIDBOT_SCREENSHOTS=docs writes the pages' screenshots there (docs/console-*.png).
+GRIDBOT_SCREENSHOTS=<folder> keeps this test's screenshots there; docs/ holds the ones made by
+`python -m bench.console_screenshots`.
 """
 
 from __future__ import annotations
