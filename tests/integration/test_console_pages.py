@@ -112,6 +112,35 @@ def test_the_ticket_page_tells_everything_and_another_areas_ticket_is_refused(
     assert client.get("/console/pins/99.json").status_code == 404
 
 
+def test_over_an_amap_basemap_pins_and_grids_are_drawn_in_gcj02(
+    chat, demo_sessions, db_url, tmp_path
+):
+    from fastapi.testclient import TestClient
+
+    from app.domain.coords import wgs84_to_gcj02
+    from app.settings import Settings
+    from app.web.main import create_app
+
+    settings = Settings(
+        database_url=db_url,
+        data_dir=tmp_path,
+        channel="sandbox",
+        console_tile_url="https://webrd0{s}.is.autonavi.com/appmaptile?x={x}&y={y}&z={z}",
+        console_tile_crs="gcj02",
+    )
+    with TestClient(create_app(settings, run_jobs=False)) as client:
+        sign_in(client, demo_sessions, "lead-1")
+        pin = client.get("/console/map.json").json()["pins"][0]
+        ticket = chat.ticket(1)
+        lat, lng = wgs84_to_gcj02(ticket.lat, ticket.lng)
+        assert pin[1:3] == [round(lat, 5), round(lng, 5)]
+        assert abs(pin[2] - ticket.lng) > 0.003  # Shanghai's offset: hundreds of metres
+        shapes = client.get("/console/grids.json").json()["grids"]
+        corner = shapes[0][2]["coordinates"][0][0]  # 枫苑一网格's first corner
+        lat, lng = wgs84_to_gcj02(31.19, 121.43)
+        assert corner == [round(lng, 5), round(lat, 5)]
+
+
 def test_transfer_from_the_console_tells_the_new_worker_as_chat_would(client, chat, demo_sessions):
     csrf = sign_in(client, demo_sessions, "lead-1")
     answer = act(client, 1, csrf, "transfer", grid="31019900100102")

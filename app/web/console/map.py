@@ -31,7 +31,7 @@ from sqlalchemy import case, func, select
 
 from app.web.console import queries
 from app.web.console.auth import DB, CurrentViewer
-from app.web.console.overlays import convert_geometry, overlay_converter
+from app.web.console.overlays import convert_geometry, is_converted, overlay_converter
 from app.web.console.pages import CATEGORIES
 from app.web.console.templating import render
 from models import Area, Ticket
@@ -123,17 +123,25 @@ def map_data(request: Request, session: DB, who: CurrentViewer):
             Ticket.lng,
             Ticket.status,
             Ticket.category,
-            Ticket.severe,
+            case((Ticket.severe, SEVERE), else_=0),
             overdue.label("late"),
         )
         .order_by(Ticket.id.desc())
         .limit(MAX_PINS)
     )
-    pins = []
-    for number, lat, lng, status, category, severe, late in session.execute(query):
-        clat, clng = convert(lat, lng)
-        flags = (LATE if late else 0) | (SEVERE if severe else 0)
-        pins.append([number, round(clat, DIGITS), round(clng, DIGITS), status, category, flags])
+    rows = session.execute(query).all()
+    if not is_converted(request.app.state.settings):
+        # Drawn as stored: no conversion per pin (10,000 of them in a district).
+        pins = [
+            [n, round(lat, DIGITS), round(lng, DIGITS), s, c, (LATE if late else 0) | sev]
+            for n, lat, lng, s, c, sev, late in rows
+        ]
+    else:
+        pins = []
+        for n, lat, lng, s, c, sev, late in rows:
+            clat, clng = convert(lat, lng)
+            flags = (LATE if late else 0) | sev
+            pins.append([n, round(clat, DIGITS), round(clng, DIGITS), s, c, flags])
     body = _compact({"load": load, "pins": pins, "truncated": len(pins) >= MAX_PINS})
     return _answer(request, body, {"Cache-Control": "no-store"})
 
@@ -162,6 +170,6 @@ def _answer(request: Request, body: bytes, headers: dict[str, str]) -> Response:
     """JSON as built (no re-encoding), gzipped when the browser takes it and it is worth it."""
     headers = {**headers, "Vary": "Accept-Encoding"}
     if len(body) > 2048 and "gzip" in request.headers.get("accept-encoding", ""):
-        body = gzip.compress(body, compresslevel=5)
+        body = gzip.compress(body, compresslevel=1)  # a tenth of the time of 5, 15% larger
         headers["Content-Encoding"] = "gzip"
     return Response(body, media_type="application/json", headers=headers)

@@ -10,9 +10,14 @@ def _same(lat: float, lng: float) -> tuple[float, float]:
     return lat, lng
 
 
+def is_converted(settings) -> bool:
+    """Overlays are converted (a GCJ-02 basemap), not drawn as stored."""
+    return bool(settings.console_tile_url) and settings.console_tile_crs == "gcj02"
+
+
 def overlay_converter(settings):
     """(lat, lng) WGS-84 -> the basemap's system."""
-    if settings.console_tile_url and settings.console_tile_crs == "gcj02":
+    if is_converted(settings):
         return wgs84_to_gcj02
     return _same
 
