@@ -52,17 +52,20 @@ def generate(
     grids: int = 2_000,
     end: datetime | None = None,
     days: int = 365,
+    migrate: bool = True,
 ) -> dict[str, float]:
     """Fill the database at `url` with `tickets` tickets over `days` days ending at `end`.
 
     Appends to what is there (ids continue after the largest). Returns row counts and
-    timings (seconds).
+    timings (seconds). `migrate=False` fills a database an older tree migrated (only
+    migration 0001's tables are written).
     """
     from app.db import make_engine
     from app.migrate import upgrade
 
     started = time.perf_counter()
-    upgrade(url)
+    if migrate:
+        upgrade(url)
     rng = random.Random(seed)
     end = (end or datetime.now(UTC)).astimezone(UTC)
     engine = make_engine(url)
