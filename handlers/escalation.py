@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.domain.send_back import ReturnKind
+from app.domain.ticket_notices import clock_time
 from app.services import notices
 from app.services.supervision import oversight
 from bot.router import Router
@@ -76,7 +77,7 @@ def _decide(ctx: ChatContext, args: str, approve: bool) -> str:
             return f"已确认退回，工单 #{n} 已关闭，并已告知上报人原因。"
         return f"已驳回退回申请，工单 #{n} 交回{d.ticket.assignee.name}继续处理。"
     if d.approved:
-        return f"已批准工单 #{n} 延期，新期限 {d.new_deadline.astimezone(ctx.tz):%m-%d %H:%M}。"
+        return f"已批准工单 #{n} 延期，新期限 {clock_time(d.new_deadline, ctx.now, ctx.tz)}。"
     return f"已驳回工单 #{n} 的延期申请。"
 
 

@@ -198,7 +198,7 @@ TEXTS: dict[str, Callable[[Change], str]] = {
         c.ticket, _staff(c), _d(c, "duration"), _d(c, "reason")
     ),
     "extension_approved": lambda c: oversight.extension_approved(
-        c.ticket, _staff(c), _d(c, "due"), _d(c, "tz")
+        c.ticket, _staff(c), _d(c, "due"), c.now, _d(c, "tz")
     ),
     "extension_refused": lambda c: oversight.extension_refused(
         c.ticket, _staff(c), c.details.get("reason", "")

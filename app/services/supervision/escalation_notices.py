@@ -6,7 +6,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from app.domain.policy import Phase
-from app.domain.ticket_notices import due_phrase
+from app.domain.ticket_notices import clock_time, due_phrase
 from app.services.handling import ticket_card as card
 from app.services.handling.ticket_card import DEFAULT, NoticeSettings
 from app.services.notices import category_label, ticket_card, where
@@ -145,8 +145,9 @@ def extension_request(ticket: Ticket, staff: Staff, duration: str, reason: str) 
     )
 
 
-def extension_approved(ticket: Ticket, by: Staff, due: datetime, tz: str) -> str:
-    return f"工单 #{ticket.number} 的延期申请已由{by.name}批准，新的期限为 {local(due, tz)}。"
+def extension_approved(ticket: Ticket, by: Staff, due: datetime, now: datetime, tz: str) -> str:
+    when = clock_time(due, now, tz)
+    return f"工单 #{ticket.number} 的延期申请已由{by.name}批准，新的期限为 {when}。"
 
 
 def extension_refused(ticket: Ticket, by: Staff, note: str) -> str:
