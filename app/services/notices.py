@@ -147,8 +147,8 @@ def merged_for_worker(ticket: Ticket, target: Ticket) -> str:
 def joined_for_rider(ticket: Ticket, target: Ticket) -> str:
     """What the rider of a report merged into `target` is told."""
     return (
-        f"感谢上报！该问题已有工单 #{target.number}（{category_label(target)}，"
-        f"{routed_to(target)}），您的上报 #{ticket.number} 已作为确认并入，"
+        f"感谢上报！该问题已有工单 #{target.number}（{category_label(target)}），"
+        f"由{routed_to(target)}处理，您的上报 #{ticket.number} 已作为确认并入，"
         f"目前已有 {target.confirmations} 位骑手确认。处理进展会同样通知您。"
     )
 
@@ -156,10 +156,15 @@ def joined_for_rider(ticket: Ticket, target: Ticket) -> str:
 def more_reports_for_worker(target: Ticket, numbers: Sequence[int]) -> str:
     """The reports merged into `target` since the worker last heard (several at once)."""
     listed = "、".join(f"#{n}" for n in numbers[:10])
+    split = (
+        f"如不是同一问题，回复「拆分 {numbers[0]}」单独处理。"
+        if len(numbers) == 1
+        else f"其中如有不是同一问题的，回复「拆分 号」单独处理，例如「拆分 {numbers[0]}」。"
+    )
     return (
         f"【工单 #{target.number}】又有 {len(numbers)} 条上报为同一问题（{listed}），"
         f"已有 {target.confirmations} 位骑手确认，紧急程度：{Severity(target.severity).label}。\n"
-        f"如不是同一问题，回复「拆分 号」单独处理。"
+        + split
     )
 
 
