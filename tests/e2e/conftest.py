@@ -24,6 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.domain.coords import wgs84_to_gcj02
 from app.settings import Settings
 from app.web.main import create_app
+from bot.codec import new_nonce, render_xml
+from bot.security import sign
 from bot.simulator import Mode, SimulatedRequest, WeChatSimulator
 from tests.fakewechat import FakeWeChat, start_fake_wechat
 
@@ -32,6 +34,29 @@ APP_ID = "wxe2e0000000000001"
 APP_SECRET = "secret"
 AES_KEY = base64.b64encode(bytes(range(32))).decode().rstrip("=")  # 43 characters
 DEADLINE = 5.0
+
+
+def signed_query(timestamp: int | None = None) -> dict[str, str]:
+    """A plain-mode webhook query signed as WeChat signs it (now, a fresh nonce)."""
+    ts, nonce = str(timestamp or int(time.time())), new_nonce()
+    return {"signature": sign(TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce}
+
+
+def text_xml(
+    openid: str = "rider-1", content: str = "路口积水很深", msg_id: int = 4242424242424242
+) -> str:
+    """A text message's XML as WeChat posts it in plain mode."""
+    return render_xml(
+        {
+            "ToUserName": "gh_gridbot",
+            "FromUserName": openid,
+            "CreateTime": int(time.time()),
+            "MsgType": "text",
+            "Content": content,
+            "MsgId": msg_id,
+        }
+    )
+
 
 assert len(AES_KEY) == 43
 

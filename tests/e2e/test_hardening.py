@@ -8,11 +8,11 @@ import time
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.codec import new_nonce, render_xml
+from bot.codec import render_xml
 from bot.metrics import METRICS
 from bot.security import sign
 from models import InboxFailure, InboxMessage
-from tests.e2e.conftest import TOKEN
+from tests.e2e.conftest import TOKEN, signed_query
 from tests.prometheus import sample
 
 
@@ -45,9 +45,7 @@ def test_item_14_get_verification_checks_the_timestamp_window(gridbot):
 
 
 def _plain_request(fields: dict[str, str | int]) -> tuple[dict[str, str], bytes]:
-    ts, nonce = str(int(time.time())), new_nonce()
-    params = {"signature": sign(TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce}
-    return params, render_xml(fields).encode()
+    return signed_query(), render_xml(fields).encode()
 
 
 @pytest.mark.parametrize(

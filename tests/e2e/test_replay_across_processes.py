@@ -3,31 +3,16 @@ restart, and its query string never reaches the access log."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from sqlalchemy import func, select
 
 from app.db import unit_of_work
 from app.inbox.deliveries import Delivery, record
-from bot.codec import render_xml
 from models import InboxMessage, SeenDelivery, Ticket
 from tests.chatkit import FENGYUAN_1
+from tests.e2e.conftest import text_xml
 from tests.e2e.server import ServeProcess
 from tests.fakewechat import start_fake_wechat
-
-
-def _forged(openid: str, content: str) -> bytes:
-    return render_xml(
-        {
-            "ToUserName": "gh_gridbot",
-            "FromUserName": openid,
-            "CreateTime": int(time.time()),
-            "MsgType": "text",
-            "Content": content,
-            "MsgId": 5555555555555555,
-        }
-    ).encode()
 
 
 def test_item_02_a_captured_request_is_refused_by_another_instance_and_after_restart(gridbot):
@@ -38,7 +23,7 @@ def test_item_02_a_captured_request_is_refused_by_another_instance_and_after_res
     assert first.post(captured).status_code == 200
 
     # The query string, logged or sniffed, with a body of the attacker's choosing.
-    forged = _forged("worker-1", "认领 1")
+    forged = text_xml("worker-1", "认领 1", msg_id=5555555555555555).encode()
     for bot in (second, first):
         answer = bot.http.post("/wechat", params=captured.params, content=forged)
         assert answer.status_code == 403, answer.text

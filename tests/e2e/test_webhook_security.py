@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import time
 
-from bot.codec import WeChatCodec, new_nonce, parse_xml, render_xml
+from bot.codec import WeChatCodec, parse_xml, render_xml
 from bot.security import sign
 from models import InboxMessage, Ticket
-from tests.e2e.conftest import AES_KEY, TOKEN
+from tests.e2e.conftest import AES_KEY, TOKEN, signed_query, text_xml
 
 BILLION_LAUGHS = (
     '<?xml version="1.0"?>\n'
@@ -21,24 +21,6 @@ BILLION_LAUGHS = (
     "<CreateTime>1700000000</CreateTime><MsgType>text</MsgType>"
     "<Content>&lol9;</Content><MsgId>1</MsgId></xml>"
 )
-
-
-def _signed(timestamp: int | None = None) -> dict[str, str]:
-    ts, nonce = str(timestamp or int(time.time())), new_nonce()
-    return {"signature": sign(TOKEN, ts, nonce), "timestamp": ts, "nonce": nonce}
-
-
-def _text_xml(openid: str = "rider-1", content: str = "路口积水很深") -> str:
-    return render_xml(
-        {
-            "ToUserName": "gh_gridbot",
-            "FromUserName": openid,
-            "CreateTime": int(time.time()),
-            "MsgType": "text",
-            "Content": content,
-            "MsgId": 4242424242424242,
-        }
-    )
 
 
 def _assert_refused(response, *statuses: int) -> None:
@@ -68,32 +50,32 @@ def test_hostile_requests_are_refused_and_nothing_is_stored(gridbot):
 
     # Correctly signed, but ten minutes old (and ten minutes in the future).
     for skew in (-600, 600):
-        params = _signed(int(time.time()) + skew)
-        _assert_refused(post("/wechat", params=params, content=_text_xml().encode()))
+        params = signed_query(int(time.time()) + skew)
+        _assert_refused(post("/wechat", params=params, content=text_xml().encode()))
 
     # Billion laughs, correctly signed.
-    _assert_refused(post("/wechat", params=_signed(), content=BILLION_LAUGHS.encode()), 400)
+    _assert_refused(post("/wechat", params=signed_query(), content=BILLION_LAUGHS.encode()), 400)
 
     # Over max_body_bytes: declared up front, and streamed without a Content-Length.
     big = b"<xml>" + b"x" * (bot.settings.max_body_bytes + 1) + b"</xml>"
-    _assert_refused(post("/wechat", params=_signed(), content=big), 413)
+    _assert_refused(post("/wechat", params=signed_query(), content=big), 413)
 
     def chunks():
         for _ in range(bot.settings.max_body_bytes // 4096 + 2):
             yield b"x" * 4096
 
-    _assert_refused(post("/wechat", params=_signed(), content=chunks()), 413)
+    _assert_refused(post("/wechat", params=signed_query(), content=chunks()), 413)
 
     # Garbage, correctly signed: not XML, XML without the fields, an unknown encrypt_type.
     for body in (b"\x00\xffnot xml at all", b"<xml><a>1</a></xml>", b"", b"<xml>"):
-        _assert_refused(post("/wechat", params=_signed(), content=body), 400)
-    params = {**_signed(), "encrypt_type": "rot13"}
-    _assert_refused(post("/wechat", params=params, content=_text_xml().encode()), 400)
+        _assert_refused(post("/wechat", params=signed_query(), content=body), 400)
+    params = {**signed_query(), "encrypt_type": "rot13"}
+    _assert_refused(post("/wechat", params=params, content=text_xml().encode()), 400)
 
     # An AES payload sealed for another app id, every signature right.
     other = WeChatCodec(TOKEN, "wxsomeoneelse00001", AES_KEY)
-    params = _signed()
-    encrypted = parse_xml(other.seal(_text_xml(), timestamp=params["timestamp"]))["Encrypt"]
+    params = signed_query()
+    encrypted = parse_xml(other.seal(text_xml(), timestamp=params["timestamp"]))["Encrypt"]
     params |= {
         "encrypt_type": "aes",
         "msg_signature": sign(TOKEN, params["timestamp"], params["nonce"], encrypted),
@@ -103,7 +85,7 @@ def test_hostile_requests_are_refused_and_nothing_is_stored(gridbot):
 
     # Ciphertext that is not even base64 / not a block multiple.
     for junk in ("!!!not-base64!!!", "QUJD"):
-        params = _signed()
+        params = signed_query()
         params |= {
             "encrypt_type": "aes",
             "msg_signature": sign(TOKEN, params["timestamp"], params["nonce"], junk),
@@ -133,7 +115,7 @@ def test_a_replayed_timestamp_and_nonce_is_refused(gridbot):
     other = bot.http.post(
         "/wechat",
         params={k: req.params[k] for k in ("signature", "timestamp", "nonce")},
-        content=_text_xml("rider-9", "伪造").encode(),
+        content=text_xml("rider-9", "伪造").encode(),
     )
     _assert_refused(other)
     assert bot.count(InboxMessage) == 1
@@ -144,6 +126,6 @@ def test_safe_mode_refuses_a_plaintext_body(gridbot):
     covers just token, timestamp and nonce. If a plaintext POST is still accepted, anyone
     who sees one delivery's query string can post their own message under it first."""
     bot = gridbot("safe")
-    response = bot.http.post("/wechat", params=_signed(), content=_text_xml().encode())
+    response = bot.http.post("/wechat", params=signed_query(), content=text_xml().encode())
     _assert_refused(response)
     assert bot.count(InboxMessage) == 0
