@@ -288,3 +288,31 @@ def test_a_pressed_wecom_cards_update_is_no_notice_on_the_ticket_page(client, ch
     told = page[page.index("<h2>通知</h2>") :]
     assert "给 上报人：" in told  # the rider heard of the claim
     assert "response_code" not in told and "rc-1" not in told
+
+
+def test_the_ticket_page_says_where_a_ticket_came_from(client, chat, demo_sessions):
+    """A rider's report came by WeChat; one the 12345 hotline POSTed by Open311 names the
+    hotline and its caller, as `tickets show` does."""
+    from app.db import unit_of_work
+    from app.services.directory import api_keys
+
+    with unit_of_work(demo_sessions) as s:
+        key = api_keys.create(s, name="12345热线", scope="write", now=utcnow())[1]
+    posted = client.post(
+        "/open311/v2/requests.json",
+        data={
+            "api_key": key,
+            "service_code": "flooding",
+            "lat": str(FENGYUAN_1[0]),
+            "long": str(FENGYUAN_1[1] + 0.004),
+            "description": "热线来电：路口积水",
+            "last_name": "张",
+            "first_name": "三",
+        },
+    )
+    assert posted.status_code == 200, posted.text
+    number = posted.json()[0]["service_request_id"]
+    sign_in(client, demo_sessions, "lead-1")
+    assert "<dt>来源</dt><dd>微信</dd>" in client.get("/console/tickets/1").text
+    page = client.get(f"/console/tickets/{number}").text
+    assert "<dt>来源</dt><dd>12345热线（Open311），联系人 张三</dd>" in page

@@ -14,6 +14,7 @@ from app.domain.categories import Category
 from app.domain.coords import wgs84_to_gcj02
 from app.domain.photos import PhotoRole, PhotoStatus
 from app.domain.tickets import Status
+from app.services.directory import api_keys
 from app.services.supervision.ladder import department_names
 from app.services.wecom_cards import CARD_UPDATE_KIND
 from app.web.console import queries
@@ -184,6 +185,7 @@ def ticket_page(request, number: int, session, who, *, error="", done="", status
         names=_actor_names(session, events),
         notices=notices,
         notice_names=_recipients(session, ticket, merged, notices),
+        source=api_keys.ticket_source(session, ticket.id),
         merged=merged,
         photos=photos,
         nav=nav,
