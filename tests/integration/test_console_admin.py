@@ -94,6 +94,10 @@ def test_the_policy_in_force_is_shown_read_only(client, demo_sessions):
     sign_in(client, demo_sessions, "supervisor")
     page = client.get("/console/admin/policy").text
     assert "道路积水" in page and "认领时限" in page and "工作时间" in page
+    # The shipped policy's figures for flooding, not just the table's headings.
+    flooding = re.search(r"<tr><td>道路积水</td>(.*?)</tr>", page, re.S).group(1)
+    cells = re.findall(r"<td>(.*?)</td>", flooding)
+    assert cells[:5] == ["自然时间", "15分钟", "4小时", "10分钟", "2小时"], cells
     assert "<form" not in page.split("</header>")[1]
 
 
