@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from app.domain.categories import Category
 from app.media.fetch_guard import MediaHosts
 from app.media.open311_source import OPEN311_MEDIA_ID
+from app.services import policies
 from app.services.directory.grids import served_district
 from app.services.errors import InvalidInput, NotFound
 from app.services.handling import deadlines
@@ -197,7 +198,7 @@ def file_request(
         source=f"来自{client.name}（Open311）",
     )
     if request.severe and ticket.merged_into_id is None:
-        deadlines.make_severe(ticket)
+        deadlines.make_severe(ticket, policies.of(session))
     session.add(
         ApiRequest(
             ticket_id=ticket.id,
