@@ -5,15 +5,10 @@ import pytest
 
 from app.domain.coords import wgs84_to_gcj02
 from app.jobs import JobContext, run_hazard_alerts
-from tests.chatkit import FENGYUAN_1, NANYUAN_4, Chat
+from tests.chatkit import FENGYUAN_1, NANYUAN_4
 
 NEARBY = (FENGYUAN_1[0] + 0.003, FENGYUAN_1[1])  # about 330 m north of the flooding
 SEVERE = "路口积水很深，电动车无法通行"
-
-
-@pytest.fixture
-def chat(demo_sessions, clock):
-    return Chat(demo_sessions, clock)
 
 
 def passing_by(chat, clock, rider, where=NEARBY):

@@ -2,12 +2,7 @@
 
 import pytest
 
-from tests.chatkit import FENGYUAN_1, NANYUAN_4, Chat
-
-
-@pytest.fixture
-def chat(demo_sessions, clock):
-    return Chat(demo_sessions, clock)
+from tests.chatkit import FENGYUAN_1, NANYUAN_4
 
 
 def report_and_close(chat, rider, where, worker, number):

@@ -1,21 +1,15 @@
 """A rider asks for a rest station (驿站), as the conversation reads."""
 
-import pytest
 from sqlalchemy import delete
 
 from app.db import unit_of_work
 from app.domain.coords import wgs84_to_gcj02
 from app.services.riders.station_import import import_stations, parse_file
 from models import Station
-from tests.chatkit import FENGYUAN_1, Chat
+from tests.chatkit import FENGYUAN_1
 
 # The demo stations (app/demo/stations.geojson); the clock starts at 10:00 Shanghai time.
 NEAR_FL01 = (31.1918, 121.4330)  # about 60 m from 枫林路暖新驿站
-
-
-@pytest.fixture
-def chat(demo_sessions, clock):
-    return Chat(demo_sessions, clock)
 
 
 def test_without_a_recent_location_it_asks_and_answers_when_the_location_comes(chat):
