@@ -18,7 +18,7 @@ def _scraped(bot, name: str) -> float:
 
 def test_metrics_tell_the_wait_for_a_handler_from_the_handling(gridbot):
     bot = gridbot("safe", ack_budget_seconds=0)  # every answer waited for, passively
-    bot.say("rider-9", "你好")  # start-up work out of the way
+    bot.say("rider-9", "路口积水很深")  # the intake path's first-use work out of the way
     state = bot.app.state
     handle = state.timed_handle
 
@@ -42,7 +42,9 @@ def test_metrics_tell_the_wait_for_a_handler_from_the_handling(gridbot):
     assert answered[1] == answered_before[1] + 1
     handling = handled[0] - handled_before[0]
     answering = answered[0] - answered_before[0]
-    assert answering >= HELD + handling  # the wait shows as answer time minus handling
-    assert handling < HELD
+    # The wait shows as answer time minus handling. Had the wait been counted as handling
+    # too, handling would be at least HELD and this would fail; how long handling itself
+    # took is not asserted (a loaded CI machine once took 3.1 s for it).
+    assert answering >= HELD + handling
     assert _scraped(bot, "gridbot_answer_seconds_count") == answered[1]
     assert _scraped(bot, "gridbot_handler_seconds_sum") == handled[0]
