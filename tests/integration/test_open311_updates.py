@@ -2,24 +2,14 @@
 an outside platform posts (as an actor of its own, through the one ticket-changing call)."""
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.db import unit_of_work
 from app.services.directory import api_keys
-from app.settings import Settings
-from app.web.main import create_app
 from models import TicketEvent, utcnow
 from tests.chatkit import FENGYUAN_1, Chat
 from tests.conftest import Clock
 from tests.open311kit import Open311
-
-
-@pytest.fixture
-def http(demo_sessions, db_url, tmp_path):
-    settings = Settings(database_url=db_url, data_dir=tmp_path, channel="sandbox")
-    with TestClient(create_app(settings, run_jobs=False)) as client:
-        yield client
 
 
 @pytest.fixture
@@ -38,10 +28,10 @@ def chat(demo_sessions):
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_a_platform_notes_resolves_and_the_rider_hears_it_by_the_platforms_name(
-    http, key, chat, demo_sessions, fmt
+    client, key, chat, demo_sessions, fmt
 ):
     chat.text("worker-1", "认领 1")
-    api = Open311(http, fmt, api_key=key)
+    api = Open311(client, fmt, api_key=key)
     status, (posted,) = api.post_update(
         service_request_id="1", status="IN_PROGRESS", description="已派排水车前往"
     )
@@ -68,8 +58,8 @@ def test_a_platform_notes_resolves_and_the_rider_hears_it_by_the_platforms_name(
     assert roles == ["rider", "grid_worker", "api_client", "api_client"]
 
 
-def test_closing_statuses_resolve_then_close_and_reopen_works_on_resolved(http, key, chat):
-    api = Open311(http, api_key=key)
+def test_closing_statuses_resolve_then_close_and_reopen_works_on_resolved(client, key, chat):
+    api = Open311(client, api_key=key)
     assert api.post_update(service_request_id="1", status="REOPEN")[0] == 409
     status, _ = api.post_update(
         service_request_id="1", status="NOT_COUNCILS_RESPONSIBILITY", description="属燃气公司"
@@ -91,8 +81,8 @@ def test_closing_statuses_resolve_then_close_and_reopen_works_on_resolved(http, 
     ]
 
 
-def test_bad_updates_are_refused_with_the_right_status(http, key, chat, demo_sessions):
-    api = Open311(http, api_key=key)
+def test_bad_updates_are_refused_with_the_right_status(client, key, chat, demo_sessions):
+    api = Open311(client, api_key=key)
     assert api.post_update(service_request_id="1", status="DONE")[0] == 400
     assert api.post_update(service_request_id="1", status="IN_PROGRESS")[0] == 400
     assert api.post_update(service_request_id="77", status="FIXED")[0] == 404
@@ -100,18 +90,19 @@ def test_bad_updates_are_refused_with_the_right_status(http, key, chat, demo_ses
     with unit_of_work(demo_sessions) as s:
         reader = api_keys.create(s, name="只读", scope="read", now=utcnow())[1]
     assert (
-        Open311(http, api_key=reader).post_update(service_request_id="1", status="FIXED")[0] == 403
+        Open311(client, api_key=reader).post_update(service_request_id="1", status="FIXED")[0]
+        == 403
     )
-    assert Open311(http).updates()[0] == 403
+    assert Open311(client).updates()[0] == 403
     assert api.updates(start_date="yesterday")[0] == 400
     assert chat.ticket(1).status == "assigned"
 
 
-def test_the_feed_names_transfers_and_duplicates(http, key, chat):
+def test_the_feed_names_transfers_and_duplicates(client, key, chat):
     chat.text("rider-2", "这里积水")
     chat.location("rider-2", FENGYUAN_1, "枫林路口")
     chat.text("worker-1", "转派 1 31019900100102")
-    status, feed = Open311(http, "xml", api_key=key).updates()
+    status, feed = Open311(client, "xml", api_key=key).updates()
     assert status == 200
     assert [(u["service_request_id"], u["status"]) for u in feed] == [
         ("2", "DUPLICATE"),
@@ -120,7 +111,7 @@ def test_the_feed_names_transfers_and_duplicates(http, key, chat):
 
 
 def test_a_report_sent_back_as_not_valid_closes_as_no_further_action_not_as_not_ours(
-    http, key, chat
+    client, key, chat
 ):
     # 退回 split in two: "not valid" is closed by the level above (nothing to do), "not
     # ours" is passed on to whoever it belongs to (a referral, never a closure).
@@ -129,7 +120,7 @@ def test_a_report_sent_back_as_not_valid_closes_as_no_further_action_not_as_not_
     chat.text("rider-2", "枫林路口小区门口积水")
     chat.location("rider-2", FENGYUAN_1, "枫林路口")
     chat.text("worker-1", "退回 2 转办 属于小区物业内部管网")
-    api = Open311(http, api_key=key)
+    api = Open311(client, api_key=key)
     feed = [(u["service_request_id"], u["status"]) for u in api.updates()[1]]
     assert ("1", "NO_FURTHER_ACTION") in feed
     assert ("1", "NOT_COUNCILS_RESPONSIBILITY") not in feed
