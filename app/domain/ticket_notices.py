@@ -191,15 +191,15 @@ def clock_time(at: datetime, now: datetime, tz: str | tzinfo) -> str:
     return f"{local.month}月{local.day}日 {local:%H:%M}"
 
 
-def due_phrase(verb: str, due: datetime, now: datetime, tz: str) -> str:
-    """请于 14:25 前认领（10 分钟内）; at the deadline 期限已到, past it how late (never
+def due_phrase(verb: str, due: datetime, now: datetime, tz: str | tzinfo) -> str:
+    """请于 14:25 前认领（10 分钟内）; at the deadline 期限已到，请立即认领, past it how late (never
     "已超时 0 分钟")."""
     when = clock_time(due, now, tz)
     left = (due - now).total_seconds() / 60
     if left >= 1:
         return f"请于 {when} 前{verb}（{span(left)}内）"
     if left > -1:
-        return f"应于 {when} 前{verb}，期限已到"
+        return f"应于 {when} 前{verb}，期限已到，请立即{verb}"
     return f"应于 {when} 前{verb}，已超时 {span(-left)}"
 
 

@@ -38,7 +38,8 @@ def test_deadlines_line_says_by_when_to_claim_and_resolve():
 
 def test_a_deadline_already_here_says_now_not_zero_minutes():
     line = deadlines_line(_ticket(timedelta(0), timedelta(hours=5)), NOW, TZ)
-    assert line == "请立即认领，15:00 前办结。"
+    # In the words of every other notice at the deadline (it said 请立即认领 alone before).
+    assert line == "应于 10:00 前认领，期限已到，请立即认领，15:00 前办结。"
     assert "0 分钟" not in line
 
 

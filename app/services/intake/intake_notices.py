@@ -9,7 +9,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from app.domain.categories import Category
-from app.domain.ticket_notices import clock_time
+from app.domain.ticket_notices import clock_time, due_phrase
 from app.domain.urgency import Assessment, urgency_label
 from app.services.handling.ticket_change import Change
 from models import Ticket
@@ -19,24 +19,17 @@ def _where(ticket: Ticket) -> str:
     return ticket.place or f"{ticket.lat:.5f}, {ticket.lng:.5f}"
 
 
-def _within(due: datetime, now: datetime) -> str:
-    minutes = int((due - now).total_seconds() // 60)
-    return f"（{minutes} 分钟内）" if 0 < minutes < 120 else ""
-
-
 def deadlines_line(ticket: Ticket, now: datetime, tz: ZoneInfo) -> str:
-    """By when the worker must claim it (while nobody has) and resolve it: "请于 10:10
-    前认领（10 分钟内），12:00 前办结。" A claim deadline already here reads "请立即认领"."""
+    """By when the worker must claim it (while nobody has) and resolve it, in the words of
+    every other notice (`due_phrase`): "请于 10:10 前认领（10 分钟内），12:00 前办结。"."""
     claim = ""
     if ticket.claimed_at is None and ticket.claim_due_at is not None:
-        due = ticket.claim_due_at
-        claim = "请立即认领" if due <= now else f"请于 {clock_time(due, now, tz)} 前认领"
-        claim += _within(due, now)
+        claim = due_phrase("认领", ticket.claim_due_at, now, tz)
     resolve = ticket.resolve_due_at
     if claim and resolve is not None:
         return f"{claim}，{clock_time(resolve, now, tz)} 前办结。"
     if resolve is not None:
-        return f"请于 {clock_time(resolve, now, tz)} 前办结{_within(resolve, now)}。"
+        return due_phrase("办结", resolve, now, tz) + "。"
     return f"{claim}。" if claim else ""
 
 
