@@ -121,3 +121,25 @@ def test_administration_is_refused_to_leads_and_without_a_session(client, demo_s
         assert client.post(path, data={"csrf": "forged", **form}).status_code == 403
     with demo_sessions() as s:
         assert s.scalars(select(Staff.active).where(Staff.id == target)).one()
+
+
+def test_dead_notices_and_staff_say_who_they_are_for(client, chat, demo_sessions):
+    """A dead notice names its recipient as a supervisor knows them (the worker, the
+    reporter), and a person bound on WeCom shows their userid."""
+    from tests.consolekit import row_of
+
+    chat.location("rider-1", FENGYUAN_1, "枫林路口")
+    chat.text("rider-1", "路口积水很深")
+    chat.text("worker-1", "认领 1")  # the rider is told
+    with demo_sessions() as s, s.begin():
+        for notice in s.scalars(select(OutboxMessage)):
+            notice.status = "dead"
+        s.scalars(select(Staff).where(Staff.openid == "worker-2")).one().wecom_userid = "wangfang"
+    sign_in(client, demo_sessions, "supervisor")
+    page = client.get("/console/admin/outbox").text
+    with demo_sessions() as s:
+        to = dict(s.execute(select(OutboxMessage.to_openid, OutboxMessage.id)).tuples().all())
+    assert row_of(page, to["worker-1"]).split()[0] == "张伟"
+    assert row_of(page, to["rider-1"]).split()[0] == "上报人"
+    staff_page = re.sub(r"<[^>]+>", " ", client.get("/console/admin/").text)
+    assert "王芳 · 网格员 企业微信 wangfang" in " ".join(staff_page.split())

@@ -19,6 +19,7 @@ from app.services.directory import staff_admin
 from app.services.errors import ServiceError
 from app.web.console import queries
 from app.web.console.auth import DB, CurrentViewer, Viewer, check_csrf
+from app.web.console.recipients import recipient_names
 from app.web.console.templating import render
 from app.web.deps import PolicyDep, SettingsDep
 from models import Area, OutboxMessage, Staff, Ticket
@@ -141,17 +142,19 @@ def outbox_page(request: Request, session: DB, who: CurrentViewer):
     if not staff_admin.may_administer(who.staff):
         return _refused(request, who)
     dead = _dead_notices(session, who)
-    names = dict(
-        session.execute(
-            select(Staff.openid, Staff.name).where(Staff.openid.in_({n.to_openid for n in dead}))
-        ).all()
-    )
+    names = recipient_names(session, dead)
     requeued = request.query_params.get("requeued", "")
     done = ""
     if requeued.isdigit():
         count = int(requeued)
         done = f"已重新排队 {count} 条通知，稍后发送。" if count else "没有可重发的通知。"
-    return render(request, "admin_outbox.html", viewer=who, dead=dead, names=names, done=done)
+    return render(
+        request,
+        "admin_outbox.html",
+        viewer=who,
+        dead=list(zip(dead, names, strict=True)),
+        done=done,
+    )
 
 
 @router.post("/outbox/retry")

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from app.domain.categories import Category
 from app.domain.coords import wgs84_to_gcj02
@@ -21,6 +21,7 @@ from app.web.console import queries
 from app.web.console.auth import DB, CurrentViewer
 from app.web.console.overlays import convert_geometry, overlay_converter
 from app.web.console.permissions import available_actions, pending_decision
+from app.web.console.recipients import recipient_names
 from app.web.console.templating import render
 from models import Area, OutboxMessage, Rider, Staff, Ticket, TicketEvent
 
@@ -96,29 +97,6 @@ def _actor_names(session, events: list[TicketEvent]) -> dict[str, str]:
     return {**dict.fromkeys(riders, "上报人"), **names}
 
 
-def _recipients(session, ticket: Ticket, merged: list[Ticket], notices) -> list[str]:
-    """Who each notice went to, as a lead reads it: staff by name, the reporter, the
-    riders whose reports were merged in, riders alerted nearby, an outside system."""
-    addresses = {n.to_openid for n in notices if n.to_openid}
-    userids = {a.removeprefix("wecom:") for a in addresses if a.startswith("wecom:")}
-    names = {
-        **dict.fromkeys((t.reporter.openid for t in merged), "同一问题的上报人"),
-        ticket.reporter.openid: "上报人",
-    }
-    for openid, userid, name in session.execute(
-        select(Staff.openid, Staff.wecom_userid, Staff.name).where(
-            or_(Staff.openid.in_(addresses), Staff.wecom_userid.in_(userids))
-        )
-    ):
-        names[openid] = names[f"wecom:{userid}"] = name
-    return [
-        names.get(n.to_openid or "")
-        or ("外部系统" if (n.to_openid or "").startswith("webhook:") else None)
-        or ("附近骑手" if n.kind.startswith("hazard_") else "骑手")
-        for n in notices
-    ]
-
-
 @router.get("/tickets/{number}")
 def ticket_view(request: Request, number: int, session: DB, who: CurrentViewer):
     done = DONE_MESSAGES.get(request.query_params.get("done", ""), "")
@@ -184,7 +162,7 @@ def ticket_page(request, number: int, session, who, *, error="", done="", status
         events=events,
         names=_actor_names(session, events),
         notices=notices,
-        notice_names=_recipients(session, ticket, merged, notices),
+        notice_names=recipient_names(session, notices),
         source=api_keys.ticket_source(session, ticket.id),
         merged=merged,
         photos=photos,
