@@ -103,11 +103,6 @@ class WeChatAPI:
             assert self._token is not None
             return self._token
 
-    def invalidate_token(self) -> None:
-        with self._lock:
-            self._token = None
-            self._expires_at = 0.0
-
     def _fetch_token(self, *, force_refresh: bool) -> None:
         payload = {
             "grant_type": "client_credential",

@@ -130,10 +130,6 @@ class WeChatCodec:
         self.max_body = max_body
         self._cipher = MessageCipher(aes_key, app_id, prp) if aes_key else None
 
-    @property
-    def encryption_enabled(self) -> bool:
-        return self._cipher is not None
-
     # -- inbound ---------------------------------------------------------------------------
 
     def verify_echo(self, query: Mapping[str, str]) -> str:

@@ -28,10 +28,6 @@ def day_bounds(day: date, tz: tzinfo) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def local_day(instant: datetime, tz: tzinfo) -> date:
-    return instant.astimezone(tz).date()
-
-
 def median_minutes(durations: list[timedelta]) -> float | None:
     if not durations:
         return None
