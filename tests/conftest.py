@@ -25,7 +25,13 @@ from app.db import make_engine, make_sessionmaker, unit_of_work
 from app.migrate import upgrade
 
 # The kits' fixtures: `chat`, `photos`, the console's `client`, the command line's `cli`.
-pytest_plugins = ["tests.chatkit", "tests.photokit", "tests.consolekit", "tests.clikit"]
+pytest_plugins = [
+    "tests.chatkit",
+    "tests.photokit",
+    "tests.consolekit",
+    "tests.clikit",
+    "tests.fakewecom",
+]
 
 PG_ADMIN = os.environ.get("GRIDBOT_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_BASE = PG_ADMIN.rsplit("/", 1)[0]

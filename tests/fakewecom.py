@@ -4,6 +4,8 @@
 records what it got, and fails on demand (`fail_next(errcode, times)`): errors are JSON
 {"errcode", "errmsg"} with HTTP 200, as WeCom answers. `WeComUser` builds callbacks the
 way WeCom does, encrypted with wechatpy.enterprise's crypto.
+
+Loaded as a pytest plugin (tests/conftest.py): its `fake_wecom` fixture serves every test.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import pytest
 from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot.codec import parse_xml
@@ -176,3 +180,13 @@ class WeComUser:
         sig = signature or sign(TOKEN, ts, nonce, echostr)
         params = {"msg_signature": sig, "timestamp": ts, "nonce": nonce, "echostr": echostr}
         return self.http.get("/wecom", params=params)
+
+
+@pytest.fixture
+def fake_wecom() -> Iterator[FakeWeCom]:
+    """A fake WeCom API on 127.0.0.1 for one test."""
+    server = start_fake_wecom()
+    try:
+        yield server
+    finally:
+        server.stop()

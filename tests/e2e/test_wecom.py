@@ -4,7 +4,6 @@ into the running app, the same chat engine answering, notices out to a fake WeCo
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -20,19 +19,8 @@ from tests.fakewecom import (
     CORP_ID,
     SECRET,
     TOKEN,
-    FakeWeCom,
     WeComUser,
-    start_fake_wecom,
 )
-
-
-@pytest.fixture
-def fake_wecom() -> Iterator[FakeWeCom]:
-    server = start_fake_wecom()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -19,16 +19,7 @@ from bot.wecom_api import WeComAPI
 from bot.wecom_channel import WeComRouting
 from models import ChannelPause, OutboxMessage
 from tests.fakewechat import FakeWeChat, start_fake_wechat
-from tests.fakewecom import AGENT_ID, CORP_ID, SECRET, FakeWeCom, start_fake_wecom
-
-
-@pytest.fixture
-def fake_wecom() -> Iterator[FakeWeCom]:
-    server = start_fake_wecom()
-    try:
-        yield server
-    finally:
-        server.stop()
+from tests.fakewecom import AGENT_ID, CORP_ID, SECRET
 
 
 @pytest.fixture
