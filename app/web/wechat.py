@@ -21,6 +21,7 @@ from starlette.requests import ClientDisconnect
 from app.inbox.chat import DatabaseUnavailable
 from app.inbox.deliveries import Delivery
 from bot.codec import BadRequest, is_encrypted
+from bot.inbound import InboundMessage
 from bot.metrics import METRICS
 
 router = APIRouter(tags=["wechat"])
@@ -94,24 +95,8 @@ async def receive(request: Request) -> Response:
     if not fresh:
         return PlainTextResponse("replayed request", status_code=403)
 
-    async def park() -> str | None:
-        try:
-            return await _within(state.parking.park(msg), PARK_TIMEOUT_SECONDS)
-        except DATABASE_DOWN:
-            await _keep(state, msg, arrived_ns, None)
-            return None
-
-    chat = state.chat
     try:
-        reply = await state.in_flight.run(
-            msg.dedup_key,
-            lambda: anyio.to_thread.run_sync(state.timed_handle, msg, limiter=state.chat_limiter),
-            budget=state.backlog.budget(state.settings.ack_budget_seconds),
-            park=park,
-            settle=lambda reply: anyio.to_thread.run_sync(
-                chat.answer_late, msg, reply, limiter=state.late_limiter
-            ),
-        )
+        reply = await handled(state, msg, arrived_ns)
     except DatabaseUnavailable as exc:
         log.warning("database unavailable (%s): keeping %s", exc, msg.dedup_key)
         return await _kept(state, msg, arrived_ns, None, arrived)
@@ -123,6 +108,30 @@ async def receive(request: Request) -> Response:
         )
     METRICS.observe("gridbot_answer_seconds", time.perf_counter() - arrived)
     return answer
+
+
+async def handled(state, msg: InboundMessage, arrived_ns: int) -> str | None:
+    """The chat's answer to `msg` within the ack budget, or None when it was parked (its
+    answer then goes late, through `settle`); one copy of a message in flight at a time.
+    Raises DatabaseUnavailable for the caller to keep or refuse the message."""
+
+    async def park() -> str | None:
+        try:
+            return await _within(state.parking.park(msg), PARK_TIMEOUT_SECONDS)
+        except DATABASE_DOWN:
+            await _keep(state, msg, arrived_ns, None)
+            return None
+
+    chat = state.chat
+    return await state.in_flight.run(
+        msg.dedup_key,
+        lambda: anyio.to_thread.run_sync(state.timed_handle, msg, limiter=state.chat_limiter),
+        budget=state.backlog.budget(state.settings.ack_budget_seconds),
+        park=park,
+        settle=lambda reply: anyio.to_thread.run_sync(
+            chat.answer_late, msg, reply, limiter=state.late_limiter
+        ),
+    )
 
 
 async def _within(awaitable, seconds: float | None):

@@ -19,7 +19,7 @@ from app.db import unit_of_work
 from app.inbox.chat import DatabaseUnavailable
 from app.services.directory import people
 from app.services.wecom_cards import CLAIM_KEY, owe_card_update
-from app.web.wechat import DATABASE_DOWN, PARK_TIMEOUT_SECONDS, XML, _capped_body, _keep, _within
+from app.web.wechat import DATABASE_DOWN, XML, _capped_body, handled
 from bot.codec import BadRequest
 from bot.inbound import InboundMessage
 from bot.wecom import wecom_userid
@@ -71,24 +71,8 @@ async def receive(request: Request) -> Response:
     except DATABASE_DOWN:
         return PlainTextResponse("database unavailable", status_code=503)  # WeCom retries
 
-    async def park() -> str | None:
-        try:
-            return await _within(state.parking.park(msg), PARK_TIMEOUT_SECONDS)
-        except DATABASE_DOWN:
-            await _keep(state, msg, 0, None)
-            return None
-
-    chat = state.chat
     try:
-        reply = await state.in_flight.run(
-            msg.dedup_key,
-            lambda: anyio.to_thread.run_sync(state.timed_handle, msg, limiter=state.chat_limiter),
-            budget=state.backlog.budget(state.settings.ack_budget_seconds),
-            park=park,
-            settle=lambda reply: anyio.to_thread.run_sync(
-                chat.answer_late, msg, reply, limiter=state.late_limiter
-            ),
-        )
+        reply = await handled(state, msg, 0)
     except DatabaseUnavailable:
         return PlainTextResponse("database unavailable", status_code=503)
     tasks = None
