@@ -104,18 +104,10 @@ def make_engine(url: str):
     return engine
 
 
-engine = make_engine(os.environ["BENCH_REFERENCE_DATABASE_URL"])
-SessionLocal = sessionmaker(engine)
-crypto = WeChatCrypto(
-    os.environ["BENCH_WECHAT_TOKEN"],
-    os.environ["BENCH_WECHAT_AES_KEY"],
-    os.environ["BENCH_WECHAT_APP_ID"],
-)
-
-
-def load_grids() -> tuple[STRtree, list[Grid]]:
+def load_grids(engine) -> tuple[STRtree, list[Grid]]:
+    """Create the tables on `engine` and load the demo district's grids once; the index."""
     Base.metadata.create_all(engine)
-    with SessionLocal() as session:
+    with Session(engine) as session:
         if not session.scalar(select(func.count()).select_from(Grid)):
             features = json.loads(DISTRICT.read_text(encoding="utf-8"))["features"]
             grids = [f for f in features if f["properties"]["level"] == "grid"]
@@ -128,7 +120,17 @@ def load_grids() -> tuple[STRtree, list[Grid]]:
     return STRtree([shape(json.loads(g.geometry)) for g in grids]), grids
 
 
-tree, grids = load_grids()
+if os.environ.get("BENCH_REFERENCE_DATABASE_URL"):  # served; bench.message_floor imports it
+    engine = make_engine(os.environ["BENCH_REFERENCE_DATABASE_URL"])
+    SessionLocal = sessionmaker(engine)
+    crypto = WeChatCrypto(
+        os.environ["BENCH_WECHAT_TOKEN"],
+        os.environ["BENCH_WECHAT_AES_KEY"],
+        os.environ["BENCH_WECHAT_APP_ID"],
+    )
+    tree, grids = load_grids(engine)
+else:
+    tree, grids = load_grids(make_engine("sqlite://"))
 app = FastAPI()
 
 
