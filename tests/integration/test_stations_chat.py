@@ -1,6 +1,8 @@
 """A rider asks for a rest station (驿站), as the conversation reads."""
 
-from sqlalchemy import delete
+from datetime import timedelta
+
+from sqlalchemy import delete, select
 
 from app.db import unit_of_work
 from app.domain.coords import wgs84_to_gcj02
@@ -124,3 +126,21 @@ def test_stations_are_updated_in_place_by_code(chat, demo_sessions, clock):
     chat.text("rider-1", "驿站")
     reply = chat.location("rider-1", NEAR_FL01)
     assert "枫林路暖新驿站（改）：60米" in reply and "已关门，12:00开门" in reply
+
+
+def test_a_late_copy_of_an_older_location_does_not_move_the_position_back(
+    chat, demo_sessions, clock
+):
+    from app.services.riders import stations
+    from models import Rider
+
+    chat.location("rider-1", NEAR_FL01)
+    now = clock()
+    with unit_of_work(demo_sessions) as s:
+        rider = s.scalars(select(Rider).where(Rider.openid == "rider-1")).one()
+        sent = stations.recent_position(s, rider, now=now)
+        before = now - timedelta(minutes=1)
+        stations.record_position(s, rider, 31.0, 121.0, now=before, source="event")
+        assert stations.recent_position(s, rider, now=now) == sent
+        stations.record_position(s, rider, 31.2, 121.5, now=now, source="event")
+        assert stations.recent_position(s, rider, now=now) == (31.2, 121.5)

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app.domain.stations import HoursError, Nearby, Place, nearby, parse_hours
@@ -17,17 +18,36 @@ REQUEST_WINDOW = timedelta(minutes=10)
 """A "驿站" asked without a position is answered by a location arriving this soon after."""
 
 
+def _position_upsert(dialect):
+    table = RiderPosition.__table__
+    insert = dialect.insert(table)
+    fresh = insert.excluded
+    return insert.on_conflict_do_update(
+        index_elements=[table.c.rider_id],
+        set_={"lat": fresh.lat, "lng": fresh.lng, "seen_at": fresh.seen_at, "source": fresh.source},
+        # A late copy of an older message does not move the position back.
+        where=table.c.seen_at <= fresh.seen_at,
+    )
+
+
+POSITION_UPSERT = {
+    name: _position_upsert(d) for name, d in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+
+
 def record_position(
     session: Session, rider: Rider, lat: float, lng: float, *, now: datetime, source: str
 ) -> None:
-    """Remember where `rider` is (WGS-84); only the latest position is kept."""
-    position = session.get(RiderPosition, rider.id)
-    if position is None:
-        session.add(RiderPosition(rider_id=rider.id, lat=lat, lng=lng, seen_at=now, source=source))
-        return
-    if position.seen_at > now:  # a late copy of an older message
-        return
-    position.lat, position.lng, position.seen_at, position.source = lat, lng, now, source
+    """Remember where `rider` is (WGS-84); only the latest position is kept.
+
+    One INSERT ... ON CONFLICT DO UPDATE, not a load and a flush: every location a rider
+    sends passes here."""
+    upsert = POSITION_UPSERT[session.get_bind().dialect.name]
+    values = {"rider_id": rider.id, "lat": lat, "lng": lng, "seen_at": now, "source": source}
+    session.execute(upsert, values)
+    loaded = session.identity_map.get(session.identity_key(RiderPosition, rider.id))
+    if loaded is not None:  # read earlier in this session: show the row as it is now
+        session.expire(loaded)
 
 
 def recent_position(session: Session, rider: Rider, *, now: datetime) -> tuple[float, float] | None:
