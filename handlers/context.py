@@ -25,6 +25,9 @@ class ChatContext:
     rules: IntakeRules
     rider: Rider
     staff: Staff | None
+    station_request: bool = True
+    """The rider may wait for stations (驿站) to be found where their location says: the
+    chat engine knows from the message's arrival (app/inbox/arrival.py); True when not known."""
 
     @property
     def tz(self) -> ZoneInfo:

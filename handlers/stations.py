@@ -56,7 +56,7 @@ def location(ctx: ChatContext, args: str) -> str | None:
         return None  # intake answers an unreadable location
     here = to_wgs84(msg.lat, msg.lng, ctx.settings.location_crs)
     stations.record_position(ctx.session, ctx.rider, *here, now=ctx.now, source="message")
-    amenity = stations.take_request(ctx.session, ctx.rider, now=ctx.now)
+    amenity = _pending_request(ctx)
     if amenity is None:
         return None  # a report's location
     return _answer(ctx, here, amenity or None)
@@ -72,13 +72,21 @@ def location_event(ctx: ChatContext, args: str) -> str:
     crs = ctx.settings.location_event_crs or ctx.settings.location_crs
     here = to_wgs84(msg.lat, msg.lng, crs)
     stations.record_position(ctx.session, ctx.rider, *here, now=ctx.now, source="event")
-    amenity = stations.take_request(ctx.session, ctx.rider, now=ctx.now)
+    amenity = _pending_request(ctx)
     if amenity is not None:
         text = _answer(ctx, here, amenity or None)
         outbox.enqueue(
             ctx.session, to_openid=ctx.rider.openid, kind="stations", text=text, now=ctx.now
         )
     return ""
+
+
+def _pending_request(ctx: ChatContext) -> str | None:
+    """The amenity of the "驿站" this location answers ('' for any), consumed; None when
+    the rider asked none (known on arrival: no read of the requests per location)."""
+    if not ctx.station_request:
+        return None
+    return stations.take_request(ctx.session, ctx.rider, now=ctx.now)
 
 
 def _verb(amenity: str) -> str:

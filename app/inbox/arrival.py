@@ -1,26 +1,36 @@
 """What the chat engine must know when a message arrives, asked in one statement.
 
 Was this message handled already (a WeChat retry), who is sending it (rider row, staff
-id), are notices held for them, did an earlier attempt at it fail, was it parked? Asked one by one
-these were five round trips per message, the largest share of a short message's cost.
+row), are notices held for them, did an earlier attempt at it fail, was it parked, does
+the rider wait for an answer to "驿站"? Asked one by one these were seven round trips per
+message, the largest share of a short message's cost.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, exists, literal_column, select
 from sqlalchemy.orm import Session, aliased
 
 from app.domain.delivery import OutboxStatus
-from models import InboxFailure, InboxMessage, OutboxMessage, ParkedMessage, Rider, Staff
+from models import (
+    InboxFailure,
+    InboxMessage,
+    OutboxMessage,
+    ParkedMessage,
+    Rider,
+    Staff,
+    StationRequest,
+)
 
 
 @dataclass(frozen=True)
 class Arrival:
     rider: Rider | None
     """None on a person's first message."""
-    staff_id: int | None
+    staff: Staff | None
+    """The sender's active staff record (its area loaded), if they are staff."""
     handled: bool
     """An earlier attempt at this very message has committed."""
     stored_reply: str
@@ -32,15 +42,13 @@ class Arrival:
     others_parked: bool
     """Other messages of this sender were parked and are not handled yet: those sent
     earlier must be handled first (see late_answers.earlier_unhandled)."""
+    station_request: bool
+    """The rider asked for stations (驿站) before their location was known: a location
+    may answer it (app/services/riders/stations.py take_request)."""
 
 
 def _facts(openid, dedup_key) -> tuple:
     return (
-        select(Staff.id)
-        .where(Staff.openid == openid, Staff.active)
-        .limit(1)
-        .scalar_subquery()
-        .label("staff_id"),
         select(InboxMessage.reply)
         .where(InboxMessage.dedup_key == dedup_key)
         .scalar_subquery()
@@ -61,31 +69,37 @@ def _facts(openid, dedup_key) -> tuple:
             ~exists().where(InboxMessage.dedup_key == _EARLIER.dedup_key),
         )
         .label("parked_unhandled"),
+        exists().where(StationRequest.rider_id == Rider.id).label("station_request"),
     )
 
 
 _EARLIER = aliased(ParkedMessage)
 
 
-# Built once: constructing a statement of this size costs more than running it.
+# Built once: constructing a statement of this size costs more than running it. The
+# rider and the staff record are outer-joined to one row, so that a person's first
+# message (no rider row) and a rider who is no staff get the facts all the same.
 _OPENID, _KEY = bindparam("openid"), bindparam("dedup_key")
-KNOWN_RIDER = select(Rider, *_facts(_OPENID, _KEY)).where(Rider.openid == _OPENID)
-NEW_PERSON = select(*_facts(_OPENID, _KEY))
+_ONE_ROW = select(literal_column("1").label("one")).subquery("one_row")
+ARRIVAL = (
+    select(Rider, Staff, *_facts(_OPENID, _KEY))
+    .select_from(_ONE_ROW)
+    .outerjoin(Rider, Rider.openid == _OPENID)
+    .outerjoin(Staff, (Staff.openid == _OPENID) & Staff.active)
+)
 
 
 def arrival(session: Session, openid: str, dedup_key: str) -> Arrival:
-    params = {"openid": openid, "dedup_key": dedup_key}
-    row = session.execute(KNOWN_RIDER, params).first()
-    if row is None:  # a person's first message: the same facts without a rider row
-        row = (None, *session.execute(NEW_PERSON, params).one())
-    rider, staff_id, stored, handled, held, failed, parked, others = row
+    row = session.execute(ARRIVAL, {"openid": openid, "dedup_key": dedup_key}).one()
+    rider, staff, stored, handled, held, failed, parked, others, station_request = row
     return Arrival(
         rider,
-        staff_id,
+        staff,
         bool(handled),
         stored or "",
         bool(held),
         bool(failed),
         bool(parked),
         bool(others),
+        bool(station_request),
     )

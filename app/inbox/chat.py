@@ -98,6 +98,7 @@ class ContextFactory(Protocol):
         now: datetime,
         rider: Rider,
         staff: Staff | None,
+        station_request: bool,
     ) -> Any:
         """What the dispatcher's handlers are given for `msg`."""
 
@@ -327,7 +328,8 @@ class ChatEngine:
             session=session,
             now=now,
             rider=rider,
-            staff=session.get(Staff, known.staff_id) if known.staff_id is not None else None,
+            staff=known.staff,
+            station_request=known.station_request,
         )
 
     def _stored_reply(self, msg: InboundMessage) -> str | None:
