@@ -1,6 +1,8 @@
 """Signed webhooks: ticket events POSTed to a city platform through the outbox, with the
 notices' retries, backoff and dead letters."""
 
+import time
+
 import pytest
 from sqlalchemy import select
 
@@ -271,3 +273,43 @@ def test_the_command_line_adds_tests_lists_retries_and_removes_a_hook(
         assert "no webhook 1" in cli("webhooks", "test", "1", code=1)
     finally:
         get_settings.cache_clear()
+
+
+def _webhook_rows(sessions) -> list[str]:
+    with sessions() as s:
+        return [a for a in s.scalars(select(OutboxMessage.to_openid)) if a.startswith("webhook:")]
+
+
+def test_a_hook_added_by_another_process_is_heard_within_the_ttl(
+    demo_sessions, clock, receiver, monkeypatch
+):
+    from sqlalchemy import insert
+
+    from app.services.webhooks import live_hooks
+    from models import Webhook
+
+    chat = Chat(demo_sessions, clock)
+    _report(chat)  # this process now keeps "no live hook"
+    with unit_of_work(demo_sessions) as s:  # as another process writes it: not through hooks
+        s.execute(
+            insert(Webhook).values(url=receiver.url, events="*", secret="x", created_at=clock())
+        )
+    chat.text("worker-1", "认领 1")
+    assert _webhook_rows(demo_sessions) == []  # within the TTL: not seen yet
+    kept_at = time.monotonic()
+    monkeypatch.setattr(live_hooks.time, "monotonic", lambda: kept_at + live_hooks.TTL_SECONDS + 1)
+    chat.text("worker-1", "进展 1 排水车已到")
+    assert _webhook_rows(demo_sessions) == ["webhook:1"]
+
+
+def test_a_hook_added_in_a_transaction_rolled_back_hears_nothing(demo_sessions, clock, receiver):
+    chat = Chat(demo_sessions, clock)
+    _report(chat)
+    with demo_sessions() as s:
+        hooks.add(s, url=receiver.url, events="*", now=clock(), allow_private=True)
+        s.rollback()
+    chat.text("worker-1", "认领 1")
+    assert _webhook_rows(demo_sessions) == []
+    hook_id = _add(demo_sessions, clock, receiver, "*")  # one committed is heard at once
+    chat.text("worker-1", "进展 1 排水车已到")
+    assert _webhook_rows(demo_sessions) == [f"webhook:{hook_id}"]

@@ -4,7 +4,8 @@ A hook's URL is http(s) and, unless the settings allow private targets, must res
 public addresses only (the same guard as photo downloads, app/media/fetch_guard.py, which
 the sender applies again at every connection). The secret is made here and shown once.
 Deliveries are outbox rows addressed to the hook ("webhook:<id>"): listed, retried and
-dead-lettered as the notices are.
+dead-lettered as the notices are. Every write of a hook tells live_hooks, which keeps the
+live hooks in memory for the ticket changes.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from app.domain.webhooks import parse_events
 from app.media.fetch_guard import Resolver, is_public, resolve
 from app.services import outbox
 from app.services.errors import InvalidInput, NotFound
+from app.services.webhooks import live_hooks
 from models import WEBHOOK_PREFIX, OutboxMessage, Webhook
 
 SECRET_PREFIX = "whsec_"
@@ -47,6 +49,7 @@ def add(
     hook = Webhook(url=url.strip(), events=",".join(names), secret=secret, created_at=now)
     session.add(hook)
     session.flush()
+    live_hooks.written(session)
     return hook, secret
 
 
@@ -87,6 +90,7 @@ def remove(session: Session, hook_id: int, *, now: datetime) -> int:
     retried only if it is added again). Returns how many were pending."""
     hook = live(session, hook_id)
     hook.removed_at = now
+    live_hooks.written(session)
     pending = list(
         session.scalars(
             select(OutboxMessage)

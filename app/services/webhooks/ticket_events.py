@@ -4,7 +4,9 @@ Written by `act` (app/services/handling/ticket_actions.py) in the change's own
 transaction, as outbox rows addressed "webhook:<id>": a crash loses no event that was
 committed and sends none that was not, and the POST itself happens in the outbox sender
 (app/delivery/webhook_channel.py), with the notices' retries, backoff and dead letters,
-never on the path of the message that caused the change.
+never on the path of the message that caused the change. Which hooks are live is kept
+in memory for a few seconds (app/services/webhooks/live_hooks.py: a change of hooks in
+this process is seen at once, one in another process within `live_hooks.TTL_SECONDS`).
 
 The body is the event and the ticket as the Open311 API shows it (its public fields:
 no reporter, no contact details), frozen at the time of the change.
@@ -18,7 +20,6 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain import open311
@@ -26,6 +27,7 @@ from app.domain.webhooks import TEST_EVENT, event_for, subscribed
 from app.services.handling.ticket_change import Change
 from app.services.open311.open311_views import as_service_requests
 from app.services.outbox import enqueue
+from app.services.webhooks import live_hooks
 from models import Webhook
 
 
@@ -34,20 +36,14 @@ def owe(session: Session, change: Change) -> list[int]:
     event = event_for(change.action)
     if event is None:
         return []
-    hooks = [
-        (hook_id, events)
-        for hook_id, events in session.execute(
-            select(Webhook.id, Webhook.events).where(Webhook.removed_at.is_(None))
-        )
-        if subscribed(events.split(","), event)
-    ]
+    hooks = [hook_id for hook_id, events in live_hooks.live(session) if subscribed(events, event)]
     if not hooks:
         return []
     body = _dumps(ticket_event(session, change, event))
     ticket = change.ticket
     return [
         outbox_id
-        for hook_id, _ in hooks
+        for hook_id in hooks
         if (
             outbox_id := enqueue(
                 session,
