@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -176,7 +176,25 @@ def _on_wecom(session: Session, openid: str) -> str:
     no 48-hour window, and one address per notice so each goes out once."""
     if ":" in openid:  # already an address of its own: "wecom:<userid>", "webhook:<id>"
         return openid
-    userid = session.scalar(
-        select(Staff.wecom_userid).where(Staff.openid == openid, Staff.wecom_userid.is_not(None))
-    )
+    loaded = _loaded_staff(session, openid)
+    if loaded is not None:  # routing or the sender's arrival loaded them: no query
+        userid = loaded.wecom_userid
+    else:
+        userid = session.scalar(WECOM_USERID, {"openid": openid})
     return WECOM_PREFIX + userid if userid else openid
+
+
+WECOM_USERID = select(Staff.wecom_userid).where(
+    Staff.openid == bindparam("openid"), Staff.wecom_userid.is_not(None)
+)
+
+
+def _loaded_staff(session: Session, openid: str) -> Staff | None:
+    """The staff member with `openid` if this session holds their row, loaded (a notice
+    usually goes to a worker the change itself loaded); None when it would take a query."""
+    for obj in session.identity_map.values():
+        if type(obj) is Staff:
+            state = obj.__dict__
+            if "openid" in state and "wecom_userid" in state and state["openid"] == openid:
+                return obj
+    return None
