@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, case, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, lazyload
 
 from app.domain import tickets as lifecycle
 from app.domain.tickets import Action, Status
@@ -29,6 +29,15 @@ __all__ = ["SYSTEM", "Actor", "Change", "act", "authorize", "followers", "tell",
 OPEN = [s.value for s in lifecycle.OPEN_STATUSES]
 
 
+LOCK_TICKET = select(Ticket.id).where(Ticket.id == bindparam("number")).with_for_update()
+TICKET = (
+    select(Ticket)
+    .where(Ticket.id == bindparam("number"))
+    .options(lazyload(Ticket.photos))
+    .execution_options(populate_existing=True)
+)
+
+
 def get_ticket(session: Session, number: int, *, lock: bool = False) -> Ticket:
     """Ticket `number`; with `lock`, its row is locked until the caller's transaction ends.
 
@@ -36,28 +45,36 @@ def get_ticket(session: Session, number: int, *, lock: bool = False) -> Ticket:
     eager loads, PostgreSQL re-reads only the locked row after waiting for a rival, so the
     joined rows (the assignee) came back as before the wait (NULL once it had changed,
     and the loser of a claim race heard "已由他人认领").
+
+    Its photos are read when first used (a new-ticket card, an Open311 view), not with it:
+    most commands never look at them.
     """
     if lock:
-        session.execute(select(Ticket.id).where(Ticket.id == number).with_for_update())
-    query = select(Ticket).where(Ticket.id == number).execution_options(populate_existing=True)
-    ticket = session.scalars(query).unique().first()
+        session.execute(LOCK_TICKET, {"number": number})
+    ticket = session.scalars(TICKET, {"number": number}).unique().first()
     if ticket is None:
         raise NotFound(f"没有找到工单 #{number}。")
     return ticket
 
 
-def newest_claimable(session: Session, staff: Staff) -> Ticket:
-    ticket = session.scalars(
-        select(Ticket)
-        .where(
-            Ticket.assignee_id == staff.id,
-            Ticket.status.in_([Status.ASSIGNED.value, Status.REOPENED.value]),
-        )
-        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
-    ).first()
-    if ticket is None:
+NEWEST_CLAIMABLE = (
+    select(Ticket.id)
+    .where(
+        Ticket.assignee_id == bindparam("staff_id"),
+        Ticket.status.in_([Status.ASSIGNED.value, Status.REOPENED.value]),
+    )
+    .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+    .limit(1)
+)
+
+
+def newest_claimable(session: Session, staff: Staff) -> int:
+    """The number of the newest ticket `staff` may claim ("认领" without a number): the
+    number alone, as the claim locks and loads the ticket itself."""
+    number = session.scalar(NEWEST_CLAIMABLE, {"staff_id": staff.id})
+    if number is None:
         raise NotFound("您名下没有待认领的工单。")
-    return ticket
+    return number
 
 
 def locked_for(session: Session, number: int, action: Action, actor: Actor) -> Ticket:
@@ -78,7 +95,7 @@ def claim(
     notice_settings: NoticeSettings | None = None,
 ) -> Ticket:
     if number is None:
-        number = newest_claimable(session, staff).id
+        number = newest_claimable(session, staff)
     actor = Actor.of_staff(staff)
     ticket = locked_for(session, number, Action.CLAIM, actor)
     if ticket.status == Status.CLAIMED.value:
