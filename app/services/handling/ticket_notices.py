@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from app.domain.people import Role
@@ -27,17 +27,22 @@ from app.services.supervision import escalation_notices as oversight
 from app.services.supervision.ladder import above
 from models import Rider, Staff, Ticket
 
+MERGED_REPORTERS = (
+    select(Rider.openid)
+    .join(Ticket, Ticket.reporter_id == Rider.id)
+    .where(Ticket.merged_into_id == bindparam("ticket_id"))
+    .order_by(Ticket.id)
+)
+
 
 def followers(session: Session, ticket: Ticket) -> list[str]:
     """Who hears a ticket's progress: its reporter and the riders of reports merged into it."""
-    merged = (
-        select(Rider.openid)
-        .join(Ticket, Ticket.reporter_id == Rider.id)
-        .where(Ticket.merged_into_id == ticket.id)
-        .order_by(Ticket.id)
-    )
     found = [ticket.reporter.openid]
-    for openid in session.scalars(merged):
+    if not ticket.confirmations:
+        # No other rider's report is merged into it: `confirmations` counts them, and is
+        # counted again whenever a report is merged or split off (duplicates._recount).
+        return found
+    for openid in session.scalars(MERGED_REPORTERS, {"ticket_id": ticket.id}):
         if openid not in found:
             found.append(openid)
     return found
