@@ -312,8 +312,12 @@ RIDERS_TICKETS = (
     .where(Ticket.reporter_id == bindparam("rider_id"))
     .order_by(Ticket.created_at.desc())
     .limit(bindparam("limit"))
+    # A rider's list shows the tickets' own columns: their grid, worker, reporter and
+    # photos are read only if something asks for them.
+    .options(lazyload("*"))
 )
 
 
 def for_rider(session: Session, rider: Rider, limit: int = 10) -> list[Ticket]:
-    return list(session.scalars(RIDERS_TICKETS, {"rider_id": rider.id, "limit": limit}).unique())
+    """The rider's newest tickets (their own columns loaded; related rows on use)."""
+    return list(session.scalars(RIDERS_TICKETS, {"rider_id": rider.id, "limit": limit}))
