@@ -125,25 +125,30 @@ class ChatEngine:
         self.busy_reply = busy_reply
         """The answer to a message whose handling failed (nothing it did was kept)."""
 
-    def handle(self, msg: InboundMessage) -> str:
+    def handle(self, msg: InboundMessage, *, owe_late: bool = False) -> str:
         """The passive reply for `msg` ("" for none), handling each message once.
 
         A message that was parked (acknowledged early, see late_answers) gets "": its
-        reply, stored in the inbox, goes by customer-service message instead.
+        reply, stored in the inbox, goes by customer-service message instead, owed by
+        `answer_late`. With `owe_late`, a handling that finds the message parked owes that
+        answer in its own transaction and its "" is late_answers.OWED_ALREADY: nothing
+        is left for `answer_late` to do (the webhook then skips it: a transaction and a
+        thread hop per parked message, when parked messages are what the server is
+        already behind on).
         """
         METRICS.inc("gridbot_messages_in_total", type=type_label(msg.kind, msg.event))
-        return self._handle(msg, earlier_first=True)
+        return self._handle(msg, earlier_first=True, owe_late=owe_late)
 
-    def _handle(self, msg: InboundMessage, *, earlier_first: bool) -> str:
+    def _handle(self, msg: InboundMessage, *, earlier_first: bool, owe_late: bool) -> str:
         conflict = "no attempt"
         for _ in range(CONFLICT_RETRIES):
             try:
-                reply, notify = self._handle_once(msg, earlier_first)
+                reply, notify = self._handle_once(msg, earlier_first, owe_late)
             except _EarlierFirst as first:
                 # The rider's earlier messages wait, parked, maybe in another process:
                 # handle them here first (once each: the inbox decides), then this one.
                 for earlier in first.messages:
-                    self._handle(earlier, earlier_first=False)
+                    self._handle(earlier, earlier_first=False, owe_late=owe_late)
                 earlier_first = False
                 continue
             except (IntegrityError, StaleDataError, *UNREACHABLE) as exc:
@@ -204,6 +209,8 @@ class ChatEngine:
     def answer_late(self, msg: InboundMessage, fallback: str = "") -> bool:
         """Owe the sender of parked `msg` its stored reply by customer-service message,
         once; `fallback` (the handler's answer) when nothing was stored (it failed)."""
+        if fallback is late_answers.OWED_ALREADY:
+            return False  # the handling owed it (handle's owe_late)
         with self.sessions() as session, session.begin():
             owed = late_answers.settle(session, msg, fallback, self.clock())
             notify = bool(session.info.pop(PENDING_FLAG, False))
@@ -218,10 +225,12 @@ class ChatEngine:
             stale = late_answers.stale(session, self.clock(), older_than, limit)
         for msg in stale:
             log.warning("answering %s: parked over %s ago, unanswered", msg.dedup_key, older_than)
-            self.answer_late(msg, self.handle(msg))
+            self.answer_late(msg, self.handle(msg, owe_late=True))
         return len(stale)
 
-    def _handle_once(self, msg: InboundMessage, earlier_first: bool) -> tuple[str, bool]:
+    def _handle_once(
+        self, msg: InboundMessage, earlier_first: bool, owe_late: bool
+    ) -> tuple[str, bool]:
         now = self.clock()
         with self.sessions() as session:
             try:
@@ -259,11 +268,16 @@ class ChatEngine:
                 if reply:
                     params = {"key": msg.dedup_key, "reply": reply}
                     parked = session.execute(INBOX_REPLY, params).scalar_one() or parked
+                owed = parked and owe_late
+                if owed:  # its late answer is owed by this transaction, not another
+                    late_answers.owe(session, msg, reply, now)
                 notify = bool(session.info.pop(PENDING_FLAG, False))
                 session.commit()
             except BaseException:
                 session.rollback()
                 raise
+            if owed:
+                return late_answers.OWED_ALREADY, notify
             return ("" if parked else reply), notify
 
     def _with_held_notices(

@@ -10,7 +10,8 @@ reply instead. Across processes the inbox's unique key still decides.
 With a budget, no copy waits longer than that: when the answer is not ready in time the
 message is parked (`park`, a committed row) and the copy answers "" ("success"); every
 later copy does too, and once the handler is done its reply goes to `settle`, which owes
-it to the user by customer-service message (app/inbox/late_answers.py). If another
+it to the user by customer-service message (app/inbox/late_answers.py), unless the
+handler found the message parked already and owed that answer itself (OWED_ALREADY). If another
 process has answered the message meanwhile, `park` returns that answer instead and the
 copies give it. If parking fails the copy waits for the answer as it would without a
 budget.
@@ -24,6 +25,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from app.inbox.late_answers import OWED_ALREADY
 from bot.metrics import METRICS
 
 log = logging.getLogger(__name__)
@@ -93,7 +95,8 @@ class InFlight:
             try:
                 reply = await handle()
                 parked = attempt.parking is not None and await attempt.parking is None
-                if parked and settle is not None:
+                # OWED_ALREADY: the handler found the message parked and owed its answer.
+                if parked and settle is not None and reply is not OWED_ALREADY:
                     try:
                         await settle(reply)
                     except Exception:  # still parked: the leader's sweep answers it later

@@ -98,13 +98,38 @@ def park_owed(session: Session, msgs: list[tuple[InboundMessage, datetime]]) -> 
         session.execute(_PARK[session.get_bind().dialect.name], ordered)
 
 
+class _Owed(str):
+    """The type of OWED_ALREADY."""
+
+
+OWED_ALREADY = _Owed("")
+"""What the chat engine answers for a message it found parked and whose late answer its
+own transaction owed (see `owe`): "" like any parked message, and nothing left to settle,
+so the caller skips `settle` (a transaction and a thread hop). Compare with `is`."""
+
+
 def settle(session: Session, msg: InboundMessage, fallback: str, now: datetime) -> bool:
     """Owe `msg`'s sender its stored reply (`fallback` if none was stored: the handler
     failed) unless another process did; True if this did."""
     if session.execute(_ANSWERED, {"key": msg.dedup_key, "now": now}).rowcount != 1:
         return False
     stored = session.scalar(_STORED_REPLY, {"key": msg.dedup_key})
-    reply = fallback if stored is None else stored
+    _enqueue(session, msg, fallback if stored is None else stored, now)
+    return True
+
+
+def owe(session: Session, msg: InboundMessage, reply: str, now: datetime) -> bool:
+    """`settle` from inside the handler's transaction, which knows `msg` is parked and has
+    just stored `reply`: the answer is owed when that transaction commits (or not at all),
+    so no parked message waits for a second transaction. True if this owed it (False:
+    another process did already)."""
+    if session.execute(_ANSWERED, {"key": msg.dedup_key, "now": now}).rowcount != 1:
+        return False
+    _enqueue(session, msg, reply, now)
+    return True
+
+
+def _enqueue(session: Session, msg: InboundMessage, reply: str, now: datetime) -> None:
     if reply:
         enqueue(
             session,
@@ -114,7 +139,6 @@ def settle(session: Session, msg: InboundMessage, fallback: str, now: datetime) 
             now=now,
             reply_to=msg.dedup_key,
         )
-    return True
 
 
 def stale(

@@ -171,7 +171,7 @@ def replay(spool: Spool, chat: ChatEngine) -> int:
             }
             for k in kept:
                 if id(k.msg) in owed:
-                    chat.answer_late(k.msg, chat.handle(k.msg))
+                    chat.answer_late(k.msg, chat.handle(k.msg, owe_late=True))
                 k.path.unlink(missing_ok=True)
                 done += 1
                 METRICS.inc("gridbot_spool_replayed_total")

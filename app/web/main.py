@@ -8,6 +8,7 @@ import logging
 import sys
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from functools import partial
 
 import anyio
 from fastapi import FastAPI
@@ -158,7 +159,8 @@ def create_app(
     app.state.media_links = rules.links
     app.state.chat_limiter = anyio.CapacityLimiter(handler_threads(settings, engine.dialect.name))
     app.state.backlog = Backlog(app.state.chat_limiter)
-    app.state.timed_handle = app.state.backlog.timed(chat.handle)
+    # owe_late: a parked message's late answer is owed in its handler's own transaction.
+    app.state.timed_handle = app.state.backlog.timed(partial(chat.handle, owe_late=True))
     # Parking must not queue behind the handlers it stands in for: threads of its own.
     app.state.parking = Parking(chat.park, anyio.CapacityLimiter(2))
     app.state.late_limiter = anyio.CapacityLimiter(1)

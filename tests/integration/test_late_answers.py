@@ -252,3 +252,40 @@ def test_a_copy_that_loses_the_inbox_race_for_a_parked_message_answers_success(
     assert chat.handle(parked) == ""
     assert chat.handle(answered) == reply
     assert [key for _, key, _ in _late_answers(demo_sessions)] == []  # not settled here
+
+
+def test_a_handler_that_finds_its_message_parked_owes_the_late_answer_in_its_own_commit(
+    demo_sessions, clock
+):
+    from app.inbox.late_answers import OWED_ALREADY
+
+    chat = _engine(demo_sessions, clock)
+    msg = _text(clock, "rider-1", "路口积水很深", "9601")
+    chat.park([msg])
+    assert chat.handle(msg, owe_late=True) is OWED_ALREADY  # "": nothing passive
+    [(to, key, reply)] = _late_answers(demo_sessions)
+    assert (to, key) == ("rider-1", "msg:9601") and "位置" in reply
+    assert _unanswered(demo_sessions) == []
+    # Nothing is left to settle, with or without the handler's word for it; a copy
+    # handled later (another process) gets "" and owes nothing more.
+    assert chat.answer_late(msg, OWED_ALREADY) is False
+    assert chat.answer_late(msg) is False
+    assert chat.handle(msg, owe_late=True) == ""
+    assert chat.answer_late(msg) is False
+    assert len(_late_answers(demo_sessions)) == 1
+
+
+def test_a_handler_owing_late_answers_keeps_a_riders_parked_messages_in_order(demo_sessions, clock):
+    settings = Settings(**SETTINGS, followup_minutes=0)
+    chat = chat_engine(settings, demo_sessions, clock=TickingClock(clock))
+    sent = [
+        _text(clock, "rider-1", "[一] 路口积水很深", "9611"),
+        _location(clock, "rider-1", "9612"),
+    ]
+    for msg in sent:
+        chat.park([msg])
+        clock.advance(seconds=2)
+    assert chat.handle(sent[1], owe_late=True) == ""  # handles the text first, owing both
+    answers = [t for _, _, t in _late_answers(demo_sessions)]
+    assert "位置" in answers[0] and "#1" in answers[1] and len(answers) == 2
+    assert _unanswered(demo_sessions) == []

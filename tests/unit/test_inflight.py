@@ -180,3 +180,25 @@ def test_behind_a_long_queue_a_message_is_parked_at_once():
     assert reply == "" and seen["parked"] == [1]
     assert seen["settled"] == ["您的上报已登记"]
     assert waited < 1.0  # the handler was held until after the answer
+
+
+def test_a_parked_answer_the_handler_owed_itself_is_not_settled_again():
+    from app.inbox.late_answers import OWED_ALREADY
+
+    async def main():
+        inflight = InFlight()
+        release, seen, _, park, settle = _slow_answer()
+
+        async def handle():  # found the message parked and owed its answer in its commit
+            seen["handled"].append(1)
+            await release.wait()
+            return OWED_ALREADY
+
+        acked = await inflight.run("msg-9", handle, park=park, settle=settle, budget=0)
+        release.set()
+        await _finished(inflight)
+        return acked, seen
+
+    acked, seen = asyncio.run(main())
+    assert acked == ""
+    assert seen == {"handled": [1], "parked": [1], "settled": []}
