@@ -126,3 +126,42 @@ def test_a_drain_leases_in_batches_and_stops_at_a_short_one(sessions, clock):
         event.remove(engine, "before_cursor_execute", on_execute)
     assert len(channel.delivered) == 5
     assert len(leases) == 3  # 2 + 2 + 1: the short third lease ends it, no empty fourth
+
+
+def test_notices_sent_before_a_lease_breaks_off_are_not_sent_again(sessions, clock):
+    """One lease's sends are marked together after it: an error that ends the lease
+    early still marks what went out, so no worker gets those notices twice."""
+    import pytest
+
+    _owe(sessions, clock, "第一条", "第二条", "第三条")
+
+    class BreaksOff(FlakyChannel):
+        def send_text(self, openid, text, *, outbox_id):
+            if text == "第三条":
+                raise KeyboardInterrupt  # not a send failure: the drain itself stops
+            super().send_text(openid, text, outbox_id=outbox_id)
+
+    channel = BreaksOff(failures=0)
+    with pytest.raises(KeyboardInterrupt):
+        OutboxSender(sessions, channel, clock=clock).drain()
+    assert [r.status for r in _rows(sessions)] == ["sent", "sent", "pending"]
+    clock.advance(seconds=LEASE.total_seconds() + 1)
+    again = FlakyChannel(failures=0)
+    assert OutboxSender(sessions, again, clock=clock).drain().sent == 1
+    assert again.delivered == [("worker-1", "第三条")]
+
+
+def test_a_slow_channel_marks_what_it_sent_before_the_lease_runs_out(sessions, clock):
+    """Another sender leases a row again once its lease runs out: what a slow lease sent
+    is marked before that, or the worker would get it twice."""
+    _owe(sessions, clock, "第一条", "第二条")
+    seen = []
+
+    class Slow(FlakyChannel):
+        def send_text(self, openid, text, *, outbox_id):
+            seen.append([r.status for r in _rows(sessions)])
+            super().send_text(openid, text, outbox_id=outbox_id)
+            clock.advance(seconds=LEASE.total_seconds() * 0.6)  # most of the lease
+
+    assert OutboxSender(sessions, Slow(failures=0), clock=clock).drain().sent == 2
+    assert seen == [["pending", "pending"], ["sent", "pending"]]
