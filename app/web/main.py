@@ -20,6 +20,7 @@ from app.inbox.chat import ChatEngine
 from app.inbox.deliveries import SeenDeliveries
 from app.inbox.inflight import InFlight
 from app.inbox.parking import Parking
+from app.inbox.pulse import Pulse
 from app.inbox.spool import Spool, replay
 from app.jobs import (
     LATE_ANSWERS_EVERY_SECONDS,
@@ -165,6 +166,7 @@ def create_app(
     app.state.parking = Parking(chat.park, anyio.CapacityLimiter(2))
     app.state.late_limiter = anyio.CapacityLimiter(1)
     app.state.in_flight = InFlight()
+    app.state.pulse = Pulse()
     app.include_router(wechat.router)
     app.include_router(wecom.router)
     app.include_router(media.router)

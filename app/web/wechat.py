@@ -8,7 +8,6 @@ is kept in the local spool instead and answered the same way (app/inbox/spool.py
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 
@@ -85,10 +84,11 @@ async def receive(request: Request) -> Response:
     if state.spool.waiting:  # messages kept while the database was down go first
         return await _kept(state, msg, arrived_ns, delivery, arrived)
     try:
-        fresh = await _within(
+        fresh = await state.pulse.within(
             state.seen_deliveries.first_time(delivery, msg.dedup_key),
             state.settings.ack_budget_seconds,
         )
+        state.pulse.beat()
     except DATABASE_DOWN as exc:
         log.warning("database unavailable (%s): keeping %s", type(exc).__name__, msg.dedup_key)
         return await _kept(state, msg, arrived_ns, delivery, arrived)
@@ -117,31 +117,28 @@ async def handled(state, msg: InboundMessage, arrived_ns: int) -> str | None:
 
     async def park() -> str | None:
         try:
-            return await _within(state.parking.park(msg), PARK_TIMEOUT_SECONDS)
+            parked = await state.pulse.within(state.parking.park(msg), PARK_TIMEOUT_SECONDS)
         except DATABASE_DOWN:
             await _keep(state, msg, arrived_ns, None)
             return None
+        state.pulse.beat()
+        return parked
+
+    async def handle() -> str:
+        reply = await anyio.to_thread.run_sync(state.timed_handle, msg, limiter=state.chat_limiter)
+        state.pulse.beat()  # it committed, or found what an earlier attempt committed
+        return reply
 
     chat = state.chat
     return await state.in_flight.run(
         msg.dedup_key,
-        lambda: anyio.to_thread.run_sync(state.timed_handle, msg, limiter=state.chat_limiter),
+        handle,
         budget=state.backlog.budget(state.settings.ack_budget_seconds),
         park=park,
         settle=lambda reply: anyio.to_thread.run_sync(
             chat.answer_late, msg, reply, limiter=state.late_limiter
         ),
     )
-
-
-async def _within(awaitable, seconds: float | None):
-    """`awaitable`'s result, or TimeoutError after `seconds` (None or 0: no limit); the
-    work itself goes on (it is shielded), only the wait ends."""
-    if not seconds or seconds <= 0:
-        return await awaitable
-    work = asyncio.ensure_future(awaitable)
-    work.add_done_callback(lambda t: t.cancelled() or t.exception())  # nobody may wait
-    return await asyncio.wait_for(asyncio.shield(work), seconds)
 
 
 async def _keep(state, msg, arrived_ns: int, unverified: Delivery | None) -> None:
