@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, exists, select, update
+from sqlalchemy import bindparam, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.services.outbox import enqueue
 from bot.inbound import InboundMessage
@@ -162,19 +162,29 @@ def earlier_unhandled(session: Session, msg: InboundMessage, now: datetime) -> l
     is sending order; handling them first keeps a rider's text and location in order even
     when they wait in different processes.
     """
-    mine = session.scalar(select(_TABLE.c.parked_at).where(_TABLE.c.dedup_key == msg.dedup_key))
     rows = session.scalars(
-        select(ParkedMessage.message)
-        .where(
-            ParkedMessage.openid == msg.openid,
-            ParkedMessage.answered_at.is_(None),
-            ParkedMessage.dedup_key != msg.dedup_key,
-            ParkedMessage.parked_at < (mine or now),
-            ~exists().where(InboxMessage.dedup_key == ParkedMessage.dedup_key),
-        )
-        .order_by(ParkedMessage.parked_at)
+        _EARLIER_UNHANDLED, {"openid": msg.openid, "key": msg.dedup_key, "now": now}
     )
     return [from_json(row) for row in rows]
+
+
+_MINE = aliased(ParkedMessage)
+# One statement (built once): when `msg` was parked is a subquery, not a round trip.
+_EARLIER_UNHANDLED = (
+    select(ParkedMessage.message)
+    .where(
+        ParkedMessage.openid == bindparam("openid"),
+        ParkedMessage.answered_at.is_(None),
+        ParkedMessage.dedup_key != bindparam("key"),
+        ParkedMessage.parked_at
+        < func.coalesce(
+            select(_MINE.parked_at).where(_MINE.dedup_key == bindparam("key")).scalar_subquery(),
+            bindparam("now", type_=ParkedMessage.__table__.c.parked_at.type),
+        ),
+        ~exists().where(InboxMessage.dedup_key == ParkedMessage.dedup_key),
+    )
+    .order_by(ParkedMessage.parked_at)
+)
 
 
 def forget_answered(session: Session, now: datetime) -> int:
