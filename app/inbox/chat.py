@@ -236,6 +236,8 @@ class ChatEngine:
             try:
                 known = arrival(session, msg.openid, msg.dedup_key)
                 if known.handled:  # a WeChat retry of a message handled already
+                    if known.parked and owe_late:  # a copy parked here, handled elsewhere
+                        return self._owe_handled(session, msg, known.stored_reply, now)
                     session.rollback()
                     return ("" if known.parked else known.stored_reply), False
                 if earlier_first and known.others_parked:
@@ -279,6 +281,17 @@ class ChatEngine:
             if owed:
                 return late_answers.OWED_ALREADY, notify
             return ("" if parked else reply), notify
+
+    def _owe_handled(
+        self, session: Session, msg: InboundMessage, stored: str, now: datetime
+    ) -> tuple[str, bool]:
+        """What `answer_late` does for a parked message another attempt handled (it owes
+        the stored reply unless that attempt did), in the session that found it handled:
+        no second session, thread hop or read of the stored reply."""
+        late_answers.owe(session, msg, stored, now)
+        notify = bool(session.info.pop(PENDING_FLAG, False))
+        session.commit()
+        return late_answers.OWED_ALREADY, notify
 
     def _with_held_notices(
         self, session: Session, msg: InboundMessage, reply: str, now: datetime

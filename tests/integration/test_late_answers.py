@@ -289,3 +289,20 @@ def test_a_handler_owing_late_answers_keeps_a_riders_parked_messages_in_order(de
     answers = [t for _, _, t in _late_answers(demo_sessions)]
     assert "位置" in answers[0] and "#1" in answers[1] and len(answers) == 2
     assert _unanswered(demo_sessions) == []
+
+
+def test_a_copy_of_a_parked_message_handled_elsewhere_owes_the_stored_reply_once(
+    demo_sessions, clock
+):
+    chat = _engine(demo_sessions, clock)
+    msg = _text(clock, "rider-1", "路口积水很深", "9621")
+    chat.park([msg])
+    assert chat.handle(msg) == ""  # handled, its answer not owed yet (no owe_late)
+    assert _late_answers(demo_sessions) == []
+    # The copy parked in this process: its handling finds it handled and owes the answer.
+    assert chat.handle(msg, owe_late=True) == ""
+    [(to, key, reply)] = _late_answers(demo_sessions)
+    assert (to, key) == ("rider-1", "msg:9621") and "位置" in reply
+    assert chat.answer_late(msg) is False
+    assert chat.handle(msg, owe_late=True) == ""  # a third copy: nothing more
+    assert len(_late_answers(demo_sessions)) == 1 and _unanswered(demo_sessions) == []
