@@ -23,7 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app.inbox import deliveries, late_answers
 from app.inbox.arrival import Arrival, arrival
-from app.inbox.deliveries import Delivery
+from app.inbox.deliveries import Check, Delivery, Replayed
 from app.services.directory import people
 from app.services.outbox import PENDING_FLAG, deliver_held
 from app.services.policies import PolicySource, with_policy
@@ -135,15 +135,29 @@ class ChatEngine:
         is left for `answer_late` to do (the webhook then skips it: a transaction and a
         thread hop per parked message, when parked messages are what the server is
         already behind on).
+
+        Within `deliveries.checking` (the webhook), the delivery of the request that
+        carried it is recorded in the message's transaction; Replayed (nothing done) when
+        it was seen before, also when the message itself was handled already.
         """
         METRICS.inc("gridbot_messages_in_total", type=type_label(msg.kind, msg.event))
-        return self._handle(msg, earlier_first=True, owe_late=owe_late)
+        check = deliveries.current()
+        return self._handle(msg, earlier_first=True, owe_late=owe_late, check=check)
 
-    def _handle(self, msg: InboundMessage, *, earlier_first: bool, owe_late: bool) -> str:
+    def _handle(
+        self,
+        msg: InboundMessage,
+        *,
+        earlier_first: bool,
+        owe_late: bool,
+        check: Check | None = None,
+    ) -> str:
         conflict = "no attempt"
         for _ in range(CONFLICT_RETRIES):
             try:
-                reply, notify = self._handle_once(msg, earlier_first, owe_late)
+                reply, notify = self._handle_once(msg, earlier_first, owe_late, check)
+            except Replayed:
+                raise
             except _EarlierFirst as first:
                 # The rider's earlier messages wait, parked, maybe in another process:
                 # handle them here first (once each: the inbox decides), then this one.
@@ -158,7 +172,7 @@ class ChatEngine:
                 # two messages; a photo arriving while its draft becomes a ticket) - or
                 # the database is gone, and asking it for the stored reply fails too.
                 try:
-                    earlier = self._stored_reply(msg)
+                    earlier = self._stored_reply(msg, check)
                 except SQLAlchemyError as down:
                     raise DatabaseUnavailable(f"{type(down).__name__}: {down}") from exc
                 if earlier is not None:
@@ -167,12 +181,22 @@ class ChatEngine:
             except Exception as exc:
                 log.exception("handler failed for %s", msg.dedup_key)
                 self._keep_failure(msg, f"{type(exc).__name__}: {exc}")
-                return self.busy_reply
+                return self._failed(check)
             if notify:
                 self.on_outbox()
             return reply
         log.error("gave up on %s after %d conflicts: %s", msg.dedup_key, CONFLICT_RETRIES, conflict)
         self._keep_failure(msg, f"gave up after {CONFLICT_RETRIES} write conflicts; {conflict}")
+        return self._failed(check)
+
+    def _failed(self, check: Check | None) -> str:
+        """The busy reply of a message whose handling failed; its request's delivery,
+        rolled back with the rest, is recorded alone (Replayed if it was seen before)."""
+        if check is not None:
+            try:
+                check.record_alone(self.sessions)
+            except SQLAlchemyError as down:
+                raise DatabaseUnavailable(f"{type(down).__name__}: {down}") from down
         return self.busy_reply
 
     def park(self, msgs: list[InboundMessage]) -> list[str | None]:
@@ -229,16 +253,18 @@ class ChatEngine:
         return len(stale)
 
     def _handle_once(
-        self, msg: InboundMessage, earlier_first: bool, owe_late: bool
+        self, msg: InboundMessage, earlier_first: bool, owe_late: bool, check: Check | None
     ) -> tuple[str, bool]:
         now = self.clock()
         with self.sessions() as session:
             try:
+                if check is not None:  # first: a replayed request gets nothing, not even
+                    check.record_in(session)  # the stored reply of the message it copies
                 known = arrival(session, msg.openid, msg.dedup_key)
                 if known.handled:  # a WeChat retry of a message handled already
                     if known.parked and owe_late:  # a copy parked here, handled elsewhere
                         return self._owe_handled(session, msg, known.stored_reply, now)
-                    session.rollback()
+                    session.commit()  # (its delivery recorded)
                     return ("" if known.parked else known.stored_reply), False
                 if earlier_first and known.others_parked:
                     earlier = late_answers.earlier_unhandled(session, msg, now)
@@ -359,16 +385,19 @@ class ChatEngine:
             station_request=known.station_request,
         )
 
-    def _stored_reply(self, msg: InboundMessage) -> str | None:
+    def _stored_reply(self, msg: InboundMessage, check: Check | None = None) -> str | None:
         """The reply of an earlier, committed attempt at `msg`, if there was one ("" when
-        the message is parked: its answer goes late).
+        the message is parked: its answer goes late); the delivery of `check` is then
+        recorded with the read (Replayed if it was seen before).
 
         A duplicate insert fails only once the first attempt has committed (PostgreSQL
         makes the second insert wait for it; SQLite serialises writers), so the row is
         visible here without polling.
         """
-        with self.sessions() as session:
+        with self.sessions() as session, session.begin():
             row = session.execute(STORED_REPLY, {"key": msg.dedup_key}).first()
+            if row is not None and check is not None:
+                check.record_in(session)
         if row is None:
             return None
         reply, parked = row

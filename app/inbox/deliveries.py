@@ -7,15 +7,23 @@ process (bot.security.ReplayGuard answers that from memory, first), and not by a
 process or after a restart: this table answers that. WeChat's own retries carry a fresh
 timestamp and nonce and pass; deduplicating them is the inbox's job.
 
-Recording costs one INSERT per request, so requests arriving together share one: while
-one batch is written, the next gathers.
+A delivery is recorded as the first write of the transaction of the message it carries
+(`Check`, in app/inbox/chat.py): a normal message costs no write, transaction or thread hop
+of its own for it. The others are written on their own, batched (`SeenDeliveries`: requests
+arriving together share one INSERT): a copy of a message whose first copy is being handled
+in this process (it joins that attempt and has no transaction), and a message parked
+before its handler got to it (its answer must not wait for the handler).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import Future
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import anyio
@@ -33,6 +41,7 @@ _INSERT = {
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
 PRUNE_EVERY_SECONDS = 10.0
+FORGET_JOB = "forget_deliveries"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +71,7 @@ def record(
     seen for the first time (the others are replays). Rows whose timestamp is before
     `forget_before` are dropped first."""
     if forget_before is not None:
-        session.execute(delete(_TABLE).where(_TABLE.c.timestamp < forget_before))
+        forget(session, forget_before)
     if not deliveries:
         return set()
     # Sorted: two processes inserting overlapping batches lock keys in one order.
@@ -73,6 +82,104 @@ def record(
     bind = session if isinstance(session, Connection) else session.get_bind()
     insert = _INSERT[bind.dialect.name]
     return {Delivery(*row) for row in session.execute(insert, rows)}
+
+
+def forget(session: Session | Connection, before: int) -> None:
+    """Drop the deliveries whose timestamp is before `before` (out of the window)."""
+    session.execute(delete(_TABLE).where(_TABLE.c.timestamp < before))
+
+
+class Replayed(Exception):
+    """The request's delivery was seen before, by this process or another: a replay."""
+
+
+FirstTime = Callable[[Delivery, str], Awaitable[bool]]
+
+
+class Check:
+    """The replay check of the request that started handling a message: its delivery is
+    recorded by the message's own transaction (`record_in`, the first write there), unless
+    the message must be parked before its handler got that far (`before_parking`): then it
+    is written on its own and the handler waits for that verdict instead. Either way the
+    message is never parked, nor handled, for a replayed request."""
+
+    def __init__(self, delivery: Delivery, dedup_key: str) -> None:
+        self.delivery = delivery
+        self.dedup_key = dedup_key
+        self._lock = threading.Lock()
+        self._in_handler = False
+        self._alone: Future[bool] | None = None
+        self._verdict: Future[bool] = Future()
+        """The handler's first insert: True new, False a replay."""
+
+    def record_in(self, session: Session) -> None:
+        """In the handler thread, first in the message's transaction (again on each retry
+        of it): record the delivery; Replayed if it was seen before."""
+        with self._lock:
+            alone, self._in_handler = self._alone, self._alone is None
+        if alone is not None:
+            try:
+                fresh = alone.result()
+            except BaseException:  # it could not be written alone: this transaction does
+                fresh = None
+            if fresh is not None:
+                if not fresh:
+                    raise Replayed
+                return
+        try:
+            fresh = bool(record(session, {self.delivery: self.dedup_key}))
+        except BaseException as exc:
+            if not self._verdict.done():
+                self._verdict.set_exception(exc)
+            raise
+        if not self._verdict.done():
+            self._verdict.set_result(fresh)
+        if not fresh:
+            raise Replayed
+
+    def record_alone(self, sessions: sessionmaker[Session]) -> None:
+        """For an attempt that ends without committing the message's transaction (a failed
+        handler, an answer stored by another process): record it in a transaction of its
+        own; Replayed if it was seen before."""
+        with sessions() as session, session.begin():
+            self.record_in(session)
+
+    async def before_parking(self, first_time: FirstTime) -> bool:
+        """In the event loop, before the message is parked (and its request answered
+        before it is handled): whether the delivery is new. Waits for the handler's insert
+        if it is under way; otherwise writes it alone with `first_time`."""
+        with self._lock:
+            handler_has_it = self._in_handler
+            if not handler_has_it:
+                self._alone = alone = Future[bool]()
+        if handler_has_it:
+            return await asyncio.wrap_future(self._verdict)
+        try:
+            fresh = await first_time(self.delivery, self.dedup_key)
+        except BaseException as exc:
+            alone.set_exception(exc)
+            raise
+        alone.set_result(fresh)
+        return fresh
+
+
+_CURRENT: ContextVar[Check | None] = ContextVar("delivery_check", default=None)
+
+
+@contextlib.contextmanager
+def checking(check: Check | None) -> Iterator[None]:
+    """Within it (in the handler thread), the message handled is the one `check`'s
+    request carried: ChatEngine.handle records that delivery (see `current`)."""
+    token = _CURRENT.set(check)
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
+
+
+def current() -> Check | None:
+    """The check of the request whose message this thread handles, if any."""
+    return _CURRENT.get()
 
 
 def carried(session: Session, deliveries: list[Delivery]) -> dict[Delivery, str | None]:
@@ -139,10 +246,16 @@ class SeenDeliveries:
         finally:
             self._writing = None
 
+    def forget_old(self) -> None:
+        """Drop the deliveries out of the window (a sweep: most are recorded by the
+        messages' transactions, not here)."""
+        with self._engine.begin() as connection:
+            forget(connection, int(self.clock()) - self.window - 1)
+
     def _record(self, deliveries: dict[Delivery, str]) -> set[Delivery]:
         now = self.clock()
         forget = None
-        if now - self._pruned_at >= PRUNE_EVERY_SECONDS:
+        if now - self._pruned_at >= PRUNE_EVERY_SECONDS:  # see also forget
             forget, self._pruned_at = int(now) - self.window - 1, now
         # A connection, not an ORM session: nothing here is an object, and the session's
         # own bookkeeping cost as much as the INSERT.

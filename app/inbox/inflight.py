@@ -13,8 +13,10 @@ later copy does too, and once the handler is done its reply goes to `settle`, wh
 it to the user by customer-service message (app/inbox/late_answers.py), unless the
 handler found the message parked already and owed that answer itself (OWED_ALREADY). If another
 process has answered the message meanwhile, `park` returns that answer instead and the
-copies give it. If parking fails the copy waits for the answer as it would without a
-budget.
+copies give it. If parking fails (or is refused: `NotParked`) the copies wait for the
+answer as they would without a budget. The message is parked by the `park` of the copy
+that started the attempt, whichever copy's budget ran out: that copy's request is the one
+whose replay check the attempt carries (see app/inbox/deliveries.py Check).
 """
 
 from __future__ import annotations
@@ -36,9 +38,15 @@ answered it already (then there is nothing to park: that reply is the answer).""
 Settle = Callable[[str], Awaitable[object]]
 
 
+class NotParked(Exception):
+    """Raised by `park` when the message must not be parked: the copies wait for the
+    attempt's answer instead."""
+
+
 @dataclass(eq=False)
 class _Attempt:
     task: asyncio.Future[str] | None = None
+    park: Park | None = None
     parking: asyncio.Future[object] | None = None
     """Set once, by the first copy whose budget ran out: resolves to what `park` gave,
     or to _FAILED."""
@@ -50,6 +58,10 @@ class InFlight:
 
     def __len__(self) -> int:
         return len(self._running)
+
+    def __contains__(self, key: str) -> bool:
+        """Whether an attempt at `key` is running here (a copy arriving now joins it)."""
+        return key in self._running
 
     async def run(
         self,
@@ -67,6 +79,7 @@ class InFlight:
         mine = attempt is None
         if attempt is None:
             attempt = self._start(key, handle, settle)
+            attempt.park = park
         assert attempt.task is not None
         if park is None:
             budget = None
@@ -74,17 +87,18 @@ class InFlight:
             await asyncio.wait_for(asyncio.shield(attempt.task), budget)
         # A timeout can land in the same turn of the loop as the answer: check the task.
         if not attempt.task.done() and attempt.parking is None and park is not None:
-            attempt.parking = asyncio.ensure_future(_parked(park, key))
-        if attempt.parking is None:
-            if attempt.task.exception() is not None and not mine:
-                return await handle()  # the first attempt failed: the inbox decides again
-            return attempt.task.result()
-        outcome = await asyncio.shield(attempt.parking)
-        if outcome is None:
-            return ""
-        if isinstance(outcome, str):
-            return outcome
-        return await asyncio.shield(attempt.task)  # could not park: wait for the answer
+            attempt.parking = asyncio.ensure_future(_parked(attempt.park or park, key))
+        if attempt.parking is not None:
+            outcome = await asyncio.shield(attempt.parking)
+            if outcome is None:
+                return ""
+            if isinstance(outcome, str):
+                return outcome
+            with contextlib.suppress(Exception):  # could not park: wait for the answer
+                await asyncio.shield(attempt.task)
+        if attempt.task.exception() is not None and not mine:
+            return await handle()  # the first attempt failed: the inbox decides again
+        return attempt.task.result()
 
     def _start(
         self, key: str, handle: Callable[[], Awaitable[str]], settle: Settle | None
@@ -118,6 +132,8 @@ _FAILED = object()
 async def _parked(park: Park, key: str) -> object:
     try:
         answered = await park()
+    except NotParked:
+        return _FAILED
     except Exception:
         log.exception("could not park %s: waiting for its answer instead", key)
         return _FAILED

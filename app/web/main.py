@@ -17,7 +17,7 @@ from app.bootstrap import Database, build, chat_engine, configure, intake_rules
 from app.db import DatabaseTimeouts
 from app.inbox.backlog import Backlog
 from app.inbox.chat import ChatEngine
-from app.inbox.deliveries import SeenDeliveries
+from app.inbox.deliveries import FORGET_JOB, PRUNE_EVERY_SECONDS, SeenDeliveries
 from app.inbox.inflight import InFlight
 from app.inbox.parking import Parking
 from app.inbox.pulse import Pulse
@@ -97,6 +97,12 @@ def create_app(
     jobs.add_sweep(
         Sweep(LATE_ANSWERS_JOB, LATE_ANSWERS_EVERY_SECONDS, lambda: chat.answer_stale(late_after))
     )
+    seen_deliveries = SeenDeliveries(
+        sessions,
+        window_seconds=settings.signature_window_seconds,
+        limiter=anyio.CapacityLimiter(1),
+    )
+    jobs.add_sweep(Sweep(FORGET_JOB, PRUNE_EVERY_SECONDS, seen_deliveries.forget_old))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -146,11 +152,7 @@ def create_app(
         else None
     )
     app.state.replay_guard = ReplayGuard(window_seconds=settings.signature_window_seconds)
-    app.state.seen_deliveries = SeenDeliveries(
-        sessions,
-        window_seconds=settings.signature_window_seconds,
-        limiter=anyio.CapacityLimiter(1),
-    )
+    app.state.seen_deliveries = seen_deliveries
     app.state.chat = chat
     app.state.intake_rules = rules
     app.state.spool = Spool(settings.data_dir / "spool")

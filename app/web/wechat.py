@@ -4,6 +4,10 @@ A reply not ready within the ack budget is sent later by customer-service messag
 webhook answers "success" once the message is parked (see app/inbox/inflight.py). When
 the database cannot be reached (refused, dropped, or slower than the budget), the message
 is kept in the local spool instead and answered the same way (app/inbox/spool.py).
+
+A request whose (timestamp, nonce, signature) was seen before, by any process, is refused
+(403): its delivery is recorded in the transaction of the message it carries, first
+(app/inbox/deliveries.py).
 """
 
 from __future__ import annotations
@@ -18,7 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import ClientDisconnect
 
 from app.inbox.chat import DatabaseUnavailable
-from app.inbox.deliveries import Delivery
+from app.inbox.deliveries import Check, Delivery, Replayed, checking
+from app.inbox.inflight import NotParked
 from bot.codec import BadRequest, is_encrypted
 from bot.inbound import InboundMessage
 from bot.metrics import METRICS
@@ -84,22 +89,12 @@ async def receive(request: Request) -> Response:
     if state.spool.waiting:  # messages kept while the database was down go first
         return await _kept(state, msg, arrived_ns, delivery, arrived)
     try:
-        fresh = await state.pulse.within(
-            state.seen_deliveries.first_time(delivery, msg.dedup_key),
-            state.settings.ack_budget_seconds,
-        )
-        state.pulse.beat()
-    except DATABASE_DOWN as exc:
+        reply = await handled(state, msg, arrived_ns, delivery)
+    except Replayed:
+        return PlainTextResponse("replayed request", status_code=403)
+    except DATABASE_DOWN as exc:  # its delivery unchecked, or rolled back with the message
         log.warning("database unavailable (%s): keeping %s", type(exc).__name__, msg.dedup_key)
         return await _kept(state, msg, arrived_ns, delivery, arrived)
-    if not fresh:
-        return PlainTextResponse("replayed request", status_code=403)
-
-    try:
-        reply = await handled(state, msg, arrived_ns)
-    except DatabaseUnavailable as exc:
-        log.warning("database unavailable (%s): keeping %s", exc, msg.dedup_key)
-        return await _kept(state, msg, arrived_ns, None, arrived)
     if not reply:
         answer = PlainTextResponse("success")
     else:
@@ -110,22 +105,44 @@ async def receive(request: Request) -> Response:
     return answer
 
 
-async def handled(state, msg: InboundMessage, arrived_ns: int) -> str | None:
+async def handled(
+    state, msg: InboundMessage, arrived_ns: int, delivery: Delivery | None = None
+) -> str | None:
     """The chat's answer to `msg` within the ack budget, or None when it was parked (its
     answer then goes late, through `settle`); one copy of a message in flight at a time.
-    Raises DatabaseUnavailable for the caller to keep or refuse the message."""
+    Raises DatabaseUnavailable (or what the database raised) for the caller to keep or
+    refuse the message, and Replayed when `delivery`, the request's, was seen before."""
+    check = None
+    if delivery is not None and msg.dedup_key in state.in_flight:
+        # A copy joining the attempt running here has no transaction: its delivery is
+        # written on its own, before it is given that attempt's answer.
+        first = state.seen_deliveries.first_time(delivery, msg.dedup_key)
+        fresh = await state.pulse.within(first, state.settings.ack_budget_seconds)
+        state.pulse.beat()
+        if not fresh:
+            raise Replayed
+    elif delivery is not None:
+        check = Check(delivery, msg.dedup_key)
 
     async def park() -> str | None:
         try:
+            if check is not None:
+                checked = check.before_parking(state.seen_deliveries.first_time)
+                if not await state.pulse.within(checked, PARK_TIMEOUT_SECONDS):
+                    raise NotParked  # a replay: its handler refuses it too
             parked = await state.pulse.within(state.parking.park(msg), PARK_TIMEOUT_SECONDS)
         except DATABASE_DOWN:
-            await _keep(state, msg, arrived_ns, None)
+            await _keep(state, msg, arrived_ns, None if check is None else check.delivery)
             return None
         state.pulse.beat()
         return parked
 
+    def checked_handle() -> str:  # in the handler thread
+        with checking(check):
+            return state.timed_handle(msg)
+
     async def handle() -> str:
-        reply = await anyio.to_thread.run_sync(state.timed_handle, msg, limiter=state.chat_limiter)
+        reply = await anyio.to_thread.run_sync(checked_handle, limiter=state.chat_limiter)
         state.pulse.beat()  # it committed, or found what an earlier attempt committed
         return reply
 
