@@ -8,6 +8,13 @@ thread, the encrypted passive reply — but the handler answers a fixed text of 
 of gridbot's acknowledgements at once: no inbox, no ticket, no transaction. The gap between
 this row and (b) is gridbot's web layer; between this row and gridbot's, its database work.
 No background jobs run.
+
+The replay store is database work and is not measured here: a request's delivery is
+recorded as the first write of its message's transaction (app/inbox/deliveries.py), which
+this handler does not open, so it records nothing (each request is still checked against
+the process's in-memory ReplayGuard). Its cost is in the gridbot rows, with the message's
+other writes. (Before issue 20's change the delivery was written in a batched transaction
+of its own before the handler, and this row paid for that write.)
 """
 
 from __future__ import annotations
