@@ -101,7 +101,13 @@ class Check:
     recorded by the message's own transaction (`record_in`, the first write there), unless
     the message must be parked before its handler got that far (`before_parking`): then it
     is written on its own and the handler waits for that verdict instead. Either way the
-    message is never parked, nor handled, for a replayed request."""
+    message is never parked, nor handled, for a replayed request.
+
+    One window is left: a message parked while its handler's transaction holds the row
+    (inserted, not committed) is acknowledged before the row is durable; if the process
+    dies before that commit, the row is lost (the message itself is answered, from its
+    parked row) and the request could be accepted once more within the window. The row
+    cannot be written alone meanwhile: that write would wait for the handler's commit."""
 
     def __init__(self, delivery: Delivery, dedup_key: str) -> None:
         self.delivery = delivery
