@@ -8,6 +8,10 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import anyio
+
+from app.db import unit_of_work
+from app.inbox.deliveries import Delivery, SeenDeliveries, record
 from models import InboxMessage
 from tests.e2e.conftest import text_xml, wait_for
 from tests.e2e.test_ack_budget import _hold_handlers
@@ -48,3 +52,15 @@ def test_a_retry_that_joined_the_running_attempt_is_refused_by_another_instance(
         assert second.post(captured).status_code == 403, captured.params
     assert second.deliver(second.sim.resign(original)) == answered.result()  # a third try
     assert first.count(InboxMessage, InboxMessage.dedup_key == f"msg:{original.msg_id}") == 1
+
+
+def test_the_sweep_forgets_deliveries_out_of_the_window(sessions):
+    old, new = Delivery(1000, "1", "a" * 40), Delivery(2000, "2", "b" * 40)
+    with unit_of_work(sessions) as s:
+        assert record(s, {old: "msg:1", new: "msg:2"}) == {old, new}
+    seen = SeenDeliveries(
+        sessions, window_seconds=300, limiter=anyio.CapacityLimiter(1), clock=lambda: 1500.0
+    )
+    seen.forget_old()  # 1000 is 500 s before the clock: out of the window
+    with unit_of_work(sessions) as s:
+        assert record(s, {old: "msg:3", new: "msg:4"}) == {old}
