@@ -21,7 +21,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.inbox import deliveries, late_answers
+from app.inbox import deliveries, failures, late_answers
 from app.inbox.arrival import Arrival, arrival
 from app.inbox.deliveries import Check, Delivery, Replayed
 from app.services.directory import people
@@ -29,7 +29,7 @@ from app.services.outbox import PENDING_FLAG, deliver_held
 from app.services.policies import PolicySource, with_policy
 from bot.inbound import InboundMessage
 from bot.metrics import METRICS, type_label
-from models import InboxFailure, InboxMessage, ParkedMessage, Rider, Staff, utcnow
+from models import InboxMessage, ParkedMessage, Rider, Staff, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -180,18 +180,19 @@ class ChatEngine:
                 continue
             except Exception as exc:
                 log.exception("handler failed for %s", msg.dedup_key)
-                self._keep_failure(msg, f"{type(exc).__name__}: {exc}")
-                return self._failed(check)
+                return self._failed(msg, f"{type(exc).__name__}: {exc}", check)
             if notify:
                 self.on_outbox()
             return reply
         log.error("gave up on %s after %d conflicts: %s", msg.dedup_key, CONFLICT_RETRIES, conflict)
-        self._keep_failure(msg, f"gave up after {CONFLICT_RETRIES} write conflicts; {conflict}")
-        return self._failed(check)
+        error = f"gave up after {CONFLICT_RETRIES} write conflicts; {conflict}"
+        return self._failed(msg, error, check)
 
-    def _failed(self, check: Check | None) -> str:
-        """The busy reply of a message whose handling failed; its request's delivery,
-        rolled back with the rest, is recorded alone (Replayed if it was seen before)."""
+    def _failed(self, msg: InboundMessage, error: str, check: Check | None) -> str:
+        """The busy reply of a message whose handling failed, kept for `gridbot inbox
+        failed`; its request's delivery, rolled back with the rest, is recorded alone
+        (Replayed if it was seen before)."""
+        failures.keep(self.sessions, msg, error, self.clock())
         if check is not None:
             try:
                 check.record_alone(self.sessions)
@@ -280,7 +281,7 @@ class ChatEngine:
                     {
                         "dedup_key": msg.dedup_key,
                         "openid": msg.openid,
-                        "kind": _kind(msg),
+                        "kind": failures.kind(msg),
                         "body": msg.text[:2000],
                         "reply": "",
                         "received_at": now,
@@ -291,7 +292,7 @@ class ChatEngine:
                 if known.held_notices:
                     reply = self._with_held_notices(session, msg, reply, now)
                 if known.failed_before:
-                    self._mark_recovered(session, msg, now)
+                    failures.mark_recovered(session, msg, now)
                 parked = known.parked
                 if reply:
                     params = {"key": msg.dedup_key, "reply": reply}
@@ -331,49 +332,6 @@ class ChatEngine:
             return reply
         return f"{reply}\n\n{held}" if reply else held
 
-    def _mark_recovered(self, session: Session, msg: InboundMessage, now: datetime) -> None:
-        session.execute(
-            update(InboxFailure)
-            .where(InboxFailure.dedup_key == msg.dedup_key, InboxFailure.recovered_at.is_(None))
-            .values(recovered_at=now)
-        )
-
-    def _keep_failure(self, msg: InboundMessage, error: str) -> None:
-        """Record a message whose handling failed, for `gridbot inbox failed`; never raises."""
-        METRICS.inc("gridbot_handler_errors_total", type=type_label(msg.kind, msg.event))
-        now = self.clock()
-        for _ in range(2):
-            try:
-                with self.sessions() as session, session.begin():
-                    failure = session.scalar(
-                        select(InboxFailure)
-                        .where(InboxFailure.dedup_key == msg.dedup_key)
-                        .with_for_update()
-                    )
-                    if failure is None:
-                        session.add(
-                            InboxFailure(
-                                dedup_key=msg.dedup_key,
-                                openid=msg.openid,
-                                kind=_kind(msg),
-                                body=msg.text[:2000],
-                                error=error[:4000],
-                                first_failed_at=now,
-                                last_failed_at=now,
-                            )
-                        )
-                    else:
-                        failure.attempts += 1
-                        failure.error = error[:4000]
-                        failure.last_failed_at = now
-                        failure.recovered_at = None
-                return
-            except IntegrityError:
-                continue  # a concurrent retry recorded it first: count this one on it
-            except Exception:
-                log.exception("could not record the failure of %s", msg.dedup_key)
-                return
-
     def _context(self, session: Session, msg: InboundMessage, now: datetime, known: Arrival):
         rider = people.register_rider(session, known.rider, msg.openid, now, qr_scene=msg.qr_scene)
         return self.context(
@@ -407,7 +365,3 @@ class ChatEngine:
 class _EarlierFirst(Exception):
     def __init__(self, messages: list[InboundMessage]) -> None:
         self.messages = messages
-
-
-def _kind(msg: InboundMessage) -> str:
-    return f"event:{msg.event}" if msg.kind == "event" else msg.kind
