@@ -108,3 +108,20 @@ def test_done_with_an_after_photo_needs_no_words(chat):
     assert "已办结" in chat.text("worker-1", "办结 1")
     told = chat.notices_to("rider-1")[-1]
     assert "办结照片" in told and "/media/" in told
+
+
+def test_done_without_a_number_closes_the_workers_one_open_ticket(chat):
+    assert "没有未办结的工单" in chat.text("worker-2", "办结 已处理")
+    chat.text("worker-1", "认领")
+    assert chat.text("worker-1", "办结 已用泵车抽排") == "工单 #1 已办结，已请上报人确认。"
+    assert chat.ticket(1).status == "resolved"
+    assert "已用泵车抽排" in chat.notices_to("rider-1")[-1]
+
+
+def test_done_without_a_number_asks_which_when_the_worker_has_several(chat):
+    chat.text("rider-2", "井盖丢了")
+    lat, lng = FENGYUAN_1
+    assert "#2" in chat.location("rider-2", (lat + 0.002, lng), "枫林路")  # not a duplicate
+    reply = chat.text("worker-1", "办结 已处理")
+    assert "多个未办结的工单" in reply and "办结 12" in reply and "待办" in reply
+    assert {chat.ticket(1).status, chat.ticket(2).status} == {"assigned"}

@@ -77,6 +77,27 @@ def newest_claimable(session: Session, staff: Staff) -> int:
     return number
 
 
+ONLY_OPEN = (
+    select(Ticket.id)
+    .where(Ticket.assignee_id == bindparam("staff_id"), Ticket.status.in_(OPEN))
+    .limit(2)
+)
+
+
+def only_open(session: Session, staff: Staff) -> int:
+    """The number of the one open ticket assigned to `staff` ("办结 结果" without a
+    number); with none or several, the worker hears which and what to send instead."""
+    numbers = session.scalars(ONLY_OPEN, {"staff_id": staff.id}).all()
+    if not numbers:
+        raise NotFound("您名下没有未办结的工单。")
+    if len(numbers) > 1:
+        raise Conflict(
+            "您名下有多个未办结的工单，请写明工单号，例如「办结 12 积水已排除」；"
+            "回复「待办」查看工单号。"
+        )
+    return numbers[0]
+
+
 def locked_for(session: Session, number: int, action: Action, actor: Actor) -> Ticket:
     """Ticket `number`, locked, once `actor` may take `action` on it: a command's checks of
     the ticket's state come after, so someone who may not act hears that first."""
