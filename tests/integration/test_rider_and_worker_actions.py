@@ -123,5 +123,5 @@ def test_done_without_a_number_asks_which_when_the_worker_has_several(chat):
     lat, lng = FENGYUAN_1
     assert "#2" in chat.location("rider-2", (lat + 0.002, lng), "枫林路")  # not a duplicate
     reply = chat.text("worker-1", "办结 已处理")
-    assert "多个未办结的工单" in reply and "办结 12" in reply and "待办" in reply
+    assert "多个未办结的工单" in reply and "办结 12" in reply and "我的工单" in reply
     assert {chat.ticket(1).status, chat.ticket(2).status} == {"assigned"}

@@ -93,7 +93,7 @@ def only_open(session: Session, staff: Staff) -> int:
     if len(numbers) > 1:
         raise Conflict(
             "您名下有多个未办结的工单，请写明工单号，例如「办结 12 积水已排除」；"
-            "回复「待办」查看工单号。"
+            "回复「我的工单」查看工单号。"
         )
     return numbers[0]
 
