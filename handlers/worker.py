@@ -37,7 +37,9 @@ def note(ctx: ChatContext, args: str) -> str:
 @router.command("办结", "done", when=is_staff)
 def done(ctx: ChatContext, args: str) -> str:
     number, text = split_number(args)
-    if number is None:  # the worker's one open ticket, as "认领" alone takes the newest
+    if not args.strip():
+        return "格式：办结 工单号 处理结果，例如「办结 12 积水已排除」；名下只有一单时可不写号。"
+    if number is None:  # a result alone: the worker's one open ticket
         number = tickets.only_open(ctx.session, ctx.staff)
     window = timedelta(minutes=ctx.settings.resolution_photo_minutes)
     t = ctx.as_staff(
