@@ -233,6 +233,7 @@ async def closed_loop(spec: dict) -> dict:
         "rps": len(completed) / window,
         "latencies": latencies,
         "non_200": sum(1 for st in completed if st != 200),
+        "statuses": sorted({st for st in completed if st != 200}),
         "errors": errors[:5],
         "error_count": len(errors),
         "exhausted": state["exhausted"],

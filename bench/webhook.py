@@ -311,7 +311,11 @@ def rows_for(targets: list[Target], connections: int, rate: float) -> list[Row]:
         errors = sum(r["error_count"] + r["non_200"] for r in t.results)
         errors += sum(r["failures"] for r in t.paced)
         if errors:
-            failed.append(f"{errors} failed requests")
+            # What failed, so that a rare failure can be looked into from the run's output.
+            statuses = sorted({st for r in t.results for st in r.get("statuses", [])})
+            samples = [e for r in t.results for e in r["errors"]]
+            samples = (samples + [e for r in t.paced for e in r["failure_samples"]])[:3]
+            failed.append(f"{errors} failed requests (statuses {statuses}, errors {samples})")
         if any(r["exhausted"] for r in t.results):
             s["note"] = "request pool ran out: raise --set pool="
         target = ""
