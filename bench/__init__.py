@@ -128,3 +128,10 @@ def median(values: Sequence[float]) -> float:
 
 def met(ok: bool) -> str:
     return "met" if ok else "MISSED"
+
+
+def cpu_figures(ms: Sequence[float]) -> dict[str, float]:
+    """The CPU figures of per-message samples in milliseconds: median and p90 (NaN if none)."""
+    if not ms:
+        return {"cpu ms median": float("nan"), "cpu ms p90": float("nan")}
+    return {"cpu ms median": median(ms), "cpu ms p90": percentile(ms, 90)}

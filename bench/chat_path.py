@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 
-from bench import Context, Row, benchmark, median, percentile
+from bench import Context, Row, benchmark, cpu_figures, median
 from bench.databases import KINDS, seed_demo, temporary_database
 
 KINDS_MEASURED = ("report text", "report location", "query 我的上报", "claim", "outbox notice")
@@ -130,8 +130,7 @@ def run_path(url: str, n: int, *, profile: bool = False) -> dict[str, dict]:
         ms = [s * 1000 for s in samples[label]]
         figures[label] = {
             "n": len(ms),
-            "cpu ms median": median(ms) if ms else float("nan"),
-            "cpu ms p90": percentile(ms, 90) if ms else float("nan"),
+            **cpu_figures(ms),
             "statements": median(statements[label]) if ms else 0,
             "last reply": replies.get(label, "")[:30],
         }

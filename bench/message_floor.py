@@ -27,7 +27,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from bench import Context, Row, benchmark, median, percentile
+from sqlalchemy import bindparam
+
+from bench import Context, Row, benchmark, cpu_figures
 from bench.chat_path import _engine_for
 from bench.databases import KINDS, seed_demo
 
@@ -68,17 +70,19 @@ class Floor:
         tickets, outbox = ref.Ticket.__table__, ref.Outbox.__table__
         self.inbox = dialect.insert(inbox).on_conflict_do_nothing().returning(inbox.c.id)
         self.stored = inbox.select().with_only_columns(inbox.c.reply)
-        self.stored = self.stored.where(inbox.c.msg_id == _bind("msg_id"))
+        self.stored = self.stored.where(inbox.c.msg_id == bindparam("msg_id"))
         upsert = dialect.insert(drafts)
         self.draft = upsert.on_conflict_do_update(
             index_elements=[drafts.c.openid], set_={"text": upsert.excluded.text}
         )
         self.take_draft = (
-            delete(drafts).where(drafts.c.openid == _bind("openid")).returning(drafts.c.text)
+            delete(drafts).where(drafts.c.openid == bindparam("openid")).returning(drafts.c.text)
         )
         self.ticket = tickets.insert().returning(tickets.c.id)
         self.outbox = outbox.insert()
-        self.reply = update(inbox).where(inbox.c.id == _bind("inbox_id")).values(reply=_bind("r"))
+        self.reply = (
+            update(inbox).where(inbox.c.id == bindparam("inbox_id")).values(reply=bindparam("r"))
+        )
 
     def handle(self, msg) -> str:
         from shapely.geometry import Point
@@ -124,12 +128,6 @@ class Floor:
                 reply = f"已受理！工单号 #{ticket_id}，已派往{grid.name}（{grid.worker}）。"
             conn.execute(self.reply, {"inbox_id": inbox_id, "r": reply})
             return reply
-
-
-def _bind(name: str):
-    from sqlalchemy import bindparam
-
-    return bindparam(name)
 
 
 def run_floor(ctx: Context, kind: str, n: int) -> dict[str, dict[str, float]]:
@@ -201,18 +199,12 @@ def run_floor(ctx: Context, kind: str, n: int) -> dict[str, dict[str, float]]:
             raise AssertionError(f"{name} did not file the report: {replies[name]!r}")
         for what in ("text", "location"):
             ms = [s * 1000 for s in samples[(name, what)]]
-            figures[f"{name} {what}"] = {
-                "cpu ms median": median(ms),
-                "cpu ms p90": percentile(ms, 90),
-            }
+            figures[f"{name} {what}"] = cpu_figures(ms)
         both = [
             (a + b) * 1000
             for a, b in zip(samples[(name, "text")], samples[(name, "location")], strict=True)
         ]
-        figures[f"{name} report"] = {
-            "cpu ms median": median(both),
-            "cpu ms p90": percentile(both, 90),
-        }
+        figures[f"{name} report"] = cpu_figures(both)
     return figures
 
 
