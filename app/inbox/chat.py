@@ -295,6 +295,7 @@ class ChatEngine:
                     failures.mark_recovered(session, msg, now)
                 parked = known.parked
                 if reply:
+                    late_answers.hold(session, msg.dedup_key)  # no park slips in before commit
                     params = {"key": msg.dedup_key, "reply": reply}
                     parked = session.execute(INBOX_REPLY, params).scalar_one() or parked
                 owed = parked and owe_late

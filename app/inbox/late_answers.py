@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, exists, func, select, update
+from sqlalchemy import bindparam, delete, exists, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
@@ -44,11 +44,38 @@ KEEP_ANSWERED = timedelta(days=1)
 """WeChat gives up on a message within seconds; a day is far more than any copy needs."""
 _STORED_REPLY = select(InboxMessage.reply).where(InboxMessage.dedup_key == bindparam("key"))
 
+# Parking a copy of a message and storing its handler's reply must not interleave: a park
+# that commits after the handler has asked "parked?" (INBOX_REPLY's RETURNING) but before
+# the handler commits is seen by neither, and the user is answered twice (passively, and
+# late). Both take the message's transaction lock first, so one waits for the other's
+# commit. SQLite needs none: it has one writer at a time.
+_HOLD_ONE = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+_HOLD_MANY = text(
+    "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0)))"
+    " FROM unnest(CAST(:keys AS text[])) AS k"
+)
+
+
+def hold(session: Session, key: str) -> None:
+    """Take `key`'s message lock until the transaction ends (PostgreSQL; see _HOLD_ONE).
+    A handler takes it right before storing its reply, so that a park of a copy elsewhere
+    either commits first (the handler sees it) or waits and finds the stored reply."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(_HOLD_ONE, {"key": key})
+
+
+def _hold_all(session: Session, keys: list[str]) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        # In key order: two processes parking copies of the same messages in batches
+        # take the locks in one order, never in opposite orders (a deadlock).
+        session.execute(_HOLD_MANY, {"keys": sorted(set(keys))})
+
 
 def park(session: Session, msgs: list[InboundMessage], now: datetime) -> list[str | None]:
     """Keep each of `msgs` until its answer is owed (a copy parked already: nothing
     changes): None for it; or the reply it got if another process answered it already."""
     keys = [m.dedup_key for m in msgs]
+    _hold_all(session, keys)  # a handler storing a reply to one of them commits first
     stored = {
         key: reply
         for key, reply in session.execute(

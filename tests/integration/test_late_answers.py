@@ -231,6 +231,42 @@ def test_a_message_parked_elsewhere_while_its_handler_runs_is_answered_once(
     assert key == "msg:9201" and "位置" in answer
 
 
+def test_a_copy_parked_elsewhere_as_its_handler_stores_the_reply_is_answered_once(
+    demo_sessions, clock, db_url
+):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer: nothing parks while a handler writes")
+    import threading
+
+    from sqlalchemy import event
+
+    chat = _engine(demo_sessions, clock)
+    other = _engine(demo_sessions, clock)  # another process, whose copy ran out of time
+    msg = _text(clock, "rider-1", "路口积水很深", "9211")
+    parked: list[str | None] = []
+    parking = threading.Thread(target=lambda: parked.extend(other.park([msg])))
+    engine = demo_sessions.kw["bind"]
+
+    def park_after_the_reply_is_stored(conn, cursor, statement, *args) -> None:
+        if statement.startswith("UPDATE inbox") and not parking.is_alive() and not parked:
+            parking.start()  # between the handler's "parked?" and its commit
+            parking.join(timeout=0.5)  # it commits here, unless it waits for this commit
+
+    event.listen(engine, "after_cursor_execute", park_after_the_reply_is_stored)
+    try:
+        reply = chat.handle(msg, owe_late=True)
+    finally:
+        event.remove(engine, "after_cursor_execute", park_after_the_reply_is_stored)
+    parking.join()
+    if parked == [None]:  # parked: its answer is owed, late
+        other.answer_late(msg)
+    late = _late_answers(demo_sessions)
+    # The rider is answered once: passively (and the park found the stored reply), or
+    # late (and the passive answer was "").
+    assert (reply != "") + len(late) == 1, (reply, parked, late)
+    assert "位置" in (reply or late[0][2])
+
+
 def test_a_copy_that_loses_the_inbox_race_for_a_parked_message_answers_success(
     demo_sessions, clock, monkeypatch
 ):
