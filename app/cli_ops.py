@@ -85,6 +85,8 @@ def summary(name: str, result) -> str:
         if not result["handled"]:
             return "nothing due"
         return f"{_n(result['handled'], 'owed hazard alert')} handled (alerts or all-clears)"
+    if name == "forget_deliveries":
+        return f"{_n(result['forgotten'], 'webhook delivery', 'webhook deliveries')} forgotten"
     if name == "late_answers":
         return f"{_n(result['answered'], 'parked message')} answered late"
     return str(result)

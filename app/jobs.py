@@ -10,6 +10,7 @@ from functools import partial
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import unit_of_work
+from app.inbox.deliveries import FORGET_JOB, PRUNE_EVERY_SECONDS
 from app.services.handling.ticket_card import NoticeSettings
 from app.services.policies import PolicySource, with_policy
 from app.services.supervision.escalation import BATCH, SweepResult, auto_close_due, escalate_due
@@ -117,6 +118,16 @@ def run_late_answers(ctx: JobContext):
     return {"answered": answered}
 
 
+def run_forget_deliveries(ctx: JobContext) -> dict[str, int]:
+    """Forget the webhook deliveries out of the signature window (most are recorded by
+    their messages' transactions, which do not prune)."""
+    from app.inbox.deliveries import forget
+
+    before = int(ctx.clock().timestamp()) - ctx.settings.signature_window_seconds - 1
+    with unit_of_work(ctx.sessions) as session:
+        return {"forgotten": forget(session, before)}
+
+
 def run_outbox(ctx: JobContext):
     sender = ctx.sender or make_sender(ctx.settings, ctx.sessions)
     return sender.drain()
@@ -217,7 +228,13 @@ JOBS: tuple[JobSpec, ...] = (
         lambda s: s.digest_poll_seconds,
         run_digest,
     ),
-    # The app wires these two itself (they share its chat rules); listed for `jobs run`.
+    JobSpec(
+        FORGET_JOB,
+        "forget the webhook deliveries (replay protection) out of the signature window",
+        lambda s: PRUNE_EVERY_SECONDS,
+        run_forget_deliveries,
+    ),
+    # The app wires these itself (they share its chat rules); listed for `jobs run`.
     JobSpec(
         "photos",
         "download, check, strip and store photos; match duplicates by photo",

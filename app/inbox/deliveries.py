@@ -84,9 +84,9 @@ def record(
     return {Delivery(*row) for row in session.execute(insert, rows)}
 
 
-def forget(session: Session | Connection, before: int) -> None:
-    """Drop the deliveries whose timestamp is before `before` (out of the window)."""
-    session.execute(delete(_TABLE).where(_TABLE.c.timestamp < before))
+def forget(session: Session | Connection, before: int) -> int:
+    """Drop the deliveries whose timestamp is before `before` (out of the window); how many."""
+    return session.execute(delete(_TABLE).where(_TABLE.c.timestamp < before)).rowcount
 
 
 class Replayed(Exception):
@@ -252,16 +252,10 @@ class SeenDeliveries:
         finally:
             self._writing = None
 
-    def forget_old(self) -> None:
-        """Drop the deliveries out of the window (a sweep: most are recorded by the
-        messages' transactions, not here)."""
-        with self._engine.begin() as connection:
-            forget(connection, int(self.clock()) - self.window - 1)
-
     def _record(self, deliveries: dict[Delivery, str]) -> set[Delivery]:
         now = self.clock()
         forget = None
-        if now - self._pruned_at >= PRUNE_EVERY_SECONDS:  # see also forget
+        if now - self._pruned_at >= PRUNE_EVERY_SECONDS:  # see also app.jobs FORGET_JOB
             forget, self._pruned_at = int(now) - self.window - 1, now
         # A connection, not an ORM session: nothing here is an object, and the session's
         # own bookkeeping cost as much as the INSERT.

@@ -17,7 +17,7 @@ from app.bootstrap import Database, build, chat_engine, configure, intake_rules
 from app.db import DatabaseTimeouts
 from app.inbox.backlog import Backlog
 from app.inbox.chat import ChatEngine
-from app.inbox.deliveries import FORGET_JOB, PRUNE_EVERY_SECONDS, SeenDeliveries
+from app.inbox.deliveries import SeenDeliveries
 from app.inbox.inflight import InFlight
 from app.inbox.parking import Parking
 from app.inbox.pulse import Pulse
@@ -102,7 +102,6 @@ def create_app(
         window_seconds=settings.signature_window_seconds,
         limiter=anyio.CapacityLimiter(1),
     )
-    jobs.add_sweep(Sweep(FORGET_JOB, PRUNE_EVERY_SECONDS, seen_deliveries.forget_old))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-
-import anyio
+from datetime import UTC, datetime
 
 from app.db import unit_of_work
-from app.inbox.deliveries import Delivery, SeenDeliveries, record
+from app.inbox.deliveries import FORGET_JOB, Delivery, record
+from app.jobs import JobContext, job
+from app.settings import Settings
 from models import InboxMessage
 from tests.e2e.conftest import text_xml, wait_for
 from tests.e2e.test_ack_budget import _hold_handlers
@@ -58,9 +59,12 @@ def test_the_sweep_forgets_deliveries_out_of_the_window(sessions):
     old, new = Delivery(1000, "1", "a" * 40), Delivery(2000, "2", "b" * 40)
     with unit_of_work(sessions) as s:
         assert record(s, {old: "msg:1", new: "msg:2"}) == {old, new}
-    seen = SeenDeliveries(
-        sessions, window_seconds=300, limiter=anyio.CapacityLimiter(1), clock=lambda: 1500.0
-    )
-    seen.forget_old()  # 1000 is 500 s before the clock: out of the window
+    sweep = job(FORGET_JOB)
+    assert sweep is not None and sweep.leader_only and sweep.scheduled_here
+    settings = Settings(database_url="sqlite://", signature_window_seconds=300)
+    now = datetime.fromtimestamp(1500, UTC)  # 1000 is 500 s before it: out of the window
+    assert sweep.run(JobContext(sessions=sessions, settings=settings, clock=lambda: now)) == {
+        "forgotten": 1
+    }
     with unit_of_work(sessions) as s:
         assert record(s, {old: "msg:3", new: "msg:4"}) == {old}

@@ -147,6 +147,7 @@ def test_jobs_list_and_run(cli, db_url, clock):
         "auto_close",
         "hazard_alerts",
         "digest",
+        "forget_deliveries",
         "photos",
         "more_reports",
         "late_answers",
@@ -190,6 +191,9 @@ def test_jobs_list_and_run(cli, db_url, clock):
     )
     assert cli("jobs", "run", "more_reports").stdout == (
         "more_reports: 0 notices to workers about reports merged into their tickets\n"
+    )
+    assert cli("jobs", "run", "forget-deliveries").stdout == (
+        "forget_deliveries: 0 webhook deliveries forgotten\n"
     )
     assert cli("jobs", "run", "late_answers").stdout == (
         "late_answers: 0 parked messages answered late\n"
