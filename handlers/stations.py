@@ -1,7 +1,9 @@
 """Rest stations (暖"新"驿站): "驿站", "驿站 充电", and the location that answers them.
 
 Every location a rider sends (message or LOCATION event) is remembered first; a location
-message then goes on to report intake unless it answers a pending "驿站".
+message then goes on to report intake unless it answers a pending "驿站". One that answers
+a "驿站" while a report waits for its location serves both: the report is filed and the
+stations are listed in the one reply (a rider on a scooter sends one location, not two).
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from app.domain.coords import to_wgs84
 from app.domain.stations import AMENITIES, SEARCH_RADIUS_M, Nearby, Suggestion, amenity_for
 from app.domain.stations import navigation_link as nav_link
 from app.services import outbox
+from app.services.intake import drafts
 from app.services.riders import stations
 from bot.router import Router
+from handlers import report
 from handlers.context import ChatContext
 
 router = Router("stations")
@@ -59,7 +63,16 @@ def location(ctx: ChatContext, args: str) -> str | None:
     amenity = _pending_request(ctx)
     if amenity is None:
         return None  # a report's location
-    return _answer(ctx, here, amenity or None)
+    found = _answer(ctx, here, amenity or None)
+    if _report_waits_for_location(ctx):
+        return f"{report.location(ctx, args)}\n\n{found}"
+    return found
+
+
+def _report_waits_for_location(ctx: ChatContext) -> bool:
+    """Whether the rider has a report under way (a photo or words) that lacks a location."""
+    draft = drafts.active_draft(ctx.session, ctx.rider, now=ctx.now, window=ctx.rules.draft_window)
+    return draft is not None and draft.lat is None
 
 
 @router.on("event:location")

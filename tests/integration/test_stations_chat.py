@@ -144,3 +144,27 @@ def test_a_late_copy_of_an_older_location_does_not_move_the_position_back(
         assert stations.recent_position(s, rider, now=now) == sent
         stations.record_position(s, rider, 31.2, 121.5, now=now, source="event")
         assert stations.recent_position(s, rider, now=now) == (31.2, 121.5)
+
+
+def test_one_location_files_the_waiting_report_and_lists_the_stations(chat):
+    chat.text("rider-1", "驿站")
+    assert "请发送位置" in chat.text("rider-1", "路口积水很深")
+    reply = chat.location("rider-1", NEAR_FL01, "枫林路")
+    report, stations = reply.split("\n\n")
+    assert report.startswith("已受理！工单号 #1（")
+    assert stations.startswith("离您最近的驿站（正在开放）：\n1. 枫林路暖新驿站")
+    [ticket] = chat.tickets()
+    assert ticket.description == "路口积水很深"
+    # Neither waits for another location: the next one starts a new report.
+    assert chat.location("rider-1", NEAR_FL01) == (
+        "已收到位置。请再发一张现场照片或一句话描述问题。"
+    )
+
+
+def test_a_report_begun_before_asking_for_stations_is_filed_by_the_same_location(chat):
+    assert "请发送位置" in chat.text("rider-1", "路口积水很深")
+    chat.text("rider-1", "驿站 充电")
+    reply = chat.location("rider-1", NEAR_FL01, "枫林路")
+    assert reply.startswith("已受理！工单号 #1")
+    assert "\n\n离您最近的能充电的驿站（正在开放）：" in reply
+    assert len(chat.tickets()) == 1
