@@ -52,6 +52,13 @@ def test_sign_in_see_the_pin_open_and_transfer_the_ticket(gridbot, browser, tmp_
     page = browser.new_page(viewport={"width": 1280, "height": 860}, locale="zh-CN")
     page.add_init_script("window.gridbotLiveMs = 300")  # the pages poll every 10 s
     page.add_init_script("window.gridbotDensePins = 2")  # clusters from 300 pins
+    missing: list[str] = []
+    page.on("response", lambda r: missing.append(r.url) if r.status == 404 else None)
+    downloaded: list[tuple[str, int]] = []  # (path, body bytes received) per request
+    page.on(
+        "requestfinished",
+        lambda r: downloaded.append((r.url.split("?")[0], r.sizes()["responseBodySize"])),
+    )
 
     # No session: the map sends the browser to the page saying how to sign in.
     page.goto(bot.base_url + "/console/")
@@ -70,6 +77,15 @@ def test_sign_in_see_the_pin_open_and_transfer_the_ticket(gridbot, browser, tmp_
                .getBoundingClientRect(); return [r.left + p.x, r.top + p.y]; }"""
     )
     page.mouse.click(x, y)
+    # The map refreshes (here every 300 ms); nothing changed, so nothing is downloaded or
+    # drawn again (the browser revalidates each answer: 304): the popup stays open.
+    page.wait_for_selector(".leaflet-popup a:has-text('查看工单')")
+    page.wait_for_timeout(1500)
+    assert page.locator(".leaflet-popup").count() == 1
+    for layer in ("/console/map.json", "/console/grids.json"):
+        sizes = [n for path, n in downloaded if path.endswith(layer)]
+        assert sizes[0] > 0 and len(sizes) >= 4 and set(sizes[1:]) == {0}, (layer, sizes)
+    assert missing == []  # the icon too
     page.click(".leaflet-popup a:has-text('查看工单')")
     page.wait_for_url("**/console/tickets/1")
     assert "工单 #1 · 道路积水" in page.inner_text("h1")

@@ -112,6 +112,40 @@ def test_the_ticket_page_tells_everything_and_another_areas_ticket_is_refused(
     assert client.get("/console/pins/99.json").status_code == 404
 
 
+def test_a_refresh_downloads_the_map_and_the_list_only_when_they_changed(
+    client, chat, demo_sessions
+):
+    sign_in(client, demo_sessions, "lead-1")
+    live = {"X-Live": "1"}
+    pins = client.get("/console/map.json")
+    rows = client.get("/console/tickets", headers=live)
+    # The list's refresh is the regions it replaces, not the page with its filters.
+    assert 'id="total"' in rows.text and 'data-n="1"' in rows.text
+    assert "<select" not in rows.text and "<html" not in rows.text
+    for path, first, headers in (
+        ("/console/map.json", pins, {}),
+        ("/console/tickets", rows, live),
+    ):
+        again = client.get(path, headers={**headers, "If-None-Match": first.headers["ETag"]})
+        assert again.status_code == 304 and not again.content, path
+
+    chat.location("rider-3", FENGYUAN_1, "枫林路")
+    chat.text("rider-3", "人行道上堆了旧沙发，挡路")  # #3, in lead-1's community
+    pins_now = client.get("/console/map.json", headers={"If-None-Match": pins.headers["ETag"]})
+    assert [p[0] for p in pins_now.json()["pins"]] == [3, 1]
+    rows_now = client.get(
+        "/console/tickets", headers={**live, "If-None-Match": rows.headers["ETag"]}
+    )
+    assert rows_now.status_code == 200 and 'data-n="3"' in rows_now.text
+    assert "共 2 件" in rows_now.text
+
+
+def test_the_browser_finds_an_icon(client):
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+    assert icon.content.startswith(b"<svg")
+
+
 def test_over_an_amap_basemap_pins_and_grids_are_drawn_in_gcj02(
     chat, demo_sessions, db_url, tmp_path
 ):

@@ -1,6 +1,7 @@
 """The operations console: server-rendered pages under /console for leads and supervisors.
 
-`install(app)` adds its routers, its static files (CSS, a little JS, vendored Leaflet)
+`install(app)` adds its routers, its static files (CSS, a little JS, vendored Leaflet,
+the icon, also at /favicon.ico)
 and the answers to "not signed in" (a redirect to the sign-in page) and "bad form token"
 (403).
 """
@@ -8,7 +9,7 @@ and the answers to "not signed in" (a redirect to the sign-in page) and "bad for
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from app.web.console import actions, admin, admin_grids, auth, dashboard, export, map, pages
@@ -22,6 +23,15 @@ async def _sign_in(request: Request, exc: Exception):
 
         return JSONResponse({"error": "请先登录控制台"}, status_code=401)
     return RedirectResponse(SIGN_IN_PAGE, status_code=303)
+
+
+def _favicon() -> FileResponse:
+    """What a browser asks for on any page without a <link rel=icon> (it logged a 404)."""
+    return FileResponse(
+        HERE / "static" / "favicon.svg",
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 async def _bad_csrf(request: Request, exc: Exception):
@@ -38,6 +48,7 @@ def install(app: FastAPI) -> None:
     app.include_router(admin.router)
     app.include_router(admin_grids.router)
     app.include_router(actions.router)
+    app.add_api_route("/favicon.ico", _favicon, include_in_schema=False)
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="console-static")
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(BadCsrf, _bad_csrf)

@@ -1,6 +1,8 @@
 // The console's map: grid polygons shaded by open/overdue load, ticket pins by status.
-// Shapes come from /console/grids.json (revalidated by ETag), load and pins from
-// /console/map.json with the page's filters (compact rows); refreshed every 10 s.
+// Shapes come from /console/grids.json, load and pins from /console/map.json with the
+// page's filters (compact rows); refreshed every 10 s. Both are revalidated by ETag (the
+// browser asks with If-None-Match): an answer that did not change is neither downloaded
+// again nor drawn again.
 // Everything is drawn on one canvas; grid names are placed only where they fit, and
 // dense pins are clustered, so a district of 10,000 pins builds a few hundred objects.
 (function () {
@@ -21,7 +23,7 @@
   var gridLayer = L.geoJSON(null, { style: shade }).addTo(map);
   var labelLayer = L.layerGroup().addTo(map);
   var pinLayer = L.layerGroup().addTo(map);
-  var pins = [], markers = {}, details = {}, shapesTag = null, fitted = false;
+  var pins = [], markers = {}, details = {}, fitted = false;
   // For tests and the curious: the map and its pins by ticket number.
   window.gridbotMap = { map: map, markers: markers, clusters: [] };
 
@@ -156,13 +158,18 @@
     return answer.json();
   }
 
-  // Shapes: drawn again only when their ETag changed (a grid import).
-  function shapes(answer) {
-    var tag = answer.headers.get("ETag");
-    if (tag && tag === shapesTag) { return null; }
-    shapesTag = tag;
-    return json(answer);
+  // An answer's data, or null when its ETag is the one drawn last (the browser's cache
+  // answered the revalidation: nothing new to draw).
+  function ifChanged() {
+    var drawn = null;
+    return function (answer) {
+      var tag = answer.headers.get("ETag");
+      if (tag && tag === drawn) { return null; }
+      drawn = tag;
+      return json(answer);
+    };
   }
+  var shapes = ifChanged(), loads = ifChanged();
 
   function refresh(first) {
     var early = first && window.gridbotMapData;
@@ -170,10 +177,10 @@
       : fetch("/console/grids.json", { credentials: "same-origin" });
     var loadAnswer = early ? early.pins
       : fetch("/console/map.json?" + el.dataset.query, { credentials: "same-origin" });
-    Promise.all([shapesAnswer.then(shapes), loadAnswer.then(json)])
+    Promise.all([shapesAnswer.then(shapes), loadAnswer.then(loads)])
       .then(function (both) {
         if (both[0]) { drawShapes(both[0]); }
-        drawLoad(both[1]);
+        if (both[1]) { drawLoad(both[1]); } else if (both[0]) { drawLabels(); }
         el.dataset.ready = "1";
       })
       .catch(function () {});
@@ -182,5 +189,6 @@
   map.on("zoomend", function () { if (pins.length >= DENSE) { drawPins(); } });
   map.on("moveend", drawLabels);
   refresh(true);
-  setInterval(function () { if (!document.hidden) { refresh(false); } }, 10000);
+  setInterval(function () { if (!document.hidden) { refresh(false); } },
+              window.gridbotLiveMs || 10000);
 })();
