@@ -5,7 +5,8 @@ records what it got, and fails on demand (`fail_next(errcode, times)`): errors a
 {"errcode", "errmsg"} with HTTP 200, as WeCom answers. `WeComUser` builds callbacks the
 way WeCom does, encrypted with wechatpy.enterprise's crypto.
 
-Loaded as a pytest plugin (tests/conftest.py): its `fake_wecom` fixture serves every test.
+Loaded as a pytest plugin (tests/conftest.py): its `fake_wecom` fixture serves every test,
+and so does `fake_wechat` (the official account's fake, for tests that send on both).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pytest
 from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot.codec import parse_xml
+from tests.fakewechat import FakeWeChat, start_fake_wechat
 from tests.fakewechat.transport import QuietServer, handler_for
 
 CORP_ID = "wwe2e0000000000001"
@@ -56,6 +58,12 @@ class FakeWeCom:
     def stop(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+    def __enter__(self) -> FakeWeCom:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
     def fail_next(self, errcode: int, times: int = 1) -> None:
         """The next `times` sends (message/send or update_template_card) answer `errcode`;
@@ -185,8 +193,12 @@ class WeComUser:
 @pytest.fixture
 def fake_wecom() -> Iterator[FakeWeCom]:
     """A fake WeCom API on 127.0.0.1 for one test."""
-    server = start_fake_wecom()
-    try:
+    with start_fake_wecom() as server:
         yield server
-    finally:
-        server.stop()
+
+
+@pytest.fixture
+def fake_wechat() -> Iterator[FakeWeChat]:
+    """A fake WeChat API (the official account) on 127.0.0.1 for one test."""
+    with start_fake_wechat() as server:
+        yield server

@@ -54,6 +54,28 @@ def _location(clock, openid: str, msg_id: str) -> InboundMessage:
     )
 
 
+def _parked_in_order(sessions, clock, sent: list[InboundMessage]) -> ChatEngine:
+    """An engine that files each report apart (no follow-up window: two reports, not a
+    report and its follow-up), with `sent` parked in order, each acknowledged before the
+    rider sent the next."""
+    settings = Settings(**SETTINGS, followup_minutes=0)
+    chat = chat_engine(settings, sessions, clock=TickingClock(clock))
+    for msg in sent:
+        chat.park([msg])
+        clock.advance(seconds=2)
+    return chat
+
+
+def _two_processes(sessions, clock, db_url: str, msg_id: str):
+    """(this process's engine, another process's whose copy of the message ran out of
+    time and parks it, the rider's report) for a race between a handler and a park.
+    PostgreSQL only: SQLite has one writer, nothing parks while a handler writes."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("SQLite has one writer: nothing parks while a handler writes")
+    msg = _text(clock, "rider-1", "路口积水很深", msg_id)
+    return _engine(sessions, clock), _engine(sessions, clock), msg
+
+
 def _late_answers(sessions) -> list[tuple[str, str, str]]:
     with sessions() as s:
         rows = s.execute(
@@ -183,18 +205,13 @@ def test_answered_messages_are_forgotten_after_a_day(demo_sessions, clock):
 
 
 def test_a_riders_parked_messages_are_handled_in_the_order_they_were_sent(demo_sessions, clock):
-    # Two reports, not one report and its follow-up: no follow-up window.
-    settings = Settings(**SETTINGS, followup_minutes=0)
-    chat = chat_engine(settings, demo_sessions, clock=TickingClock(clock))
     sent = [
         _text(clock, "rider-1", "[一] 路口积水很深", "9101"),
         _location(clock, "rider-1", "9102"),
         _text(clock, "rider-1", "[二] 井盖丢了", "9103"),
         _location(clock, "rider-1", "9104"),
     ]
-    for msg in sent:  # each acknowledged before the rider sent the next
-        chat.park([msg])
-        clock.advance(seconds=2)
+    chat = _parked_in_order(demo_sessions, clock, sent)
     # The handlers run in the opposite order, as they may across processes.
     for msg in reversed(sent):
         assert chat.handle(msg) == ""
@@ -212,11 +229,7 @@ def test_a_riders_parked_messages_are_handled_in_the_order_they_were_sent(demo_s
 def test_a_message_parked_elsewhere_while_its_handler_runs_is_answered_once(
     demo_sessions, clock, db_url
 ):
-    if not db_url.startswith("postgresql"):
-        pytest.skip("SQLite has one writer: nothing parks while a handler writes")
-    chat = _engine(demo_sessions, clock)
-    other = _engine(demo_sessions, clock)  # another process, whose copy ran out of time
-    msg = _text(clock, "rider-1", "路口积水很深", "9201")
+    chat, other, msg = _two_processes(demo_sessions, clock, db_url, "9201")
     dispatch = chat.dispatcher.dispatch
 
     def parked_meanwhile(ctx):
@@ -234,15 +247,11 @@ def test_a_message_parked_elsewhere_while_its_handler_runs_is_answered_once(
 def test_a_copy_parked_elsewhere_as_its_handler_stores_the_reply_is_answered_once(
     demo_sessions, clock, db_url
 ):
-    if not db_url.startswith("postgresql"):
-        pytest.skip("SQLite has one writer: nothing parks while a handler writes")
     import threading
 
     from sqlalchemy import event
 
-    chat = _engine(demo_sessions, clock)
-    other = _engine(demo_sessions, clock)  # another process, whose copy ran out of time
-    msg = _text(clock, "rider-1", "路口积水很深", "9211")
+    chat, other, msg = _two_processes(demo_sessions, clock, db_url, "9211")
     parked: list[str | None] = []
     parking = threading.Thread(target=lambda: parked.extend(other.park([msg])))
     engine = demo_sessions.kw["bind"]
@@ -312,15 +321,11 @@ def test_a_handler_that_finds_its_message_parked_owes_the_late_answer_in_its_own
 
 
 def test_a_handler_owing_late_answers_keeps_a_riders_parked_messages_in_order(demo_sessions, clock):
-    settings = Settings(**SETTINGS, followup_minutes=0)
-    chat = chat_engine(settings, demo_sessions, clock=TickingClock(clock))
     sent = [
         _text(clock, "rider-1", "[一] 路口积水很深", "9611"),
         _location(clock, "rider-1", "9612"),
     ]
-    for msg in sent:
-        chat.park([msg])
-        clock.advance(seconds=2)
+    chat = _parked_in_order(demo_sessions, clock, sent)
     assert chat.handle(sent[1], owe_late=True) == ""  # handles the text first, owing both
     answers = [t for _, _, t in _late_answers(demo_sessions)]
     assert "位置" in answers[0] and "#1" in answers[1] and len(answers) == 2

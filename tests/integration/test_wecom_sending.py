@@ -18,7 +18,6 @@ from bot.channels import SandboxChannel, WeChatChannel
 from bot.wecom_api import WeComAPI
 from bot.wecom_channel import WeComRouting
 from models import ChannelPause, OutboxMessage
-from tests.fakewechat import FakeWeChat, start_fake_wechat
 from tests.fakewecom import AGENT_ID, CORP_ID, SECRET
 
 
@@ -27,15 +26,6 @@ def sender(sessions, fake_wecom) -> Iterator[OutboxSender]:
     api = WeComAPI(corp_id=CORP_ID, secret=SECRET, agent_id=AGENT_ID, base_url=fake_wecom.base_url)
     yield OutboxSender(sessions, WeComRouting(SandboxChannel(sessions), api), max_attempts=5)
     api.close()
-
-
-@pytest.fixture
-def fake_wechat() -> Iterator[FakeWeChat]:
-    server = start_fake_wechat()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
