@@ -5,12 +5,30 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from models import ReportDraft, Rider, TicketPhoto
 
-DRAFT_INSERT = insert(ReportDraft.__table__)
+# Drafts are read as rows and written by these statements, built once: a draft is never
+# an object of the session, so no flush has to work out its UPDATE or DELETE on the path
+# of every report.
+_DRAFTS = ReportDraft.__table__
+DRAFT_INSERT = insert(_DRAFTS)
+DRAFT_UPDATE = (
+    update(_DRAFTS)
+    .where(_DRAFTS.c.id == bindparam("draft_id"))
+    .values(
+        description=bindparam("description"),
+        lat=bindparam("lat"),
+        lng=bindparam("lng"),
+        place=bindparam("place"),
+        photos=bindparam("photos", type_=_DRAFTS.c.photos.type),
+        updated_at=bindparam("updated_at", type_=_DRAFTS.c.updated_at.type),
+    )
+)
+DRAFT_DELETE = delete(_DRAFTS).where(_DRAFTS.c.id == bindparam("draft_id"))
+RIDERS_DRAFT = select(*_DRAFTS.c).where(_DRAFTS.c.rider_id == bindparam("rider_id"))
 
 
 def insert_draft(session: Session, draft: ReportDraft) -> None:
@@ -32,18 +50,40 @@ def insert_draft(session: Session, draft: ReportDraft) -> None:
     )
 
 
-# Built once: every report runs it (building a statement costs about what running it does).
-RIDERS_DRAFT = select(ReportDraft).where(ReportDraft.rider_id == bindparam("rider_id"))
+def save_draft(session: Session, draft: ReportDraft) -> None:
+    """Write what changed in a draft `active_draft` returned (one UPDATE)."""
+    session.execute(
+        DRAFT_UPDATE,
+        {
+            "draft_id": draft.id,
+            "description": draft.description,
+            "lat": draft.lat,
+            "lng": draft.lng,
+            "place": draft.place or "",
+            "photos": draft.photos,
+            "updated_at": draft.updated_at,
+        },
+    )
+
+
+def drop_draft(session: Session, draft: ReportDraft) -> None:
+    """Delete a draft `active_draft` returned (it became a ticket); its values stay
+    readable on the object."""
+    session.execute(DRAFT_DELETE, {"draft_id": draft.id})
 
 
 def active_draft(
     session: Session, rider: Rider, *, now: datetime, window: timedelta
 ) -> ReportDraft | None:
-    draft = session.scalars(RIDERS_DRAFT, {"rider_id": rider.id}).first()
-    if draft is not None and draft.started_at < now - window:
+    """The rider's draft started within `window`, as an object outside the session: a
+    change to it is written by `save_draft` or `drop_draft`, never by a flush."""
+    row = session.execute(RIDERS_DRAFT, {"rider_id": rider.id}).first()
+    if row is None:
+        return None
+    draft = ReportDraft(**row._mapping)
+    if draft.started_at < now - window:
         _drop_draft_photos(session, draft)
-        session.delete(draft)
-        session.flush()
+        drop_draft(session, draft)
         return None
     return draft
 

@@ -147,15 +147,15 @@ def submit(
     if draft.lat is None or (not draft.photos and not draft.description):
         if new:
             drafts.insert_draft(session, draft)
+        else:
+            drafts.save_draft(session, draft)
         if another:
             return Intake(Outcome.ANOTHER_REPORT, ticket=recent, draft=draft)
         if draft.lat is None:
             return Intake(Outcome.NEED_LOCATION, draft=draft)
         return Intake(Outcome.NEED_DETAILS, draft=draft)
     if not new:
-        # Deleted before filing, so that no UPDATE writes the piece into a row that is
-        # about to go (the draft's values stay readable on the object).
-        session.delete(draft)
+        drafts.drop_draft(session, draft)
     ticket = file_ticket(
         session,
         rider,
@@ -307,7 +307,8 @@ def file_ticket(
         notify=False,  # a duplicate is not news for the worker: decided below
         notice_settings=rules.notice_settings,
     )
-    ticket.photos = photos  # the ticket is written: the photos' rows now point at it
+    if photos:  # the ticket is written: the photos' rows now point at it
+        ticket.photos = photos
     match = duplicates.find_duplicate(session, ticket, rules.duplicates)
     if match is not None:
         duplicates.merge(
