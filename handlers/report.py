@@ -6,7 +6,8 @@ from app.domain.categories import Category, classify
 from app.domain.coords import to_wgs84
 from app.domain.rider_words import Gist, gist
 from app.services import notices
-from app.services.intake import drafts, duplicates, reports
+from app.services.intake import duplicates, reports
+from app.services.intake.in_progress import in_progress
 from app.services.intake.reports import Intake, Outcome, Piece
 from bot.router import Router, match_command, normalize
 from handlers import digest, escalation, evidence, worker
@@ -153,11 +154,14 @@ def _answer_chat(ctx: ChatContext, kind: Gist) -> str:
 
 
 def _in_progress(ctx: ChatContext) -> ReportDraft | Ticket | None:
-    return drafts.active_draft(
-        ctx.session, ctx.rider, now=ctx.now, window=ctx.rules.draft_window
-    ) or reports.recent_ticket(
-        ctx.session, ctx.rider, now=ctx.now, window=ctx.rules.followup_window
+    draft, recent = in_progress(
+        ctx.session,
+        ctx.rider,
+        now=ctx.now,
+        draft_window=ctx.rules.draft_window,
+        followup_window=ctx.rules.followup_window,
     )
+    return draft or recent
 
 
 def _staff_command(words: str) -> str | None:

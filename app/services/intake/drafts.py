@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Row, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from models import ReportDraft, Rider, TicketPhoto
@@ -13,7 +13,8 @@ from models import ReportDraft, Rider, TicketPhoto
 # Drafts are read as rows and written by these statements, built once: a draft is never
 # an object of the session, so no flush has to work out its UPDATE or DELETE on the path
 # of every report.
-_DRAFTS = ReportDraft.__table__
+DRAFTS = _DRAFTS = ReportDraft.__table__
+DRAFT_COLUMNS = tuple(_DRAFTS.c)
 DRAFT_INSERT = insert(_DRAFTS)
 DRAFT_UPDATE = (
     update(_DRAFTS)
@@ -28,7 +29,7 @@ DRAFT_UPDATE = (
     )
 )
 DRAFT_DELETE = delete(_DRAFTS).where(_DRAFTS.c.id == bindparam("draft_id"))
-RIDERS_DRAFT = select(*_DRAFTS.c).where(_DRAFTS.c.rider_id == bindparam("rider_id"))
+RIDERS_DRAFT = select(*DRAFT_COLUMNS).where(_DRAFTS.c.rider_id == bindparam("rider_id"))
 
 
 def insert_draft(session: Session, draft: ReportDraft) -> None:
@@ -78,9 +79,17 @@ def active_draft(
     """The rider's draft started within `window`, as an object outside the session: a
     change to it is written by `save_draft` or `drop_draft`, never by a flush."""
     row = session.execute(RIDERS_DRAFT, {"rider_id": rider.id}).first()
-    if row is None:
+    return active_row(session, row, now=now, window=window)
+
+
+def active_row(
+    session: Session, row: Row | None, *, now: datetime, window: timedelta
+) -> ReportDraft | None:
+    """`active_draft` of a row holding DRAFT_COLUMNS (all NULL: no draft); one that
+    outlived `window` is deleted, its photos with it."""
+    if row is None or row.id is None:
         return None
-    draft = ReportDraft(**row._mapping)
+    draft = ReportDraft(**{c.key: row._mapping[c] for c in DRAFT_COLUMNS})
     if draft.started_at < now - window:
         _drop_draft_photos(session, draft)
         drop_draft(session, draft)

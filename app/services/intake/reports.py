@@ -7,23 +7,23 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.domain.categories import classify
 from app.domain.duplicates import DuplicatePolicy
 from app.domain.photos import PhotoStatus
 from app.domain.rider_words import names_another_problem
-from app.domain.tickets import Action, Status
+from app.domain.tickets import Action
 from app.media.links import MediaLinks
 from app.services.directory.grids import GridLocator, Placement, responsible_staff, served_district
 from app.services.handling.actors import Actor
 from app.services.handling.ticket_actions import act
 from app.services.handling.ticket_card import NoticeSettings
 from app.services.handling.ticket_notices import tell
-from app.services.handling.tickets import OPEN
 from app.services.intake import additions, drafts, duplicates
 from app.services.intake.additions import AdditionRules
+from app.services.intake.in_progress import in_progress
 from app.settings import Settings
 from models import ReportDraft, Rider, Ticket, TicketPhoto
 
@@ -124,22 +124,30 @@ def submit(
     message_key: str | None = None,
 ) -> Intake:
     """Take one piece of a report and say what became of it."""
-    draft = drafts.active_draft(session, rider, now=now, window=rules.draft_window)
+    recent = None  # the ticket words or a photo without a draft may add to
+    if piece.lat is None:
+        draft, recent = in_progress(
+            session,
+            rider,
+            now=now,
+            draft_window=rules.draft_window,
+            followup_window=rules.followup_window,
+        )
+    else:
+        draft = drafts.active_draft(session, rider, now=now, window=rules.draft_window)
     placement = None
     if piece.lat is not None and piece.lng is not None:
         placement = rules.locator.place(session, piece.lat, piece.lng)
         if placement.routed_area is None:
             return Intake(Outcome.OUTSIDE, draft=draft, district=served_district(session))
     another = False
-    if draft is None and piece.lat is None:
-        recent = recent_ticket(session, rider, now=now, window=rules.followup_window)
-        if recent is not None:
-            if not (piece.text and names_another_problem(recent.category, piece.text)):
-                corrected = add_to_ticket(
-                    session, recent, rider, piece, now=now, rules=rules, message_key=message_key
-                )
-                return Intake(Outcome.ADDED, ticket=recent, corrected=corrected)
-            another = True
+    if recent is not None:
+        if not (piece.text and names_another_problem(recent.category, piece.text)):
+            corrected = add_to_ticket(
+                session, recent, rider, piece, now=now, rules=rules, message_key=message_key
+            )
+            return Intake(Outcome.ADDED, ticket=recent, corrected=corrected)
+        another = True
     new = draft is None
     if draft is None:
         draft = ReportDraft(rider_id=rider.id, started_at=now, photos=[], description="")
@@ -214,38 +222,6 @@ def _merge(session: Session, rider: Rider, draft: ReportDraft, piece: Piece, now
     if piece.lat is not None and piece.lng is not None:
         draft.lat, draft.lng, draft.place = piece.lat, piece.lng, piece.place
     draft.updated_at = now
-
-
-DETAILS_WAIT = timedelta(hours=1)
-"""How long a rider asked to describe a ticket (its only photo unusable) may take."""
-# Built once (building a statement costs about what running it does).
-RIDERS_RECENT_TICKET = (
-    select(Ticket.id)
-    .where(
-        Ticket.reporter_id == bindparam("rider_id"),
-        or_(
-            Ticket.created_at >= bindparam("since"),
-            Ticket.details_requested_at >= bindparam("asked_since"),
-        ),
-        Ticket.status.in_([*OPEN, Status.MERGED.value]),
-    )
-    .order_by(Ticket.created_at.desc())
-    .limit(1)
-)
-
-
-def recent_ticket(
-    session: Session, rider: Rider, *, now: datetime, window: timedelta
-) -> Ticket | None:
-    """The rider's ticket filed within `window`, or whose rider was asked for words (its
-    only photo unusable) within DETAILS_WAIT: what they send next is added to it."""
-    # Look for the id alone: the ticket's eager joins cost more than the search itself,
-    # and a rider's text usually finds no recent ticket (this runs for every text).
-    ticket_id = session.scalar(
-        RIDERS_RECENT_TICKET,
-        {"rider_id": rider.id, "since": now - window, "asked_since": now - DETAILS_WAIT},
-    )
-    return session.get(Ticket, ticket_id) if ticket_id is not None else None
 
 
 def file_ticket(
