@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Column, Engine, create_engine, event
+from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm.util import identity_key
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -102,3 +106,22 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def as_loaded(
+    session: Session, cls: type[T], columns: Sequence[Column], values: Sequence[Any]
+) -> T:
+    """The object of mapped `cls` whose `columns` hold `values` (a row read with a Core
+    statement), in `session` as if a query had loaded it: a change to it is flushed as
+    an UPDATE, an attribute left out (a relationship, a deferred column) loads on first
+    use. When the session holds that row's object already, that object (the session's
+    state wins, as with a query). Loading through the ORM costs several times the
+    statement itself on the paths every message takes."""
+    ident = values[next(i for i, c in enumerate(columns) if c.primary_key)]
+    held = session.identity_map.get(identity_key(cls, ident))
+    if held is not None:
+        return held  # type: ignore[return-value]
+    obj = cls(**{c.key: v for c, v in zip(columns, values, strict=True)})
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj

@@ -12,9 +12,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, exists, literal_column, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
+from app.db import as_loaded
 from app.domain.delivery import OutboxStatus
+from app.services.directory.grids import AREA_COLUMNS, STAFF_COLUMNS
 from models import (
+    Area,
     InboxFailure,
     InboxMessage,
     OutboxMessage,
@@ -78,20 +82,34 @@ _EARLIER = aliased(ParkedMessage)
 
 # Built once: constructing a statement of this size costs more than running it. The
 # rider and the staff record are outer-joined to one row, so that a person's first
-# message (no rider row) and a rider who is no staff get the facts all the same.
+# message (no rider row) and a rider who is no staff get the facts all the same. Rows,
+# not entities: the objects are made from them (app/db.py as_loaded), at a fraction of
+# what the ORM's loading costs.
 _OPENID, _KEY = bindparam("openid"), bindparam("dedup_key")
 _ONE_ROW = select(literal_column("1").label("one")).subquery("one_row")
+_RIDERS, _STAFF, _AREAS = Rider.__table__, Staff.__table__, Area.__table__
+RIDER_COLUMNS = tuple(_RIDERS.c)
+_R, _S = len(RIDER_COLUMNS), len(RIDER_COLUMNS) + len(STAFF_COLUMNS)
+_A = _S + len(AREA_COLUMNS)
 ARRIVAL = (
-    select(Rider, Staff, *_facts(_OPENID, _KEY))
+    select(*RIDER_COLUMNS, *STAFF_COLUMNS, *AREA_COLUMNS, *_facts(_OPENID, _KEY))
     .select_from(_ONE_ROW)
-    .outerjoin(Rider, Rider.openid == _OPENID)
-    .outerjoin(Staff, (Staff.openid == _OPENID) & Staff.active)
+    .outerjoin(_RIDERS, _RIDERS.c.openid == _OPENID)
+    .outerjoin(_STAFF, (_STAFF.c.openid == _OPENID) & _STAFF.c.active)
+    .outerjoin(_AREAS, _AREAS.c.id == _STAFF.c.area_id)
 )
 
 
 def arrival(session: Session, openid: str, dedup_key: str) -> Arrival:
-    row = session.execute(ARRIVAL, {"openid": openid, "dedup_key": dedup_key}).one()
-    rider, staff, stored, handled, held, failed, parked, others, station_request = row
+    row = session.connection().execute(ARRIVAL, {"openid": openid, "dedup_key": dedup_key}).one()
+    rider = staff = None
+    if row[0] is not None:
+        rider = as_loaded(session, Rider, RIDER_COLUMNS, row[:_R])
+    if row[_R] is not None:
+        staff = as_loaded(session, Staff, STAFF_COLUMNS, row[_R:_S])
+        if "area" not in staff.__dict__:
+            set_committed_value(staff, "area", as_loaded(session, Area, AREA_COLUMNS, row[_S:_A]))
+    stored, handled, held, failed, parked, others, station_request = row[_A:]
     return Arrival(
         rider,
         staff,

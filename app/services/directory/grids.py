@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from shapely.geometry import shape
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
+from app.db import as_loaded
 from app.domain.geo import GridIndex
 from app.services.directory.grid_geojson import (
     PATH_SEPARATOR,
@@ -230,10 +232,16 @@ class GridLocator:
 _ON_DUTY = (Staff.active, Staff.openid.is_not(None))
 _BY_PRIORITY = (Staff.priority, Staff.id)
 # An area and its first-choice staff member in one statement: every report needs both.
+# Rows, not entities: the objects are made from them (app/db.py as_loaded), at a
+# fraction of what the ORM's loading costs.
+_AREAS, _STAFF = Area.__table__, Staff.__table__
+AREA_COLUMNS = tuple(c for c in _AREAS.c if c.key != "geometry")  # deferred, as mapped
+STAFF_COLUMNS = tuple(_STAFF.c)
 AREA_WITH_WORKER = (
-    select(Area, Staff)
-    .outerjoin(Staff, and_(Staff.area_id == Area.id, *_ON_DUTY))
-    .where(Area.code == bindparam("code"))
+    select(*AREA_COLUMNS, *STAFF_COLUMNS)
+    .select_from(_AREAS)
+    .outerjoin(_STAFF, and_(_STAFF.c.area_id == _AREAS.c.id, *_ON_DUTY))
+    .where(_AREAS.c.code == bindparam("code"))
     .order_by(*_BY_PRIORITY)
     .limit(1)
 )
@@ -246,7 +254,14 @@ AREA_STAFF = (
 
 
 def _with_worker(session: Session, code: str) -> tuple[Area, Staff | None]:
-    area, worker = session.execute(AREA_WITH_WORKER, {"code": code}).one()
+    row = session.execute(AREA_WITH_WORKER, {"code": code}).one()
+    split = len(AREA_COLUMNS)
+    area = as_loaded(session, Area, AREA_COLUMNS, row[:split])
+    if row[split] is None:
+        return area, None
+    worker = as_loaded(session, Staff, STAFF_COLUMNS, row[split:])
+    if "area" not in worker.__dict__:
+        set_committed_value(worker, "area", area)
     return area, worker
 
 
