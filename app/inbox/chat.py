@@ -276,7 +276,7 @@ class ChatEngine:
                 # being handled at the same time (another process) waits here until this
                 # one commits, then fails on the key and gets the stored reply, without
                 # doing the work twice.
-                session.execute(
+                session.connection().execute(
                     INBOX_INSERT,
                     {
                         "dedup_key": msg.dedup_key,
@@ -297,7 +297,9 @@ class ChatEngine:
                 if reply:
                     late_answers.hold(session, msg.dedup_key)  # no park slips in before commit
                     params = {"key": msg.dedup_key, "reply": reply}
-                    parked = session.execute(INBOX_REPLY, params).scalar_one() or parked
+                    parked = (
+                        session.connection().execute(INBOX_REPLY, params).scalar_one() or parked
+                    )
                 owed = parked and owe_late
                 if owed:  # its late answer is owed by this transaction, not another
                     late_answers.owe(session, msg, reply, now)

@@ -61,7 +61,7 @@ def hold(session: Session, key: str) -> None:
     A handler takes it right before storing its reply, so that a park of a copy elsewhere
     either commits first (the handler sees it) or waits and finds the stored reply."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(_HOLD_ONE, {"key": key})
+        session.connection().execute(_HOLD_ONE, {"key": key})
 
 
 def _hold_all(session: Session, keys: list[str]) -> None:

@@ -35,23 +35,27 @@ def enqueue(
     if not to_openid or to_openid.startswith(API_OPENID_PREFIX):
         return None  # an API client hears through its own API, not WeChat
     to_openid = _on_wecom(session, to_openid)
-    outbox_id = session.execute(
-        OUTBOX_INSERT,
-        {
-            "to_openid": to_openid,
-            "kind": kind,
-            "text": text,
-            "ticket_id": ticket_id,
-            "image": image,
-            "reply_to": reply_to,
-            "status": OutboxStatus.PENDING.value,
-            "attempts": 0,
-            "next_attempt_at": not_before or now,
-            "last_error": "",
-            "delivered_via": "",
-            "created_at": now,
-        },
-    ).scalar_one()
+    outbox_id = (
+        session.connection()
+        .execute(
+            OUTBOX_INSERT,
+            {
+                "to_openid": to_openid,
+                "kind": kind,
+                "text": text,
+                "ticket_id": ticket_id,
+                "image": image,
+                "reply_to": reply_to,
+                "status": OutboxStatus.PENDING.value,
+                "attempts": 0,
+                "next_attempt_at": not_before or now,
+                "last_error": "",
+                "delivered_via": "",
+                "created_at": now,
+            },
+        )
+        .scalar_one()
+    )
     # Lets the caller wake the sender once the transaction has committed.
     session.info[PENDING_FLAG] = True
     return outbox_id

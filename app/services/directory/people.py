@@ -87,7 +87,7 @@ def register_rider(
             "created_at": now,
             "last_seen_at": now,
         }
-        rider = Rider(id=session.execute(RIDER_INSERT, values).scalar_one(), **values)
+        rider = Rider(id=session.connection().execute(RIDER_INSERT, values).scalar_one(), **values)
         make_transient_to_detached(rider)
         session.add(rider)
         return rider

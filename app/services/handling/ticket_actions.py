@@ -274,7 +274,7 @@ def _append_event(
 ) -> None:
     # One INSERT, not an ORM object for the flush to work out: every change of every
     # ticket passes here. A log loaded in this session is expired to show the new line.
-    session.execute(
+    session.connection().execute(
         EVENT_INSERT,
         {
             "ticket_id": ticket.id,

@@ -36,7 +36,7 @@ def insert_draft(session: Session, draft: ReportDraft) -> None:
     """A rider's new draft, written with one INSERT (a report's first message is usually
     its last change before the location comes). A draft this rider started in a
     concurrent message fails here on its unique rider, and the message reruns."""
-    session.execute(
+    session.connection().execute(
         DRAFT_INSERT,
         {
             "rider_id": draft.rider_id,
@@ -53,7 +53,7 @@ def insert_draft(session: Session, draft: ReportDraft) -> None:
 
 def save_draft(session: Session, draft: ReportDraft) -> None:
     """Write what changed in a draft `active_draft` returned (one UPDATE)."""
-    session.execute(
+    session.connection().execute(
         DRAFT_UPDATE,
         {
             "draft_id": draft.id,
@@ -70,7 +70,7 @@ def save_draft(session: Session, draft: ReportDraft) -> None:
 def drop_draft(session: Session, draft: ReportDraft) -> None:
     """Delete a draft `active_draft` returned (it became a ticket); its values stay
     readable on the object."""
-    session.execute(DRAFT_DELETE, {"draft_id": draft.id})
+    session.connection().execute(DRAFT_DELETE, {"draft_id": draft.id})
 
 
 def active_draft(

@@ -44,7 +44,7 @@ def record_position(
     sends passes here."""
     upsert = POSITION_UPSERT[session.get_bind().dialect.name]
     values = {"rider_id": rider.id, "lat": lat, "lng": lng, "seen_at": now, "source": source}
-    session.execute(upsert, values)
+    session.connection().execute(upsert, values)
     loaded = session.identity_map.get(session.identity_key(RiderPosition, rider.id))
     if loaded is not None:  # read earlier in this session: show the row as it is now
         session.expire(loaded)
