@@ -28,6 +28,8 @@ class InboundMessage:
     label: str = ""
     event: str | None = None
     event_key: str = ""
+    response_code: str = ""
+    """WeCom's ResponseCode of a pressed template card: what updating that card quotes."""
     raw: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property

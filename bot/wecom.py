@@ -78,7 +78,8 @@ class WeComCodec:
         if (raw.get("AgentID") or "").strip() != self.agent_id:
             raise BadRequest("wrong AgentID")
         msg = to_inbound(raw)
-        return replace(msg, openid=wecom_address(msg.openid))
+        code = raw.get("ResponseCode", "")
+        return replace(msg, openid=wecom_address(msg.openid), response_code=code)
 
     def encode_reply(self, text: str, inbound: InboundMessage) -> str:
         """A passive text reply to `inbound`, encrypted (WeCom accepts nothing else)."""

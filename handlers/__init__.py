@@ -16,6 +16,7 @@ from handlers import (
     staff,
     stations,
     usage,
+    wecom_card,
     worker,
 )
 
@@ -29,6 +30,7 @@ def build_dispatcher() -> Dispatcher:
             digest.router,
             evidence.router,
             worker.router,
+            wecom_card.router,
             escalation.router,
             hazards.router,
             stations.router,

@@ -1,11 +1,12 @@
 """The new-ticket notice as a WeCom (企业微信) template card: what a worker needs at a
 glance (category, place, urgency, deadline) and two buttons, 认领 and 查看位置.
 
-Pressing 认领 sends back the button's key "claim:<ticket id>"; the web layer turns it into
-the chat command 认领 so it goes through the one ticket-changing call with the same
-permissions as a typed one. The pressed card is then owed an update ("已由 X 认领" in place
-of its buttons) through the outbox like any notice: retried with backoff, dead-lettered,
-and never holding up or undoing the claim.
+Pressing 认领 sends back the button's key "claim:<ticket id>"; its handler (handlers/
+wecom_card.py) runs the chat command 认领 so it goes through the one ticket-changing call
+with the same permissions as a typed one. The pressed card is owed an update ("已由 X 认领"
+in place of its buttons) in the same transaction, through the outbox like any notice:
+retried with backoff, dead-lettered, never holding up or undoing the claim, and owed
+however late the claim's answer goes (a press whose answer missed WeCom's 5 seconds).
 """
 
 from __future__ import annotations
@@ -29,6 +30,14 @@ CARD_KINDS = frozenset({"ticket_assigned"})
 """The outbox kind of the new-ticket notice to the grid worker (the notice table's)."""
 CARD_UPDATE_KIND = "card_update"
 """An outbox row that updates a pressed card (update_template_card) instead of a message."""
+
+
+def pressed_claim(event_key: str) -> int | None:
+    """The ticket number of a pressed 认领 button's key, else None."""
+    number = event_key.removeprefix(CLAIM_KEY)
+    if number == event_key or not number.isdigit() or len(number) >= 12:
+        return None
+    return int(number)
 
 
 def claimed_line(name: str) -> str:

@@ -13,6 +13,7 @@ from app.services.directory import people, staff_channels
 from models import OutboxMessage, Staff, Ticket
 from tests.chatkit import FENGYUAN_1
 from tests.e2e.conftest import wait_for
+from tests.e2e.test_ack_budget import _hold_handlers
 from tests.fakewecom import (
     AES_KEY,
     AGENT_ID,
@@ -26,6 +27,10 @@ from tests.fakewecom import (
 @pytest.fixture
 def wecom_bot(gridbot, fake_wecom):
     """The app in safe mode with the WeCom app configured; (bot, WeCom user client)."""
+    return _with_wecom(gridbot, fake_wecom)
+
+
+def _with_wecom(gridbot, fake_wecom, **settings):
     bot = gridbot(
         "safe",
         wecom_corp_id=CORP_ID,
@@ -35,6 +40,7 @@ def wecom_bot(gridbot, fake_wecom):
         wecom_aes_key=AES_KEY,
         wecom_api_base=fake_wecom.base_url,
         duplicate_distance_m=0,
+        **settings,
     )
     return bot, WeComUser(bot.http)
 
@@ -236,6 +242,26 @@ def test_a_card_update_wecom_refuses_is_retried_and_the_claim_stands(wecom_bot, 
 
     wait_for(lambda: update_row()[0] == "sent", "the update marked sent")
     assert update_row() == ("sent", 2, -1)  # the failed attempt, then the one that went
+
+
+def test_a_card_pressed_when_the_answer_misses_the_five_seconds_is_still_updated(
+    gridbot, fake_wecom
+):
+    bot, wecom = _with_wecom(gridbot, fake_wecom, ack_budget_seconds=0.5)
+    _bind_on_wecom(bot, "worker-1", "zhangwei")
+    _file_report(bot)
+    (sent,) = wait_for(lambda: fake_wecom.messages_to("zhangwei"), "the new-ticket card")
+    card = sent["template_card"]
+    release = _hold_handlers(bot)  # a slow database: the claim outlasts the ack budget
+
+    assert wecom.press("zhangwei", card["task_id"], card["button_list"][0]["key"]) == ""
+    release.set()
+    answer = wait_for(lambda: fake_wecom.texts_to("zhangwei"), "the claim's answer, late")
+    assert "已认领工单 #1" in answer[0]
+    (update,) = wait_for(lambda: fake_wecom.updates, "the card updated after the claim")
+    assert update["userids"] == ["zhangwei"]
+    assert update["button"]["replace_name"] == "已由张伟认领"
+    assert update["response_code"].startswith(f"rc-{card['task_id']}")
 
 
 def _count(bot, name: str) -> int:

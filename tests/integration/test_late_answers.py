@@ -347,3 +347,38 @@ def test_a_copy_of_a_parked_message_handled_elsewhere_owes_the_stored_reply_once
     assert chat.answer_late(msg) is False
     assert chat.handle(msg, owe_late=True) == ""  # a third copy: nothing more
     assert len(_late_answers(demo_sessions)) == 1 and _unanswered(demo_sessions) == []
+
+
+def test_a_card_press_parked_by_a_process_that_died_still_updates_the_card(demo_sessions, clock):
+    import json
+
+    from app.db import unit_of_work
+    from app.services.directory import staff_channels
+    from app.services.wecom_cards import CARD_UPDATE_KIND
+
+    chat = _engine(demo_sessions, clock)
+    chat.handle(_text(clock, "rider-1", "路口积水很深", "9701"))
+    assert "#1" in chat.handle(_location(clock, "rider-1", "9702"))
+    with unit_of_work(demo_sessions) as s:
+        staff_channels.set_wecom_userid(s, staff_channels.find_staff(s, "worker-1"), "zhangwei")
+    press = InboundMessage(
+        kind="event",
+        openid="worker-1",  # zhangwei on WeCom, as the chat engine knows him
+        account="gh",
+        created_at=clock(),
+        event="template_card_event",
+        event_key="claim:1",
+        response_code="rc-card-1",
+    )
+    chat.park([press])  # acknowledged after WeCom's 5 s; then the process died
+    clock.advance(minutes=3)
+    assert _engine(demo_sessions, clock).answer_stale(timedelta(minutes=2)) == 1
+
+    [(_, _, answer)] = _late_answers(demo_sessions)
+    assert "已认领工单 #1" in answer
+    with demo_sessions() as s:
+        update = s.scalars(
+            select(OutboxMessage).where(OutboxMessage.kind == CARD_UPDATE_KIND)
+        ).one()
+    assert update.to_openid == "wecom:zhangwei"
+    assert json.loads(update.text) == {"response_code": "rc-card-1", "replace_name": "已由张伟认领"}
