@@ -8,4 +8,4 @@ from bench.__main__ import discover
 
 def test_the_console_benchmarks_are_registered():
     discover()
-    assert {"console_list", "console_map"} <= set(REGISTRY)
+    assert {"console_list", "console_map", "console_refresh"} <= set(REGISTRY)
