@@ -159,6 +159,10 @@ METRICS.add_counter(
     "gridbot_handler_errors_total", "Inbound messages whose handler failed.", "type"
 )
 METRICS.add_counter(
+    "gridbot_handler_yields_total",
+    "Messages whose handler first waited for the lagging event loop (acknowledging first).",
+)
+METRICS.add_counter(
     "gridbot_messages_parked_total",
     "Messages acknowledged before their answer was ready (answered late).",
 )

@@ -12,15 +12,29 @@ from typing import TypeVar
 
 import anyio
 
+from app.inbox.loop_lag import LoopLag
 from bot.metrics import METRICS
 
 T = TypeVar("T")
 
 
+YIELD_SECONDS = 0.5
+"""The longest a handler waits for a lagging event loop before each message (so that a
+loop slow for another reason delays handling, never stops it)."""
+
+
 class Backlog:
-    def __init__(self, limiter: anyio.CapacityLimiter, *, weight: float = 0.05) -> None:
+    def __init__(
+        self,
+        limiter: anyio.CapacityLimiter,
+        *,
+        weight: float = 0.05,
+        yield_to: LoopLag | None = None,
+    ) -> None:
         self.limiter = limiter
         self.weight = weight
+        self.yield_to = yield_to
+        """Handlers let this loop catch up before each message (see app/inbox/loop_lag.py)."""
         self.seconds_per_message = 0.0
         """A moving average of how long one message keeps a handler thread."""
 
@@ -29,6 +43,8 @@ class Backlog:
         the handler thread)."""
 
         def run(*args, **kwargs) -> T:
+            if self.yield_to is not None and self.yield_to.wait_calm(YIELD_SECONDS):
+                METRICS.inc("gridbot_handler_yields_total")
             t0 = time.perf_counter()
             try:
                 return handle(*args, **kwargs)

@@ -16,9 +16,10 @@ import asyncio
 import math
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 BUSY_WAIT_SECONDS = 3.0
 """The longest a message waits for a database that answers, but slowly (WeChat retries
@@ -33,6 +34,17 @@ class Pulse:
     def beat(self) -> None:
         """The database has just answered (a commit, a batch recorded)."""
         self._last = self.clock()
+
+    def beating(self, call: Callable[P, T]) -> Callable[P, T]:
+        """`call`, beating whenever it returns (in whatever thread it runs: the database
+        answered it, even while the event loop is too busy to notice yet)."""
+
+        def beat_after(*args: P.args, **kwargs: P.kwargs) -> T:
+            result = call(*args, **kwargs)
+            self._last = self.clock()
+            return result
+
+        return beat_after
 
     def silent_for(self) -> float:
         return self.clock() - self._last

@@ -7,9 +7,10 @@ and WeChat hears "success" at once; the answer follows by customer-service messa
 for any parked message (app/inbox/late_answers.py).
 
 Replay is in arrival order (file names start with the arrival time in nanoseconds) and
-once each: a kept message is first parked in the database (its answer owed), then its
-file is removed only after it was handled and its answer owed - a crash in between only
-repeats steps the inbox's dedup key and the parked row make idempotent. While anything is
+once each: a kept message is first parked in the database (its answer owed) and its file
+removed, then it is handled and its answer owed - a crash in between leaves it parked,
+for the leader's sweep to answer (app/inbox/late_answers.py), and only repeats steps
+the inbox's dedup key and the parked row make idempotent. While anything is
 kept, later messages are kept too, behind it, so that a rider's messages keep their order.
 The directory is shared by the processes of one machine; one at a time replays it (an
 flock), and files another process left (it died) are replayed too.
@@ -165,17 +166,21 @@ def replay(spool: Spool, chat: ChatEngine) -> int:
     with spool.replaying() as mine:
         if not mine:
             return 0
+        # First everything kept goes into the database, parked (its answer owed), and off
+        # the disk: parking is quick, and while anything is kept every new message is kept
+        # behind it, so a spool emptied only as fast as messages are handled took over all
+        # intake in a storm. A parked message is as safe as a kept one: if this process
+        # dies before handling it, the leader's sweep answers it (late_answers.stale).
+        owed: list[InboundMessage] = []
         while kept := spool.oldest(BATCH):
-            owed = {
-                id(m) for m in chat.take_over([(k.msg, k.arrived_at, k.unverified) for k in kept])
-            }
+            owed += chat.take_over([(k.msg, k.arrived_at, k.unverified) for k in kept])
             for k in kept:
-                if id(k.msg) in owed:
-                    chat.answer_late(k.msg, chat.handle(k.msg, owe_late=True))
                 k.path.unlink(missing_ok=True)
-                done += 1
-                METRICS.inc("gridbot_spool_replayed_total")
+            done += len(kept)
+            METRICS.inc("gridbot_spool_replayed_total", len(kept))
         spool.look()
+        for msg in owed:  # in arrival order, as they were kept
+            chat.answer_late(msg, chat.handle(msg, owe_late=True))
     return done
 
 

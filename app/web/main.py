@@ -19,6 +19,7 @@ from app.inbox.backlog import Backlog
 from app.inbox.chat import ChatEngine
 from app.inbox.deliveries import SeenDeliveries
 from app.inbox.inflight import InFlight
+from app.inbox.loop_lag import LoopLag
 from app.inbox.parking import Parking
 from app.inbox.pulse import Pulse
 from app.inbox.spool import Spool, replay
@@ -112,12 +113,14 @@ def create_app(
         if run_jobs:
             jobs.start()
         replaying = asyncio.ensure_future(_replay_spool(app.state.spool, chat))
+        watching = asyncio.ensure_future(app.state.loop_lag.watch())
         try:
             yield
         finally:
-            replaying.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await replaying
+            for task in (replaying, watching):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             jobs.shutdown()
             photos.source.close()
             if api is not None:
@@ -160,14 +163,18 @@ def create_app(
     app.state.media_store = photos.store
     app.state.media_links = rules.links
     app.state.chat_limiter = anyio.CapacityLimiter(handler_threads(settings, engine.dialect.name))
-    app.state.backlog = Backlog(app.state.chat_limiter)
+    app.state.loop_lag = LoopLag()
+    app.state.backlog = Backlog(app.state.chat_limiter, yield_to=app.state.loop_lag)
+    # The pulse beats in the threads that hear the database: a loop that lags behind them
+    # must not make a busy database look silent.
+    app.state.pulse = pulse = Pulse()
     # owe_late: a parked message's late answer is owed in its handler's own transaction.
-    app.state.timed_handle = app.state.backlog.timed(partial(chat.handle, owe_late=True))
+    handle = pulse.beating(partial(chat.handle, owe_late=True))
+    app.state.timed_handle = app.state.backlog.timed(handle)
     # Parking must not queue behind the handlers it stands in for: threads of its own.
-    app.state.parking = Parking(chat.park, anyio.CapacityLimiter(2))
+    app.state.parking = Parking(pulse.beating(chat.park), anyio.CapacityLimiter(2))
     app.state.late_limiter = anyio.CapacityLimiter(1)
     app.state.in_flight = InFlight()
-    app.state.pulse = Pulse()
     app.include_router(wechat.router)
     app.include_router(wecom.router)
     app.include_router(media.router)

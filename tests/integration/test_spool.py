@@ -138,3 +138,25 @@ def test_item_11_a_new_process_queues_behind_what_a_dead_one_kept(demo_sessions,
     ]
     with demo_sessions() as s:
         assert s.scalar(select(Ticket.id)) is None  # a text alone is a draft, not a ticket
+
+
+def test_the_spool_is_emptied_before_its_messages_are_handled(demo_sessions, clock, tmp_path):
+    """While anything is kept, every new message is kept behind it: a replay that emptied
+    the spool only as fast as it handled messages let the spool take over a storm's intake."""
+    chat = Chat(demo_sessions, clock)
+    spool = Spool(tmp_path / "spool")
+    for msg in _report(clock, "rider-5") + _report(clock, "rider-6"):
+        spool.keep(msg, arrived_ns=next(_arrivals), unverified=None)
+    dispatch = chat.engine.dispatcher.dispatch
+    kept_while_handling: list[bool] = []
+
+    def handled(ctx):
+        kept_while_handling.append(spool.look())  # would a new message queue behind?
+        return dispatch(ctx)
+
+    chat.engine.dispatcher.dispatch = handled
+    assert replay(spool, chat.engine) == 4
+    assert kept_while_handling == [False] * 4  # new messages went their usual way
+    with demo_sessions() as s:
+        assert len(s.scalars(select(Ticket.id)).all()) == 2  # each report filed, once
+    assert len(_late_answers(demo_sessions)) == 4  # every kept message answered, late
