@@ -1,7 +1,9 @@
 """How long a message arriving now would wait for a handler thread.
 
 When that is already longer than the ack budget, waiting the budget out only holds WeChat's
-connection for nothing: the message is parked at once (see app/inbox/inflight.py).
+connection for nothing: the message is parked at once (see app/inbox/inflight.py). And
+while that is so, the handlers work on messages acknowledged already: before each one they
+let a lagging event loop acknowledge the next ones first (app/inbox/loop_lag.py).
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ T = TypeVar("T")
 
 
 YIELD_SECONDS = 0.5
-"""The longest a handler waits for a lagging event loop before each message (so that a
-loop slow for another reason delays handling, never stops it)."""
+"""The longest a handler, while behind, waits for a lagging event loop before each message
+(so that a loop slow for another reason delays handling, never stops it)."""
 
 
 class Backlog:
@@ -34,7 +36,11 @@ class Backlog:
         self.limiter = limiter
         self.weight = weight
         self.yield_to = yield_to
-        """Handlers let this loop catch up before each message (see app/inbox/loop_lag.py)."""
+        """While behind, handlers let this loop catch up before each message (see
+        app/inbox/loop_lag.py)."""
+        self.behind = False
+        """New messages are parked at once (the last `budget` was 0): what the handlers
+        work on was acknowledged already, and acknowledging the next ones comes first."""
         self.seconds_per_message = 0.0
         """A moving average of how long one message keeps a handler thread."""
 
@@ -43,7 +49,7 @@ class Backlog:
         the handler thread)."""
 
         def run(*args, **kwargs) -> T:
-            if self.yield_to is not None and self.yield_to.wait_calm(YIELD_SECONDS):
+            if self.behind and self.yield_to and self.yield_to.wait_calm(YIELD_SECONDS):
                 METRICS.inc("gridbot_handler_yields_total")
             t0 = time.perf_counter()
             try:
@@ -60,7 +66,8 @@ class Backlog:
         ack budget; 0 behind a queue longer than that; None when parking is off (0)."""
         if ack_budget_seconds <= 0:
             return None
-        return 0.0 if self.expected_wait() > ack_budget_seconds else ack_budget_seconds
+        self.behind = self.expected_wait() > ack_budget_seconds
+        return 0.0 if self.behind else ack_budget_seconds
 
     def expected_wait(self) -> float:
         waiting = self.limiter.statistics().tasks_waiting

@@ -4,9 +4,11 @@ One process acknowledges messages in its event loop (decrypt, replay check, park
 handles them in threads; all of them share one GIL. In a storm the handlers' CPU-bound
 Python took the GIL from the loop, acknowledging a message took seconds, and waits for the
 database looked like a database gone silent. Acknowledging is what WeChat waits for; a
-parked message's handling can wait. So a handler thread, before it takes the next message,
+parked message's handling can wait. So while the server is behind (new messages are
+parked at once, app/inbox/backlog.py), a handler thread, before it takes the next message,
 waits (sleeping, the GIL released) while the loop is behind its own timer, up to a limit
-per message, and the loop catches up first.
+per message, and the loop catches up first. A server keeping up never waits: on a busy
+machine the loop lags for want of a CPU, and holding handlers back would not help it.
 
 The lag is read live from a thread: the loop's watcher sets when it is next due to wake;
 once that moment has passed without it waking, the loop is that far behind.

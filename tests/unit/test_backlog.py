@@ -29,3 +29,37 @@ def test_a_queue_longer_than_the_budget_parks_at_once_and_none_is_no_parking():
     assert quiet == 1.0  # nobody waits: the whole budget
     assert busy == 0.0  # would wait longer than the budget: park now
     assert off is None  # GRIDBOT_ACK_BUDGET_SECONDS=0: wait for every answer
+
+
+def test_handlers_behind_a_parked_backlog_let_the_lagging_loop_acknowledge_first():
+    class Lagging:
+        """A loop that stays behind: each wait runs to its limit."""
+
+        def __init__(self) -> None:
+            self.waits: list[float] = []
+
+        def wait_calm(self, longest: float) -> float:
+            self.waits.append(longest)
+            return longest
+
+    async def main():
+        limiter = anyio.CapacityLimiter(1)
+        lagging = Lagging()
+        backlog = Backlog(limiter, weight=1.0, yield_to=lagging)  # type: ignore[arg-type]
+        handle = backlog.timed(time.sleep)
+        backlog.budget(1.0)
+        await anyio.to_thread.run_sync(handle, 0.2)  # keeping up: straight to work
+        keeping_up = list(lagging.waits)
+        await limiter.acquire()
+        waiting = [asyncio.create_task(limiter.acquire_on_behalf_of(object())) for _ in range(6)]
+        await asyncio.sleep(0.01)
+        parked_at_once = backlog.budget(1.0) == 0.0
+        for task in waiting:
+            task.cancel()
+        limiter.release()
+        await anyio.to_thread.run_sync(handle, 0)  # behind: the loop goes first
+        return keeping_up, parked_at_once, lagging.waits
+
+    keeping_up, parked_at_once, waits = asyncio.run(main())
+    assert keeping_up == [] and parked_at_once
+    assert len(waits) == 1 and waits[0] > 0
