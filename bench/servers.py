@@ -141,6 +141,16 @@ def uvicorn_command(app: str, port: int) -> list[str]:
     ]
 
 
+def uvicorn_command_at(tree: Path, app: str, port: int) -> list[str]:
+    """`uvicorn_command` serving `app` from another source tree (see `gridbot_at`)."""
+    # `-m` would put the working directory (this tree) first on sys.path.
+    code = (
+        f"import os, sys; os.chdir({str(tree)!r}); sys.path.insert(0, {str(tree)!r}); "
+        "from uvicorn.main import main; main()"
+    )
+    return [sys.executable, "-c", code, *uvicorn_command(app, port)[3:]]
+
+
 def gridbot_supports_workers() -> bool:
     out = subprocess.run(
         [str(VENV_BIN / "gridbot"), "serve", "--help"], capture_output=True, text=True

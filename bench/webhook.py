@@ -44,6 +44,7 @@ from bench.servers import (
     gridbot_env,
     running,
     uvicorn_command,
+    uvicorn_command_at,
 )
 
 
@@ -103,6 +104,7 @@ def webhook(ctx: Context) -> list[Row]:
     compare = str(ctx.option("compare", ""))
     if compare:
         targets += [
+            Target(f"c@{compare}", f"(c) gridbot, no-op handler @{compare}", False, pool_scale=3),
             Target(f"sqlite@{compare}", f"gridbot sqlite @{compare}", False, True, gridbot=True),
             Target(
                 f"postgres@{compare}", f"gridbot postgres @{compare}", False, True, gridbot=True
@@ -146,26 +148,39 @@ def webhook(ctx: Context) -> list[Row]:
         # written: its handler does not reach it), so that nothing it holds open can
         # touch the SQLite target's file.
         references = {
-            "a": ("bare", "bench.apps.bare:app", {}),
-            "b": ("wechatpy", "bench.apps.wechatpy_reply:app", bench_app_env()),
+            key: (name, uvicorn_command(app, ports[key]), env)
+            for key, name, app, env in (
+                ("a", "bare", "bench.apps.bare:app", {}),
+                ("b", "wechatpy", "bench.apps.wechatpy_reply:app", bench_app_env()),
+            )
+            if key in ports
         }
-        if "c" in ports:
-            idle_url = stack.enter_context(ctx.database("sqlite"))
-            seed_demo(idle_url)
-            env = gridbot_env(idle_url, ctx.workdir, ack_budget_seconds=0)
-            references["c"] = ("gridbot-no-handler", "bench.apps.gridbot_no_handler:app", env)
+        no_handler = "bench.apps.gridbot_no_handler:app"
+        for key in [k for k in ports if k.partition("@")[0] == "c"]:
+            ref = key.partition("@")[2]
+            idle_url = stack.enter_context(ctx.database("sqlite", migrate=not ref))
+            data = ctx.workdir / f"data-{key.replace('@', '-')}"
+            env = gridbot_env(idle_url, data, ack_budget_seconds=0)
+            if ref:
+                tree = gridbot_at(ref, ctx.workdir)
+                seed_demo_at(tree, idle_url)
+                command = uvicorn_command_at(tree, no_handler, ports[key])
+                env["PYTHONPATH"] = str(tree)
+            else:
+                seed_demo(idle_url)
+                command = uvicorn_command(no_handler, ports[key])
+            references[key] = (f"gridbot-no-handler{'-' + ref if ref else ''}", command, env)
         for kind in ("sqlite", "postgres"):
             if f"ref-{kind}" in ports:
                 ref_url = stack.enter_context(ctx.database(kind, migrate=False))
                 env = {**bench_app_env(), "BENCH_REFERENCE_DATABASE_URL": ref_url}
-                references[f"ref-{kind}"] = (f"reference-{kind}", "bench.apps.reference:app", env)
-        for key, (name, app, env) in references.items():
-            if key not in ports:
-                continue
+                app = uvicorn_command("bench.apps.reference:app", ports[f"ref-{kind}"])
+                references[f"ref-{kind}"] = (f"reference-{kind}", app, env)
+        for key, (name, command, env) in references.items():
             servers[key] = stack.enter_context(
                 running(
                     name,
-                    uvicorn_command(app, ports[key]),
+                    command,
                     port=ports[key],
                     workdir=ctx.workdir,
                     env=env,
@@ -326,7 +341,7 @@ def rows_for(targets: list[Target], connections: int, rate: float) -> list[Row]:
         if t.gridbot:
             limit = P99_TARGET_MS[t.key.partition("@")[0]]
             target = f"paced p99 < {limit:.0f} ms: {met(s['paced p99 ms'] < limit)}"
-        if t.key == "c" and b is not None:
+        if t.key.partition("@")[0] == "c" and b is not None:
             cpu = median(per_round(t, b, cpu_ms))
             s["cpu vs (b)"] = cpu
             target = f"cpu <= {WEB_LAYER_CPU:.1f}x (b): {met(cpu <= WEB_LAYER_CPU)}"
