@@ -12,9 +12,8 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-import anyio
-
 from app.inbox.loop_lag import LoopLag
+from app.inbox.threads import HandlerThreads
 from bot.metrics import METRICS
 
 T = TypeVar("T")
@@ -28,12 +27,12 @@ YIELD_SECONDS = 0.5
 class Backlog:
     def __init__(
         self,
-        limiter: anyio.CapacityLimiter,
+        threads: HandlerThreads,
         *,
         weight: float = 0.05,
         yield_to: LoopLag | None = None,
     ) -> None:
-        self.limiter = limiter
+        self.threads = threads
         self.weight = weight
         self.yield_to = yield_to
         """While behind, handlers let this loop catch up before each message (see
@@ -70,5 +69,4 @@ class Backlog:
         return 0.0 if self.behind else ack_budget_seconds
 
     def expected_wait(self) -> float:
-        waiting = self.limiter.statistics().tasks_waiting
-        return waiting * self.seconds_per_message / max(self.limiter.total_tokens, 1)
+        return self.threads.waiting * self.seconds_per_message / self.threads.count

@@ -23,6 +23,7 @@ from app.inbox.loop_lag import LoopLag
 from app.inbox.parking import Parking
 from app.inbox.pulse import Pulse
 from app.inbox.spool import Spool, replay
+from app.inbox.threads import HandlerThreads
 from app.jobs import (
     LATE_ANSWERS_EVERY_SECONDS,
     LATE_ANSWERS_JOB,
@@ -162,9 +163,9 @@ def create_app(
     app.state.photos = photos
     app.state.media_store = photos.store
     app.state.media_links = rules.links
-    app.state.chat_limiter = anyio.CapacityLimiter(handler_threads(settings, engine.dialect.name))
+    app.state.handler_threads = HandlerThreads(handler_threads(settings, engine.dialect.name))
     app.state.loop_lag = LoopLag()
-    app.state.backlog = Backlog(app.state.chat_limiter, yield_to=app.state.loop_lag)
+    app.state.backlog = Backlog(app.state.handler_threads, yield_to=app.state.loop_lag)
     # The pulse beats in the threads that hear the database: a loop that lags behind them
     # must not make a busy database look silent.
     app.state.pulse = pulse = Pulse()

@@ -142,7 +142,7 @@ async def handled(
             return state.timed_handle(msg)
 
     async def handle() -> str:
-        reply = await anyio.to_thread.run_sync(checked_handle, limiter=state.chat_limiter)
+        reply = await state.handler_threads.run(checked_handle)
         state.pulse.beat()  # it committed, or found what an earlier attempt committed
         return reply
 

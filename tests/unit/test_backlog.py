@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
-import anyio
-
 from app.inbox.backlog import Backlog
+from app.inbox.threads import HandlerThreads
 
 
 def test_a_queue_longer_than_the_budget_parks_at_once_and_none_is_no_parking():
     async def main():
-        limiter = anyio.CapacityLimiter(1)
-        backlog = Backlog(limiter, weight=1.0)  # the average is the last handling time
+        threads = HandlerThreads(1)
+        backlog = Backlog(threads, weight=1.0)  # the average is the last handling time
         backlog.timed(time.sleep)(0.2)
         quiet = backlog.budget(1.0)
-        await limiter.acquire()  # the one thread is busy ...
-        waiting = [asyncio.create_task(limiter.acquire_on_behalf_of(object())) for _ in range(6)]
-        await asyncio.sleep(0.01)  # ... and six messages wait for it: about 1.2 s
+        release = threading.Event()
+        held = asyncio.ensure_future(threads.run(release.wait, 10))  # the one thread is busy
+        waiting = [asyncio.ensure_future(threads.run(time.sleep, 0)) for _ in range(6)]
+        await asyncio.sleep(0.05)  # ... and six messages wait for it: about 1.2 s
         busy, off = backlog.budget(1.0), backlog.budget(0)
-        for task in waiting:
-            task.cancel()
-        limiter.release()
+        release.set()
+        await asyncio.gather(held, *waiting)
         return quiet, busy, off
 
     quiet, busy, off = asyncio.run(main())
@@ -43,21 +43,21 @@ def test_handlers_behind_a_parked_backlog_let_the_lagging_loop_acknowledge_first
             return longest
 
     async def main():
-        limiter = anyio.CapacityLimiter(1)
+        threads = HandlerThreads(1)
         lagging = Lagging()
-        backlog = Backlog(limiter, weight=1.0, yield_to=lagging)  # type: ignore[arg-type]
+        backlog = Backlog(threads, weight=1.0, yield_to=lagging)  # type: ignore[arg-type]
         handle = backlog.timed(time.sleep)
         backlog.budget(1.0)
-        await anyio.to_thread.run_sync(handle, 0.2)  # keeping up: straight to work
+        await threads.run(handle, 0.2)  # keeping up: straight to work
         keeping_up = list(lagging.waits)
-        await limiter.acquire()
-        waiting = [asyncio.create_task(limiter.acquire_on_behalf_of(object())) for _ in range(6)]
-        await asyncio.sleep(0.01)
+        release = threading.Event()
+        held = asyncio.ensure_future(threads.run(release.wait, 10))
+        waiting = [asyncio.ensure_future(threads.run(time.sleep, 0)) for _ in range(6)]
+        await asyncio.sleep(0.05)
         parked_at_once = backlog.budget(1.0) == 0.0
-        for task in waiting:
-            task.cancel()
-        limiter.release()
-        await anyio.to_thread.run_sync(handle, 0)  # behind: the loop goes first
+        release.set()
+        await asyncio.gather(held, *waiting)
+        await threads.run(handle, 0)  # behind: the loop goes first
         return keeping_up, parked_at_once, lagging.waits
 
     keeping_up, parked_at_once, waits = asyncio.run(main())

@@ -87,7 +87,7 @@ async def post_request(request: Request, fmt: str):
             }
 
     try:
-        body = await anyio.to_thread.run_sync(file, limiter=app.state.chat_limiter)
+        body = await app.state.handler_threads.run(file)
     except ServiceError as exc:
         raise refusal(exc, fmt) from None
     return answer(fmt, [body], root="service_requests", item="request")

@@ -52,7 +52,7 @@ async def post_update(request: Request, fmt: str):
             return {"update_id": str(event.id)}
 
     try:
-        body = await anyio.to_thread.run_sync(apply, limiter=app.state.chat_limiter)
+        body = await app.state.handler_threads.run(apply)
     except ServiceError as exc:
         raise refusal(exc, fmt) from None
     return answer(fmt, [body], root="service_request_updates", item="request_update")
