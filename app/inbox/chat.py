@@ -125,7 +125,9 @@ class ChatEngine:
         self.busy_reply = busy_reply
         """The answer to a message whose handling failed (nothing it did was kept)."""
 
-    def handle(self, msg: InboundMessage, *, owe_late: bool = False) -> str:
+    def handle(
+        self, msg: InboundMessage, check: Check | None = None, *, owe_late: bool = False
+    ) -> str:
         """The passive reply for `msg` ("" for none), handling each message once.
 
         A message that was parked (acknowledged early, see late_answers) gets "": its
@@ -136,12 +138,11 @@ class ChatEngine:
         thread hop per parked message, when parked messages are what the server is
         already behind on).
 
-        Within `deliveries.checking` (the webhook), the delivery of the request that
-        carried it is recorded in the message's transaction; Replayed (nothing done) when
-        it was seen before, also when the message itself was handled already.
+        With `check` (the webhook's), the delivery of the request that carried it is
+        recorded in the message's transaction; Replayed (nothing done) when it was seen
+        before, also when the message itself was handled already.
         """
         METRICS.inc("gridbot_messages_in_total", type=type_label(msg.kind, msg.event))
-        check = deliveries.current()
         return self._handle(msg, earlier_first=True, owe_late=owe_late, check=check)
 
     def _handle(

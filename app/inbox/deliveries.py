@@ -18,12 +18,10 @@ before its handler got to it (its answer must not wait for the handler).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
-from contextvars import ContextVar
 from dataclasses import dataclass
 
 import anyio
@@ -167,25 +165,6 @@ class Check:
             raise
         alone.set_result(fresh)
         return fresh
-
-
-_CURRENT: ContextVar[Check | None] = ContextVar("delivery_check", default=None)
-
-
-@contextlib.contextmanager
-def checking(check: Check | None) -> Iterator[None]:
-    """Within it (in the handler thread), the message handled is the one `check`'s
-    request carried: ChatEngine.handle records that delivery (see `current`)."""
-    token = _CURRENT.set(check)
-    try:
-        yield
-    finally:
-        _CURRENT.reset(token)
-
-
-def current() -> Check | None:
-    """The check of the request whose message this thread handles, if any."""
-    return _CURRENT.get()
 
 
 def carried(session: Session, deliveries: list[Delivery]) -> dict[Delivery, str | None]:

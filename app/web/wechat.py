@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import ClientDisconnect
 
 from app.inbox.chat import DatabaseUnavailable
-from app.inbox.deliveries import Check, Delivery, Replayed, checking
+from app.inbox.deliveries import Check, Delivery, Replayed
 from app.inbox.inflight import NotParked
 from bot.codec import BadRequest, is_encrypted
 from bot.inbound import InboundMessage
@@ -137,12 +137,8 @@ async def handled(
         state.pulse.beat()
         return parked
 
-    def checked_handle() -> str:  # in the handler thread
-        with checking(check):
-            return state.timed_handle(msg)
-
     async def handle() -> str:
-        reply = await state.handler_threads.run(checked_handle)
+        reply = await state.handler_threads.run(state.timed_handle, msg, check)
         state.pulse.beat()  # it committed, or found what an earlier attempt committed
         return reply
 

@@ -23,4 +23,4 @@ from app.web.main import create_app
 from bench.apps import REPLY
 
 app = create_app(run_jobs=False)
-app.state.timed_handle = lambda msg: REPLY
+app.state.timed_handle = lambda msg, check=None: REPLY

@@ -17,9 +17,9 @@ def _hold_handlers(bot) -> threading.Event:
     handle = state.timed_handle  # what the webhook runs in a handler thread
     release = threading.Event()
 
-    def slow(msg):
+    def slow(msg, check):
         release.wait(10)
-        return handle(msg)
+        return handle(msg, check)
 
     state.timed_handle = slow
     return release

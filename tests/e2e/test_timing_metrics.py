@@ -22,9 +22,9 @@ def test_metrics_tell_the_wait_for_a_handler_from_the_handling(gridbot):
     state = bot.app.state
     handle = state.timed_handle
 
-    def queued(msg):  # the message waits HELD s before a handler takes it
+    def queued(msg, check):  # the message waits HELD s before a handler takes it
         time.sleep(HELD)
-        return handle(msg)
+        return handle(msg, check)
 
     state.timed_handle = queued
     handled_before, answered_before = (
