@@ -133,7 +133,7 @@ class ChatEngine:
         A message that was parked (acknowledged early, see late_answers) gets "": its
         reply, stored in the inbox, goes by customer-service message instead, owed by
         `answer_late`. With `owe_late`, a handling that finds the message parked owes that
-        answer in its own transaction and its "" is late_answers.OWED_ALREADY: nothing
+        answer in its own transaction and its "" is a late_answers.OwedAlready: nothing
         is left for `answer_late` to do (the webhook then skips it: a transaction and a
         thread hop per parked message, when parked messages are what the server is
         already behind on).
@@ -235,7 +235,7 @@ class ChatEngine:
     def answer_late(self, msg: InboundMessage, fallback: str = "") -> bool:
         """Owe the sender of parked `msg` its stored reply by customer-service message,
         once; `fallback` (the handler's answer) when nothing was stored (it failed)."""
-        if fallback is late_answers.OWED_ALREADY:
+        if isinstance(fallback, late_answers.OwedAlready):
             return False  # the handling owed it (handle's owe_late)
         with self.sessions() as session, session.begin():
             owed = late_answers.settle(session, msg, fallback, self.clock())

@@ -11,8 +11,8 @@ With a budget, no copy waits longer than that: when the answer is not ready in t
 message is parked (`park`, a committed row) and the copy answers "" ("success"); every
 later copy does too, and once the handler is done its reply goes to `settle`, which owes
 it to the user by customer-service message (app/inbox/late_answers.py), unless the
-handler found the message parked already and owed that answer itself (OWED_ALREADY). If another
-process has answered the message meanwhile, `park` returns that answer instead and the
+handler found the message parked already and owed that answer itself (an OwedAlready
+reply). If another process has answered the message meanwhile, `park` returns that answer instead and the
 copies give it. If parking fails (or is refused: `NotParked`) the copies wait for the
 answer as they would without a budget. The message is parked by the `park` of the copy
 that started the attempt, whichever copy's budget ran out: that copy's request is the one
@@ -27,7 +27,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from app.inbox.late_answers import OWED_ALREADY
+from app.inbox.late_answers import OwedAlready
 from bot.metrics import METRICS
 
 log = logging.getLogger(__name__)
@@ -109,8 +109,8 @@ class InFlight:
             try:
                 reply = await handle()
                 parked = attempt.parking is not None and await attempt.parking is None
-                # OWED_ALREADY: the handler found the message parked and owed its answer.
-                if parked and settle is not None and reply is not OWED_ALREADY:
+                # OwedAlready: the handler found the message parked and owed its answer.
+                if parked and settle is not None and not isinstance(reply, OwedAlready):
                     try:
                         await settle(reply)
                     except Exception:  # still parked: the leader's sweep answers it later

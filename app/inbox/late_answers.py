@@ -125,14 +125,14 @@ def park_owed(session: Session, msgs: list[tuple[InboundMessage, datetime]]) -> 
         session.execute(_PARK[session.get_bind().dialect.name], ordered)
 
 
-class _Owed(str):
-    """The type of OWED_ALREADY."""
+class OwedAlready(str):
+    """What the chat engine answers (handle's owe_late) for a message it found parked and
+    whose late answer its own transaction owed (see `owe`): "" like any parked message,
+    passively, and nothing left to settle, so the caller skips `settle` (a transaction and
+    a thread hop). Tell it from another "" with `isinstance`, never by value."""
 
 
-OWED_ALREADY = _Owed("")
-"""What the chat engine answers for a message it found parked and whose late answer its
-own transaction owed (see `owe`): "" like any parked message, and nothing left to settle,
-so the caller skips `settle` (a transaction and a thread hop). Compare with `is`."""
+OWED_ALREADY = OwedAlready("")
 
 
 def settle(session: Session, msg: InboundMessage, fallback: str, now: datetime) -> bool:
