@@ -10,7 +10,7 @@ from functools import partial
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.db import unit_of_work
-from app.inbox.deliveries import FORGET_JOB, PRUNE_EVERY_SECONDS
+from app.inbox.deliveries import FORGET_JOB, PRUNE_EVERY_SECONDS, forget
 from app.services.handling.ticket_card import NoticeSettings
 from app.services.policies import PolicySource, with_policy
 from app.services.supervision.escalation import BATCH, SweepResult, auto_close_due, escalate_due
@@ -121,8 +121,6 @@ def run_late_answers(ctx: JobContext):
 def run_forget_deliveries(ctx: JobContext) -> dict[str, int]:
     """Forget the webhook deliveries out of the signature window (most are recorded by
     their messages' transactions, which do not prune)."""
-    from app.inbox.deliveries import forget
-
     before = int(ctx.clock().timestamp()) - ctx.settings.signature_window_seconds - 1
     with unit_of_work(ctx.sessions) as session:
         return {"forgotten": forget(session, before)}

@@ -41,7 +41,7 @@ class Pulse:
 
         def beat_after(*args: P.args, **kwargs: P.kwargs) -> T:
             result = call(*args, **kwargs)
-            self._last = self.clock()
+            self.beat()
             return result
 
         return beat_after

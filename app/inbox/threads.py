@@ -50,8 +50,9 @@ class HandlerThreads:
         loop = asyncio.get_running_loop()
         future = loop.create_future()
         self._queue.put((loop, future, contextvars.copy_context(), func, args))
-        if self._alive < self.count:
-            self._start()
+        # Always, under the lock: a thread ending for idleness may have found the queue
+        # empty just before this call was queued, and not lowered its count yet.
+        self._start()
         return await future
 
     def _start(self) -> None:
@@ -68,7 +69,8 @@ class HandlerThreads:
                 loop, future, context, func, args = get(timeout=IDLE_SECONDS)
             except queue.Empty:
                 with self._lock:
-                    # Under the lock: a call queued after this look starts a new thread.
+                    # Under the lock: a call queued after this look starts a new thread
+                    # (`run` calls `_start`, which waits for this lock).
                     if self._queue.empty():
                         self._alive -= 1
                         return

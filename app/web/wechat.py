@@ -138,9 +138,9 @@ async def handled(
         return parked
 
     async def handle() -> str:
-        reply = await state.handler_threads.run(state.timed_handle, msg, check)
-        state.pulse.beat()  # it committed, or found what an earlier attempt committed
-        return reply
+        # (timed_handle beats the pulse in its thread: it committed, or found what an
+        # earlier attempt committed)
+        return await state.handler_threads.run(state.timed_handle, msg, check)
 
     chat = state.chat
     return await state.in_flight.run(

@@ -13,23 +13,23 @@ from models import ReportDraft, Rider, TicketPhoto
 # Drafts are read as rows and written by these statements, built once: a draft is never
 # an object of the session, so no flush has to work out its UPDATE or DELETE on the path
 # of every report.
-DRAFTS = _DRAFTS = ReportDraft.__table__
-DRAFT_COLUMNS = tuple(_DRAFTS.c)
-DRAFT_INSERT = insert(_DRAFTS)
+DRAFTS = ReportDraft.__table__
+DRAFT_COLUMNS = tuple(DRAFTS.c)
+DRAFT_INSERT = insert(DRAFTS)
 DRAFT_UPDATE = (
-    update(_DRAFTS)
-    .where(_DRAFTS.c.id == bindparam("draft_id"))
+    update(DRAFTS)
+    .where(DRAFTS.c.id == bindparam("draft_id"))
     .values(
         description=bindparam("description"),
         lat=bindparam("lat"),
         lng=bindparam("lng"),
         place=bindparam("place"),
-        photos=bindparam("photos", type_=_DRAFTS.c.photos.type),
-        updated_at=bindparam("updated_at", type_=_DRAFTS.c.updated_at.type),
+        photos=bindparam("photos", type_=DRAFTS.c.photos.type),
+        updated_at=bindparam("updated_at", type_=DRAFTS.c.updated_at.type),
     )
 )
-DRAFT_DELETE = delete(_DRAFTS).where(_DRAFTS.c.id == bindparam("draft_id"))
-RIDERS_DRAFT = select(*DRAFT_COLUMNS).where(_DRAFTS.c.rider_id == bindparam("rider_id"))
+DRAFT_DELETE = delete(DRAFTS).where(DRAFTS.c.id == bindparam("draft_id"))
+RIDERS_DRAFT = select(*DRAFT_COLUMNS).where(DRAFTS.c.rider_id == bindparam("rider_id"))
 
 
 def insert_draft(session: Session, draft: ReportDraft) -> None:
